@@ -1,0 +1,1 @@
+"""Numba kernels: no defaults, no validation; they fill buffers their callers allocate."""

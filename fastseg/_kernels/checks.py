@@ -1,0 +1,19 @@
+import numba
+import numpy as np
+
+from .._config import CHUNK_SIZE, PARALLEL_KERNEL
+
+
+@numba.njit(**PARALLEL_KERNEL)
+def all_finite(values):
+    """True when no element of the 2-D array `values` is NaN or infinite."""
+    n_rows = values.shape[0]
+    n_chunks = (n_rows + CHUNK_SIZE - 1) // CHUNK_SIZE
+    bad = np.zeros(n_chunks, dtype=np.uint8)
+    for chunk in numba.prange(n_chunks):
+        stop = min(n_rows, (chunk + 1) * CHUNK_SIZE)
+        for i in range(chunk * CHUNK_SIZE, stop):
+            for j in range(values.shape[1]):
+                if not np.isfinite(values[i, j]):
+                    bad[chunk] = 1
+    return not bad.any()

@@ -1,0 +1,240 @@
+"""Lloyd iteration kernels: nearest-center assignment fused with weighted partial sums.
+
+Conventions shared by every kernel here:
+
+* ``samples`` is (n, d) in uint8, uint16, float32 or float64, any memory layout; it is read as it
+  is and converted to float64 one tile at a time.
+* ``weights`` is (n,) float64, or empty (shape (0,)) for unit weights.
+* ``labels`` is (n,) of any integer dtype wide enough for k; it is overwritten.
+* Ties go to the lowest center index, as ``numpy.argmin`` does.
+"""
+
+import numba
+import numpy as np
+
+from .._config import CHUNK_SIZE, KERNEL, PARALLEL_KERNEL
+
+#: Samples per tile: small enough for the tile's float copy to stay in L1, long enough for the
+#: per-center loop over the tile to vectorise.
+TILE = 128
+#: Interleaved copies of each chunk's sums (a power of two).
+LANES = 4
+
+
+@numba.njit(**KERNEL)
+def half_squared_norms(centers, out):
+    """out[j] = |centers[j]|^2 / 2, the constant term of the assignment score."""
+    for j in range(centers.shape[0]):
+        total = 0.0
+        for f in range(centers.shape[1]):
+            total += centers[j, f] * centers[j, f]
+        out[j] = 0.5 * total
+
+
+@numba.njit(**PARALLEL_KERNEL)
+def lloyd_pass(
+    samples, origin, weights, centers, labels, sums, weight_sums, square_sums, n_changed
+):
+    """Assign every sample to its nearest center and, per chunk, add it to that center's sums.
+
+    Chunk ``c`` covers samples ``[c * CHUNK_SIZE, (c + 1) * CHUNK_SIZE)`` and owns row ``c`` of
+    every output, so chunks never write to shared memory and the caller can reduce the partials in
+    chunk order, independent of the number of threads.
+
+    Parameters
+    ----------
+    samples : (n, d) array
+    origin : (d,) float64, subtracted from every sample: sums of squares measured from a point
+        inside the data do not lose precision to a large offset
+    weights : (n,) or (0,) float64
+    centers : (k, d) float64, relative to `origin`
+    labels : (n,) integer, overwritten with the index of the nearest center
+    sums : (n_chunks, k, d) float64, overwritten with each chunk's weighted sum of samples
+        (relative to `origin`) per center
+    weight_sums : (n_chunks, k) float64, overwritten with each chunk's weight per center
+    square_sums : (n_chunks, k) float64, overwritten with each chunk's weighted sum of |x|^2 per
+        center (with the sums, it gives the inertia without a per-sample distance)
+    n_changed : (n_chunks,) int64, overwritten with the number of labels that changed
+    """
+    n, d = samples.shape
+    k = centers.shape[0]
+    weighted = weights.shape[0] > 0
+    half_norms = np.empty(k)
+    half_squared_norms(centers, half_norms)
+    for chunk in numba.prange(n_changed.shape[0]):
+        start = chunk * CHUNK_SIZE
+        stop = min(n, start + CHUNK_SIZE)
+        tile = np.empty((d, TILE))
+        score = np.empty(TILE)
+        best_score = np.empty(TILE)
+        best = np.empty(TILE, dtype=np.int64)
+        # LANES interleaved copies of the sums: consecutive samples of one cluster then update
+        # different memory, instead of waiting on each other's stores.
+        lane_sums = np.zeros((LANES, k, d))
+        lane_weights = np.zeros((LANES, k))
+        lane_squares = np.zeros((LANES, k))
+        changed = 0
+        for tile_start in range(start, stop, TILE):
+            m = min(TILE, stop - tile_start)
+            best_score[:m] = np.inf
+            best[:m] = 0
+            # |x - c|^2 = |x|^2 + 2 (|c|^2 / 2 - x.c): the bracket alone decides the nearest center.
+            if d == 3:  # pixels: the same steps with the feature loop unrolled
+                for t in range(m):
+                    tile[0, t] = samples[tile_start + t, 0] - origin[0]
+                    tile[1, t] = samples[tile_start + t, 1] - origin[1]
+                    tile[2, t] = samples[tile_start + t, 2] - origin[2]
+                for j in range(k):
+                    half_norm, c0, c1, c2 = (
+                        half_norms[j],
+                        centers[j, 0],
+                        centers[j, 1],
+                        centers[j, 2],
+                    )
+                    for t in range(m):
+                        s = half_norm - c0 * tile[0, t] - c1 * tile[1, t] - c2 * tile[2, t]
+                        closer = s < best_score[t]
+                        best_score[t] = s if closer else best_score[t]
+                        best[t] = j if closer else best[t]
+            else:
+                for t in range(m):
+                    for f in range(d):
+                        tile[f, t] = samples[tile_start + t, f] - origin[f]
+                for j in range(k):
+                    score[:m] = half_norms[j]
+                    for f in range(d):
+                        coordinate = centers[j, f]
+                        for t in range(m):
+                            score[t] -= coordinate * tile[f, t]
+                    for t in range(m):
+                        closer = score[t] < best_score[t]
+                        best_score[t] = score[t] if closer else best_score[t]
+                        best[t] = j if closer else best[t]
+            for t in range(m):
+                changed += labels[tile_start + t] != best[t]
+                labels[tile_start + t] = best[t]
+            for t in range(m):
+                j = best[t]
+                lane = t & (LANES - 1)
+                weight = weights[tile_start + t] if weighted else 1.0
+                lane_weights[lane, j] += weight
+                if d == 3:
+                    x0, x1, x2 = tile[0, t], tile[1, t], tile[2, t]
+                    lane_sums[lane, j, 0] += weight * x0
+                    lane_sums[lane, j, 1] += weight * x1
+                    lane_sums[lane, j, 2] += weight * x2
+                    lane_squares[lane, j] += weight * (x0 * x0 + x1 * x1 + x2 * x2)
+                else:
+                    square = 0.0
+                    for f in range(d):
+                        square += tile[f, t] * tile[f, t]
+                        lane_sums[lane, j, f] += weight * tile[f, t]
+                    lane_squares[lane, j] += weight * square
+        sums[chunk] = lane_sums[0]
+        weight_sums[chunk] = lane_weights[0]
+        square_sums[chunk] = lane_squares[0]
+        for lane in range(1, LANES):
+            sums[chunk] += lane_sums[lane]
+            weight_sums[chunk] += lane_weights[lane]
+            square_sums[chunk] += lane_squares[lane]
+        n_changed[chunk] = changed
+
+
+@numba.njit(**PARALLEL_KERNEL)
+def assign_from_products(block, products, half_norms, centers, labels, distances):
+    """Nearest center of each row of `block` from its dot products with the centers.
+
+    Parameters
+    ----------
+    block : (m, d) float32 or float64 samples
+    products : (m, k) dot products ``block @ centers.T``
+    half_norms : (k,) float64, |centers[j]|^2 / 2
+    centers : (k, d) float64
+    labels : (m,) integer, overwritten with the index of the nearest center
+    distances : (m,) float64, overwritten with the squared distance to that center
+
+    Returns
+    -------
+    n_changed : int
+    """
+    m, d = block.shape
+    k = centers.shape[0]
+    changed = np.zeros(m, dtype=np.uint8)
+    for i in numba.prange(m):
+        best = 0
+        best_score = np.inf
+        for j in range(k):
+            score = half_norms[j] - products[i, j]
+            if score < best_score:
+                best_score = score
+                best = j
+        distance = 0.0
+        for f in range(d):
+            diff = block[i, f] - centers[best, f]
+            distance += diff * diff
+        distances[i] = distance
+        if labels[i] != best:
+            changed[i] = 1
+            labels[i] = best
+    return changed.sum()
+
+
+@numba.njit(**KERNEL)
+def add_block_sums(block, weights, labels, sums, weight_sums):
+    """Add each row of `block`, weighted, to the running sums of its center, in row order.
+
+    Parameters
+    ----------
+    block : (m, d) float32 or float64
+    weights : (m,) or (0,) float64
+    labels : (m,) integer
+    sums : (k, d) float64, added to
+    weight_sums : (k,) float64, added to
+    """
+    weighted = weights.shape[0] > 0
+    for i in range(block.shape[0]):
+        j = labels[i]
+        weight = weights[i] if weighted else 1.0
+        weight_sums[j] += weight
+        for f in range(block.shape[1]):
+            sums[j, f] += weight * block[i, f]
+
+
+@numba.njit(**PARALLEL_KERNEL)
+def farthest_samples(samples, weights, centers, labels, top_index, top_distance):
+    """Per chunk, the samples farthest from their assigned center, for re-seeding empty clusters.
+
+    Parameters
+    ----------
+    samples : (n, d) array
+    weights : (n,) or (0,) float64; samples of weight 0 are never chosen
+    centers : (k, d) float64
+    labels : (n,) integer
+    top_index : (n_chunks, m) int64, overwritten with the indices of the chunk's m farthest
+        samples, farthest first (-1 where the chunk has fewer than m candidates)
+    top_distance : (n_chunks, m) float64, overwritten with their squared distances (-1 where none)
+    """
+    n, d = samples.shape
+    weighted = weights.shape[0] > 0
+    m = top_index.shape[1]
+    for chunk in numba.prange(top_index.shape[0]):
+        top_index[chunk, :] = -1
+        top_distance[chunk, :] = -1.0
+        for i in range(chunk * CHUNK_SIZE, min(n, (chunk + 1) * CHUNK_SIZE)):
+            if weighted and weights[i] == 0.0:
+                continue
+            j = labels[i]
+            distance = 0.0
+            for f in range(d):
+                diff = samples[i, f] - centers[j, f]
+                distance += diff * diff
+            if distance <= top_distance[chunk, m - 1]:
+                continue
+            # Insertion into the short sorted list; strict comparison keeps the earlier index first.
+            position = m - 1
+            while position > 0 and top_distance[chunk, position - 1] < distance:
+                top_distance[chunk, position] = top_distance[chunk, position - 1]
+                top_index[chunk, position] = top_index[chunk, position - 1]
+                position -= 1
+            top_distance[chunk, position] = distance
+            top_index[chunk, position] = i

@@ -1,0 +1,191 @@
+"""Every check of user input, with one message shape.
+
+Messages name the argument, say what was expected and what was given:
+"`k` must be an integer in [1, n_samples] = [1, 1200]; got 0."
+Valid input in an awkward layout (read-only, non-contiguous, big-endian) is made usable here, so
+that kernels below never see anything they cannot read safely.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ._kernels.checks import all_finite
+
+#: Sample dtypes the kernels read as they are, without a float copy.
+SAMPLE_DTYPES = frozenset(np.dtype(t) for t in (np.uint8, np.uint16, np.float32, np.float64))
+_SAMPLE_DTYPE_NAMES = "uint8, uint16, float32 or float64"
+
+
+def _describe(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def as_array(value, name: str) -> np.ndarray:
+    """`value` as an ndarray (no copy for an ndarray), or a TypeError naming `name`."""
+    if isinstance(value, np.ndarray):
+        return value
+    if hasattr(value, "__array__") or isinstance(value, list | tuple):
+        try:
+            return np.asarray(value)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"`{name}` must be array-like; got {type(value).__name__}.") from exc
+    raise TypeError(f"`{name}` must be a NumPy array; got {type(value).__name__}.")
+
+
+def native_byte_order(array: np.ndarray) -> np.ndarray:
+    """A native-endian view or copy: Numba cannot read big-endian data on little-endian machines."""
+    if array.dtype.byteorder not in ("=", "|") and not array.dtype.isnative:
+        return array.astype(array.dtype.newbyteorder("="))
+    return array
+
+
+def check_sample_dtype(array: np.ndarray, name: str) -> np.ndarray:
+    if array.dtype.newbyteorder("=") not in SAMPLE_DTYPES:
+        raise TypeError(
+            f"`{name}` must have dtype {_SAMPLE_DTYPE_NAMES}; got {array.dtype.name} "
+            f"(convert it with .astype(np.float32) or .astype(np.float64))."
+        )
+    return native_byte_order(array)
+
+
+def check_finite(array: np.ndarray, name: str) -> None:
+    if array.dtype.kind == "f" and not all_finite(array.reshape(array.shape[0], -1)):
+        raise ValueError(f"`{name}` must contain only finite values; got NaN or infinity.")
+
+
+def check_samples(data, name: str = "data") -> np.ndarray:
+    """Samples of shape (n_samples, n_features) in a supported dtype, finite, native byte order.
+
+    The array is returned as it is (C- or F-ordered, strided, read-only): no copy is made unless its
+    byte order is not native.
+    """
+    array = as_array(data, name)
+    array = check_sample_dtype(array, name)
+    if array.ndim != 2:
+        raise ValueError(
+            f"`{name}` must be a 2-D array of shape (n_samples, n_features); "
+            f"got shape {array.shape}."
+        )
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(
+            f"`{name}` must have at least one sample and one feature; got shape {array.shape}."
+        )
+    check_finite(array, name)
+    return array
+
+
+def check_int(value, name: str, low: int, high: int | None = None, high_name: str = "") -> int:
+    """An integer in [low, high]; `high_name` says where the upper bound comes from."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        bound = f"[{low}, {high}]" if high is not None else f">= {low}"
+        raise TypeError(f"`{name}` must be an integer {bound}; got {_describe(value)}.")
+    value = int(value)
+    if value < low or (high is not None and value > high):
+        if high is None:
+            expected = f"an integer >= {low}"
+        elif high_name:
+            expected = f"an integer in [{low}, {high_name}] = [{low}, {high}]"
+        else:
+            expected = f"an integer in [{low}, {high}]"
+        raise ValueError(f"`{name}` must be {expected}; got {value}.")
+    return value
+
+
+def check_float(value, name: str, low: float | None = None, *, low_inclusive: bool = True) -> float:
+    """A finite real number, optionally bounded below."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number; got {_describe(value)}.")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"`{name}` must be finite; got {value}.")
+    if low is not None and (value < low or (value == low and not low_inclusive)):
+        sign = ">=" if low_inclusive else ">"
+        raise ValueError(f"`{name}` must be {sign} {low}; got {value}.")
+    return value
+
+
+def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
+    """None, or float64 weights of shape (n_samples,), finite, >= 0, not all zero."""
+    if sample_weight is None:
+        return None
+    weights = as_array(sample_weight, "sample_weight")
+    if weights.dtype.kind not in "uif":
+        raise TypeError(f"`sample_weight` must be numeric; got dtype {weights.dtype.name}.")
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"`sample_weight` must have shape (n_samples,) = ({n_samples},); got {weights.shape}."
+        )
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    if not np.isfinite(weights).all():
+        raise ValueError("`sample_weight` must contain only finite values; got NaN or infinity.")
+    if (weights < 0).any():
+        raise ValueError("`sample_weight` must be >= 0; got a negative weight.")
+    if not weights.any():
+        raise ValueError("`sample_weight` must have at least one positive weight; got all zeros.")
+    return weights
+
+
+def check_seed(seed) -> np.random.Generator:
+    """A NumPy Generator from None, an int or a Generator."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise TypeError(
+            f"`seed` must be None, a non-negative integer or a numpy.random.Generator; "
+            f"got {_describe(seed)}."
+        )
+    return np.random.default_rng(int(seed))
+
+
+# --- choosing k ---
+
+
+def check_labels(labels, n_samples: int) -> np.ndarray:
+    """Integer cluster labels of shape (n_samples,), any values, returned without a copy."""
+    array = as_array(labels, "labels")
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"`labels` must have an integer dtype; got {array.dtype.name}.")
+    if array.shape != (n_samples,):
+        raise ValueError(
+            f"`labels` must have shape (n_samples,) = ({n_samples},); got {array.shape}."
+        )
+    return array
+
+
+def check_n_labels(n_labels: int, n_samples: int, name: str = "labels") -> None:
+    """The silhouette needs 2 <= n_labels <= n_samples - 1, as in scikit-learn."""
+    if not 2 <= n_labels <= n_samples - 1:
+        raise ValueError(
+            f"`{name}` must hold between 2 and n_samples - 1 = {n_samples - 1} distinct labels; "
+            f"got {n_labels}."
+        )
+
+
+def check_curve(ks, wcss) -> tuple[np.ndarray, np.ndarray]:
+    """Strictly increasing integer `ks` and finite `wcss` of the same length (at least 2)."""
+    ks_array = as_array(ks, "ks")
+    wcss_array = as_array(wcss, "wcss")
+    if ks_array.dtype.kind not in "iu":
+        raise TypeError(f"`ks` must have an integer dtype; got {ks_array.dtype.name}.")
+    if wcss_array.dtype.kind not in "iuf":
+        raise TypeError(f"`wcss` must be real numbers; got dtype {wcss_array.dtype.name}.")
+    if ks_array.ndim != 1 or ks_array.shape[0] < 2:
+        raise ValueError(
+            f"`ks` must be a 1-D array of at least 2 values; got shape {ks_array.shape}."
+        )
+    if wcss_array.shape != ks_array.shape:
+        raise ValueError(
+            f"`wcss` must have the shape of `ks`, {ks_array.shape}; got {wcss_array.shape}."
+        )
+    if not (np.diff(ks_array.astype(np.int64)) > 0).all():
+        raise ValueError(f"`ks` must be strictly increasing; got {_describe(ks_array.tolist())}.")
+    wcss_array = wcss_array.astype(np.float64)
+    if not np.isfinite(wcss_array).all():
+        raise ValueError("`wcss` must contain only finite values; got NaN or infinity.")
+    return ks_array.astype(np.int64), wcss_array

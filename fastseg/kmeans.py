@@ -1,0 +1,508 @@
+"""k-means driver: seeding, Lloyd iterations, termination and attempts over the kernels."""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _validate
+from ._config import CHUNK_SIZE, parallel_section
+from ._kernels import lloyd, seeding
+
+__all__ = ["Criteria", "KMeansResult", "kmeans"]
+
+#: cv2.TERM_CRITERIA_COUNT (also called MAX_ITER) and cv2.TERM_CRITERIA_EPS.
+TERM_CRITERIA_COUNT = 1
+TERM_CRITERIA_EPS = 2
+_FLT_EPSILON = float(np.finfo(np.float32).eps)
+
+#: Above this many features, distances come from matrix products of blocks of samples.
+MAX_FEATURES_DIRECT = 16
+#: Samples per block on the matrix-product path.
+BLOCK_SIZE = 4096
+
+
+def seeding_size(n_features: int, k: int) -> int:
+    """Rows the seeding draws from: 2**17, fewer for wide samples (at most 2**22 values)."""
+    return max(min(1 << 17, (1 << 22) // n_features), 64 * k)
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """When Lloyd iterations stop: the first of these conditions that holds.
+
+    Parameters
+    ----------
+    max_iter : int, default 300
+        Largest number of center updates.
+    epsilon : float or None, default None
+        Stop when no center moved farther than this (Euclidean distance), as OpenCV's
+        ``TERM_CRITERIA_EPS``.
+    tol : float or None, default 1e-4
+        Stop when the sum over centers of the squared shift is at most ``tol`` times the mean
+        per-feature (weighted) variance of the data, as scikit-learn's ``tol``.
+
+    Iterations also stop when no label changed: the centers are then a fixed point.
+    ``Criteria.from_opencv((type, max_iter, epsilon))`` reads OpenCV's criteria tuple; a tuple given
+    as ``criteria`` to :func:`kmeans` is read the same way.
+    """
+
+    max_iter: int = 300
+    epsilon: float | None = None
+    tol: float | None = 1e-4
+
+    def __post_init__(self):
+        _validate.check_int(self.max_iter, "criteria.max_iter", 1)
+        if self.epsilon is not None:
+            _validate.check_float(self.epsilon, "criteria.epsilon", 0.0)
+        if self.tol is not None:
+            _validate.check_float(self.tol, "criteria.tol", 0.0)
+
+    @classmethod
+    def from_opencv(cls, criteria) -> Criteria:
+        """Criteria equivalent to OpenCV's ``(type, max_iter, epsilon)`` for ``cv2.kmeans``.
+
+        As in OpenCV, ``type`` is ``TERM_CRITERIA_COUNT`` (1), ``TERM_CRITERIA_EPS`` (2) or both;
+        the count is clamped to [2, 100] (100 when the COUNT flag is absent) and includes the
+        initial assignment, so it allows ``count - 1`` center updates; without the EPS flag the
+        threshold is FLT_EPSILON.
+        """
+        if not isinstance(criteria, tuple | list) or len(criteria) != 3:
+            raise TypeError(
+                "`criteria` must be a Criteria or a tuple (type, max_iter, epsilon); "
+                f"got {_validate._describe(criteria)}."
+            )
+        kind, count, epsilon = criteria
+        if (
+            isinstance(kind, bool)
+            or not isinstance(kind, numbers.Integral)
+            or kind not in (1, 2, 3)
+        ):
+            raise ValueError(
+                "`criteria[0]` (type) must be TERM_CRITERIA_COUNT (1), TERM_CRITERIA_EPS (2) or "
+                f"their sum (3); got {_validate._describe(kind)}."
+            )
+        count = _validate.check_int(count, "criteria[1] (max_iter)", 0)
+        epsilon = _validate.check_float(epsilon, "criteria[2] (epsilon)")
+        max_iter = min(max(count, 2), 100) if kind & TERM_CRITERIA_COUNT else 100
+        return cls(
+            max_iter=max_iter - 1,
+            epsilon=max(epsilon, 0.0) if kind & TERM_CRITERIA_EPS else _FLT_EPSILON,
+            tol=None,
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class KMeansResult:
+    """The outcome of :func:`kmeans`.
+
+    Attributes
+    ----------
+    labels : ndarray of shape (n_samples,)
+        Index of each sample's center: uint8 when k <= 255, uint16 when k <= 65535, else int32.
+    centers : ndarray of shape (k, n_features), float64
+    compactness : float
+        Weighted sum of squared distances of the samples to their centers (scikit-learn's inertia).
+    n_iter : int
+        Center updates made by the kept attempt.
+    """
+
+    labels: np.ndarray
+    centers: np.ndarray
+    compactness: float
+    n_iter: int
+
+
+def label_dtype(k: int) -> np.dtype:
+    """Smallest label dtype for k clusters."""
+    if k <= 255:
+        return np.dtype(np.uint8)
+    if k <= 65535:
+        return np.dtype(np.uint16)
+    return np.dtype(np.int32)
+
+
+def check_criteria(criteria) -> Criteria:
+    if criteria is None:
+        return Criteria()
+    if isinstance(criteria, Criteria):
+        return criteria
+    return Criteria.from_opencv(criteria)
+
+
+def check_init(init, k: int, n_features: int):
+    """ "k-means++", "random", or an array of k finite centers, as float64."""
+    if isinstance(init, str):
+        if init not in ("k-means++", "random"):
+            raise ValueError(f"`init` must be 'k-means++', 'random' or an array; got {init!r}.")
+        return init
+    centers = _validate.as_array(init, "init")
+    if centers.dtype.kind not in "uif":
+        raise TypeError(f"`init` must be a numeric array; got dtype {centers.dtype.name}.")
+    if centers.shape != (k, n_features):
+        raise ValueError(
+            f"`init` must have shape (k, n_features) = ({k}, {n_features}); got {centers.shape}."
+        )
+    centers = np.array(centers, dtype=np.float64)
+    if not np.isfinite(centers).all():
+        raise ValueError("`init` must contain only finite values; got NaN or infinity.")
+    return centers
+
+
+class LloydEngine:
+    """Buffers and passes of k-means over one set of samples, reused across attempts.
+
+    The samples are read as they are. Per-pixel extra memory is one label array per kept result
+    (1 byte per sample for k <= 255); everything else is per chunk or per block.
+    """
+
+    def __init__(self, samples: np.ndarray, weights: np.ndarray | None, k: int):
+        self.samples = samples
+        self.n_samples, self.n_features = samples.shape
+        self.k = k
+        self.weights = np.empty(0) if weights is None else weights
+        self.total_weight = float(self.n_samples) if weights is None else float(weights.sum())
+        self.n_chunks = -(-self.n_samples // CHUNK_SIZE)
+        self.labels = np.zeros(self.n_samples, dtype=label_dtype(k))
+        self._cumulative_weights = None
+        # One-cluster engines (the variance) always take the direct pass: no matrix product needed.
+        self._direct = self.n_features <= MAX_FEATURES_DIRECT or k == 1
+        if self._direct:
+            # A sample as origin: integer data keeps integer (exact) sums.
+            self._origin = samples[0].astype(np.float64)
+            self._sums = np.empty((self.n_chunks, k, self.n_features))
+            self._weight_sums = np.empty((self.n_chunks, k))
+            self._square_sums = np.empty((self.n_chunks, k))
+            self._n_changed = np.empty(self.n_chunks, dtype=np.int64)
+
+    # -- one pass --------------------------------------------------------------------------------
+
+    def assign(self, centers: np.ndarray):
+        """Label every sample with its nearest center; return (sums, weight_sums, inertia, changed).
+
+        sums (k, d) and weight_sums (k,) are the weighted sums of the samples of each center,
+        reduced in chunk order so that the result never depends on the number of threads; inertia
+        is the weighted sum of squared distances to the nearest center; changed counts the labels
+        that differ from those already in ``self.labels``.
+        """
+        if not self._direct:
+            return self._assign_blocks(centers)
+        relative = centers - self._origin
+        with parallel_section():
+            lloyd.lloyd_pass(
+                self.samples, self._origin, self.weights, relative, self.labels, self._sums,
+                self._weight_sums, self._square_sums, self._n_changed,
+            )  # fmt: skip
+        sums = self._sums.sum(axis=0)
+        weight_sums = self._weight_sums.sum(axis=0)
+        square_sums = self._square_sums.sum(axis=0)
+        # sum over cluster j of w |x - c_j|^2 = Q_j - 2 c_j.S_j + W_j |c_j|^2 (relative to origin).
+        per_cluster = (
+            square_sums - 2.0 * np.einsum("kd,kd->k", relative, sums)
+            + weight_sums * np.einsum("kd,kd->k", relative, relative)
+        )  # fmt: skip
+        inertia = float(np.maximum(per_cluster, 0.0).sum())
+        sums += weight_sums[:, None] * self._origin
+        return sums, weight_sums, inertia, int(self._n_changed.sum())
+
+    def _assign_blocks(self, centers):
+        # float32 samples are multiplied in float32, as scikit-learn does; integers in float64.
+        work_dtype = np.float32 if self.samples.dtype == np.float32 else np.float64
+        centers_t = np.ascontiguousarray(centers.T, dtype=work_dtype)
+        half_norms = np.empty(self.k)
+        lloyd.half_squared_norms(centers, half_norms)
+        sums = np.zeros((self.k, self.n_features))
+        weight_sums = np.zeros(self.k)
+        distances = np.empty(BLOCK_SIZE)
+        inertia = 0.0
+        changed = 0
+        weighted = self.weights.shape[0] > 0
+        for start in range(0, self.n_samples, BLOCK_SIZE):
+            stop = min(self.n_samples, start + BLOCK_SIZE)
+            block = np.ascontiguousarray(self.samples[start:stop], dtype=work_dtype)
+            products = block @ centers_t
+            labels = self.labels[start:stop]
+            block_distances = distances[: stop - start]
+            with parallel_section():
+                changed += lloyd.assign_from_products(
+                    block, products, half_norms, centers, labels, block_distances
+                )
+            weights = self.weights[start:stop] if weighted else self.weights
+            inertia += float(weights @ block_distances if weighted else block_distances.sum())
+            lloyd.add_block_sums(block, weights, labels, sums, weight_sums)
+        return sums, weight_sums, inertia, changed
+
+    def new_centers(self, sums, weight_sums, centers):
+        """Centers from the sums of the last pass; empty clusters re-seeded at far samples."""
+        empty = np.flatnonzero(weight_sums <= 0.0)
+        if empty.size:
+            self._reseed_empty(empty, sums, weight_sums, centers)
+        occupied = weight_sums > 0.0
+        result = centers.copy()
+        result[occupied] = sums[occupied] / weight_sums[occupied, None]
+        return result
+
+    def centers_of_labels(self) -> np.ndarray:
+        """Centers of the clusters in ``self.labels``, empty ones re-seeded."""
+        sums = np.zeros((self.k, self.n_features))
+        weight_sums = np.zeros(self.k)
+        lloyd.add_block_sums(self.samples, self.weights, self.labels, sums, weight_sums)
+        means = np.zeros_like(sums)
+        occupied = weight_sums > 0.0
+        means[occupied] = sums[occupied] / weight_sums[occupied, None]
+        return self.new_centers(sums, weight_sums, means)
+
+    def _reseed_empty(self, empty, sums, weight_sums, centers):
+        """Move the samples farthest from their centers into the empty clusters.
+
+        Each such sample leaves its cluster (its weighted coordinates are taken out of that
+        cluster's sums) and alone forms the empty one, as scikit-learn does. A sample is only moved
+        if its cluster keeps some weight, so no cluster is emptied in turn.
+        """
+        m = empty.size
+        top_index = np.empty((self.n_chunks, m), dtype=np.int64)
+        top_distance = np.empty((self.n_chunks, m))
+        with parallel_section():
+            lloyd.farthest_samples(
+                self.samples, self.weights, centers, self.labels, top_index, top_distance
+            )
+        found = top_index >= 0
+        index, distance = top_index[found], top_distance[found]
+        order = np.lexsort((index, -distance))
+        targets = iter(empty)
+        for i in index[order]:
+            source = int(self.labels[i])
+            weight = self.weights[i] if self.weights.shape[0] else 1.0
+            if weight_sums[source] - weight <= 1e-12 * weight_sums[source]:
+                continue
+            target = next(targets, None)
+            if target is None:
+                break
+            point = self.samples[i].astype(np.float64)
+            sums[source] -= weight * point
+            weight_sums[source] -= weight
+            sums[target] = weight * point
+            weight_sums[target] = weight
+
+    def mean_variance(self) -> float:
+        """Mean over features of the weighted variance of the samples (for scikit-learn's tol)."""
+        one = LloydEngine(self.samples, self.weights if self.weights.size else None, 1)
+        sums, weight_sums, _, _ = one.assign(np.zeros((1, self.n_features)))
+        _, _, inertia, _ = one.assign(sums / weight_sums[:, None])
+        return inertia / (self.total_weight * self.n_features)
+
+    # -- seeding ---------------------------------------------------------------------------------
+
+    def samples_by_weight(self, draws: np.ndarray) -> np.ndarray:
+        """The samples at fractions `draws` in [0, 1) of the cumulative weights.
+
+        A sample of weight w spans w units of the cumulative weights, exactly as w copies of it
+        would; samples of weight 0 are never drawn.
+        """
+        if self.weights.shape[0] == 0:
+            indices = (draws * self.n_samples).astype(np.int64)
+        else:
+            if self._cumulative_weights is None:
+                self._cumulative_weights = np.cumsum(self.weights)
+            cumulative = self._cumulative_weights
+            indices = np.searchsorted(cumulative, draws * cumulative[-1], side="right")
+        return np.minimum(indices, self.n_samples - 1)
+
+    def sample_by_weight(self, u: float) -> int:
+        return int(self.samples_by_weight(np.array([u]))[0])
+
+    def seeding_engine(self, rng: np.random.Generator) -> LloydEngine:
+        """An engine over the samples the seeding draws from, in a canonical order.
+
+        Rows are ordered by their projection on a fixed random direction, so equal rows are
+        adjacent and the order does not depend on how the input was ordered: with the same seed,
+        a sample of weight w and w copies of it lead to the same centers, shuffled or not. Inputs
+        larger than :func:`seeding_size` rows are first subsampled, with replacement and in
+        proportion to the weights, to that many rows.
+        """
+        samples, weights = self.samples, (self.weights if self.weights.size else None)
+        size = seeding_size(self.n_features, self.k)
+        if self.n_samples > size:
+            samples, weights = samples[self.samples_by_weight(rng.random(size))], None
+        direction = np.random.default_rng(0x5EED).standard_normal(self.n_features)
+        order = np.argsort(samples @ direction, kind="stable")
+        ordered_weights = None if weights is None else weights[order]
+        return LloydEngine(np.ascontiguousarray(samples[order]), ordered_weights, self.k)
+
+    def seed_random(self, rng: np.random.Generator) -> np.ndarray:
+        """k distinct samples drawn with probability proportional to their weight."""
+        engine = self.seeding_engine(rng)
+        chosen: list[int] = []
+        while len(chosen) < self.k:
+            for _ in range(100):
+                index = engine.sample_by_weight(rng.random())
+                if index not in chosen:
+                    break
+            chosen.append(index)
+        return engine.samples[chosen].astype(np.float64)
+
+    def seed_kmeans_pp(self, rng: np.random.Generator) -> np.ndarray:
+        """Greedy k-means++: each new center is the best of 2 + log(k) D^2-weighted candidates.
+
+        The draws are made over the rows of :meth:`seeding_engine`.
+        """
+        return self.seeding_engine(rng).seed_kmeans_pp_here(rng)
+
+    def seed_kmeans_pp_here(self, rng: np.random.Generator) -> np.ndarray:
+        """Greedy k-means++ over this engine's samples, in their order."""
+        k, n_trials = self.k, 2 + int(np.log(self.k))
+        centers = np.zeros((k, self.n_features))
+        centers[0] = self.samples[self.sample_by_weight(rng.random())]
+        chunk_totals = np.empty((self.n_chunks, 1))
+        self._score_candidates(centers, 0, centers[:1].copy(), chunk_totals)
+        chunk_totals = chunk_totals[:, 0]
+        potentials = np.empty((self.n_chunks, n_trials))
+        for n_chosen in range(1, k):
+            cumulative = np.cumsum(chunk_totals)
+            candidates = np.array(
+                [self._locate(cumulative, u, centers, n_chosen) for u in rng.random(n_trials)]
+            )
+            self._score_candidates(centers, n_chosen, self.samples[candidates], potentials)
+            best = int(np.argmin(potentials.sum(axis=0)))
+            centers[n_chosen] = self.samples[candidates[best]]
+            chunk_totals = potentials[:, best].copy()
+        return centers
+
+    def _score_candidates(self, centers, n_chosen, candidates, potentials):
+        with parallel_section():
+            seeding.score_candidates(
+                self.samples, self.weights, centers, n_chosen, self.labels,
+                np.asarray(candidates, dtype=np.float64), potentials,
+            )  # fmt: skip
+
+    def _locate(self, cumulative, u, centers, n_chosen) -> int:
+        """The sample at fraction u of the cumulative D^2 weights, given per-chunk totals."""
+        total = cumulative[-1]
+        if total <= 0.0:
+            # Every sample sits on a chosen center: any sample is as good as another.
+            return self.sample_by_weight(u)
+        target = u * total
+        chunk = int(np.searchsorted(cumulative, target, side="right"))
+        if chunk >= self.n_chunks:  # rounding put the target at the very end
+            chunk = int(np.flatnonzero(np.diff(cumulative, prepend=0.0) > 0.0)[-1])
+        before = cumulative[chunk - 1] if chunk > 0 else 0.0
+        return int(
+            seeding.locate_sample(
+                self.samples, self.weights, centers, n_chosen, self.labels, chunk, target - before
+            )
+        )
+
+    # -- Lloyd ------------------------------------------------------------------------------------
+
+    def run(self, centers: np.ndarray, criteria: Criteria, tol: float | None):
+        """Lloyd iterations from `centers`; `tol` is the absolute threshold on the total shift.
+
+        Returns (centers, compactness, n_iter); ``self.labels`` holds the matching labels.
+        """
+        n_iter = 0
+        compactness = None
+        epsilon_sq = None if criteria.epsilon is None else criteria.epsilon**2
+        for iteration in range(criteria.max_iter):
+            sums, weight_sums, inertia, changed = self.assign(centers)
+            if iteration > 0 and changed == 0:
+                # Same labels as the last pass: the centers are a fixed point.
+                compactness = inertia
+                n_iter = iteration + 1
+                break
+            updated = self.new_centers(sums, weight_sums, centers)
+            shift = ((updated - centers) ** 2).sum(axis=1)
+            centers = updated
+            n_iter = iteration + 1
+            if (epsilon_sq is not None and shift.max() <= epsilon_sq) or (
+                tol is not None and shift.sum() <= tol
+            ):
+                break
+        if compactness is None:
+            _, _, compactness, _ = self.assign(centers)
+        return centers, compactness, n_iter
+
+
+def kmeans(
+    data,
+    k: int,
+    *,
+    criteria: Criteria | tuple | None = None,
+    attempts: int = 1,
+    init: str | np.ndarray = "k-means++",
+    seed: int | np.random.Generator | None = None,
+    sample_weight=None,
+) -> KMeansResult:
+    """Cluster samples into k groups with Lloyd's k-means.
+
+    Parameters
+    ----------
+    data : array of shape (n_samples, n_features)
+        uint8, uint16, float32 or float64, in any memory layout; read as it is (no float copy).
+    k : int
+        Number of clusters, in [1, n_samples].
+    criteria : Criteria or tuple (type, max_iter, epsilon), default Criteria()
+        When to stop; a tuple is OpenCV's criteria (see :meth:`Criteria.from_opencv`). The default
+        is scikit-learn's: at most 300 updates, ``tol=1e-4``.
+    attempts : int, default 1
+        Independent runs from different seeds; the one with the lowest compactness is returned.
+    init : {"k-means++", "random"} or array of shape (k, n_features), default "k-means++"
+        Greedy k-means++ (2 + log(k) candidates per center, D^2 weighting with sample weights),
+        k samples drawn in proportion to their weight, or the given centers (used by every
+        attempt).
+    seed : int, numpy.random.Generator or None, default None
+        Seed of the initialisation; the same seed gives the same bits on any number of threads.
+    sample_weight : array of shape (n_samples,) or None, default None
+        Non-negative weight of each sample. A weight of w is the same as w copies of the sample.
+
+    Returns
+    -------
+    KMeansResult
+        ``labels`` (n_samples,), ``centers`` (k, n_features) float64, ``compactness``, ``n_iter``.
+
+    Notes
+    -----
+    Each Lloyd iteration is one parallel pass over fixed-size chunks of samples that assigns each
+    sample to its nearest center and adds it to the chunk's partial sums; partials are reduced in
+    chunk order. An empty cluster is re-seeded at the sample farthest from its center. After the
+    last update the samples are labelled once more, so that labels, centers and compactness agree.
+
+    Examples
+    --------
+    >>> import numpy as np, fastseg
+    >>> points = np.array([[0.0, 0.0], [0.0, 1.0], [10.0, 0.0], [10.0, 1.0]])
+    >>> result = fastseg.kmeans(points, 2, init=np.array([[0.0, 0.0], [10.0, 0.0]]))
+    >>> result.centers
+    array([[ 0. ,  0.5],
+           [10. ,  0.5]])
+    >>> result.labels, result.compactness
+    (array([0, 0, 1, 1], dtype=uint8), 1.0)
+    """
+    samples = _validate.check_samples(data)
+    n_samples, n_features = samples.shape
+    k = _validate.check_int(k, "k", 1, n_samples, "n_samples")
+    criteria = check_criteria(criteria)
+    attempts = _validate.check_int(attempts, "attempts", 1)
+    init = check_init(init, k, n_features)
+    weights = _validate.check_sample_weight(sample_weight, n_samples)
+    rng = _validate.check_seed(seed)
+    engine = LloydEngine(samples, weights, k)
+    tol = None if criteria.tol is None else criteria.tol * engine.mean_variance()
+    return run_attempts(engine, init, criteria, tol, attempts, rng)
+
+
+def run_attempts(engine, init, criteria, tol, attempts, rng) -> KMeansResult:
+    """Seed and iterate `attempts` times; keep the run with the lowest compactness."""
+    best = None
+    for attempt in range(attempts):
+        if isinstance(init, str):
+            seeds = engine.seed_kmeans_pp(rng) if init == "k-means++" else engine.seed_random(rng)
+        else:
+            seeds = init
+        centers, compactness, n_iter = engine.run(seeds, criteria, tol)
+        if best is None or compactness < best.compactness:
+            # The last attempt's labels are not overwritten any more: no copy needed.
+            labels = engine.labels if attempt == attempts - 1 else engine.labels.copy()
+            best = KMeansResult(labels, centers, float(compactness), n_iter)
+    return best

@@ -1,0 +1,211 @@
+"""Plain NumPy references for every kernel: slow, obvious, and the oracle of the kernel tests."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# --- k-means ---
+
+
+def squared_distances(samples, centers):
+    """(n, k) squared Euclidean distances, computed from differences in float64."""
+    diff = np.asarray(samples, dtype=np.float64)[:, None, :] - np.asarray(centers)[None, :, :]
+    return (diff**2).sum(axis=2)
+
+
+def assign(samples, centers):
+    """Nearest center of each sample (lowest index on ties) and the squared distance to it."""
+    distances = squared_distances(samples, centers)
+    labels = distances.argmin(axis=1)
+    return labels, distances[np.arange(len(labels)), labels]
+
+
+def weighted_sums(samples, labels, k, weights=None):
+    """Per-cluster weighted sums (k, d) and weights (k,)."""
+    samples = np.asarray(samples, dtype=np.float64)
+    weights = np.ones(len(samples)) if weights is None else np.asarray(weights, dtype=np.float64)
+    sums = np.zeros((k, samples.shape[1]))
+    totals = np.zeros(k)
+    for i, j in enumerate(labels):
+        sums[j] += weights[i] * samples[i]
+        totals[j] += weights[i]
+    return sums, totals
+
+
+def lloyd(samples, centers, n_iter, weights=None):
+    """`n_iter` plain Lloyd updates from `centers` (no empty clusters expected), then labels.
+
+    Returns labels, centers and the weighted compactness of the final assignment.
+    """
+    weights = np.ones(len(samples)) if weights is None else np.asarray(weights, dtype=np.float64)
+    centers = np.array(centers, dtype=np.float64)
+    for _ in range(n_iter):
+        labels, _ = assign(samples, centers)
+        sums, totals = weighted_sums(samples, labels, len(centers), weights)
+        assert (totals > 0).all(), "the reference does not handle empty clusters"
+        centers = sums / totals[:, None]
+    labels, distances = assign(samples, centers)
+    return labels, centers, float((weights * distances).sum())
+
+
+def kmeans_pp_potentials(samples, chosen, candidates, weights=None):
+    """Weighted sum of min(D^2 to the chosen centers, D^2 to each candidate), per candidate."""
+    weights = np.ones(len(samples)) if weights is None else np.asarray(weights, dtype=np.float64)
+    closest = np.full(len(samples), np.inf)
+    if len(chosen):
+        closest = squared_distances(samples, chosen).min(axis=1)
+    to_candidates = squared_distances(samples, candidates)
+    return (weights[:, None] * np.minimum(closest[:, None], to_candidates)).sum(axis=0)
+
+
+# --- Canny ---
+
+def wrap_int32(values: np.ndarray) -> np.ndarray:
+    """int64 values wrapped to int32 the way two's-complement overflow wraps them in C."""
+    return ((values + 2**31) % 2**32 - 2**31).astype(np.int64)
+
+
+def sobel(image: np.ndarray, aperture_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sobel derivatives as ``cv2.Sobel(image, CV_16S, ..., borderType=BORDER_REPLICATE)``.
+
+    `image` is (H, W) or (H, W, C) uint8; dx and dy are int16 of shape (H, W, C). Aperture 7 is
+    scaled by 1/16 and rounded half to even, as Canny asks of OpenCV's Sobel.
+    """
+    values = image.astype(np.int64)
+    if values.ndim == 2:
+        values = values[:, :, None]
+    height, width = values.shape[:2]
+    radius = aperture_size // 2
+    padded = np.pad(values, ((radius, radius), (radius, radius), (0, 0)), mode="edge")
+    smoothing = SOBEL_SMOOTHING[aperture_size]
+    derivative = SOBEL_DERIVATIVE[aperture_size]
+    dx = np.zeros(values.shape, dtype=np.int64)
+    dy = np.zeros(values.shape, dtype=np.int64)
+    for a in range(aperture_size):
+        for b in range(aperture_size):
+            window = padded[a : a + height, b : b + width]
+            dx += smoothing[a] * derivative[b] * window
+            dy += derivative[a] * smoothing[b] * window
+    if aperture_size == 7:
+        dx = np.round(dx / 16.0).astype(np.int64)  # exact halves, rounded to even as cvRound does
+        dy = np.round(dy / 16.0).astype(np.int64)
+    return np.clip(dx, -32768, 32767).astype(np.int16), np.clip(dy, -32768, 32767).astype(np.int16)
+
+
+def canny_thresholds(threshold1, threshold2, aperture_size, l2_gradient):
+    """Integer magnitude thresholds (low, high) compared with ``>`` by OpenCV's Canny."""
+    low, high = float(threshold1), float(threshold2)
+    if aperture_size == 7:
+        low, high = low / 16.0, high / 16.0
+    low, high = min(low, high), max(low, high)
+    if l2_gradient:
+        low, high = min(32767.0, low), min(32767.0, high)
+        low, high = low * low, high * high
+    return int(np.floor(low)), int(np.floor(high))
+
+
+def canny_from_gradients(dx, dy, low, high, l2_gradient):
+    """Canny edges (H, W) uint8 of 0/255 from int16 gradients (H, W, C) and integer thresholds."""
+    dx = dx.astype(np.int64)
+    dy = dy.astype(np.int64)
+    if dx.ndim == 2:
+        dx, dy = dx[:, :, None], dy[:, :, None]
+    if l2_gradient:
+        magnitude = wrap_int32(dx * dx + dy * dy)
+    else:
+        magnitude = np.abs(dx) + np.abs(dy)
+    # Several channels: per pixel the first channel with the largest magnitude.
+    best = np.argmax(magnitude, axis=2)[:, :, None]
+    magnitude = np.take_along_axis(magnitude, best, 2)[:, :, 0]
+    dx = np.take_along_axis(dx, best, 2)[:, :, 0]
+    dy = np.take_along_axis(dy, best, 2)[:, :, 0]
+    height, width = magnitude.shape
+
+    # Magnitude with a frame of zeros, so that neighbours outside the image never win.
+    framed = np.zeros((height + 2, width + 2), dtype=np.int64)
+    framed[1:-1, 1:-1] = magnitude
+
+    def neighbour(di, dj):
+        return framed[1 + di : 1 + di + height, 1 + dj : 1 + dj + width]
+
+    x = np.abs(dx)
+    y = np.abs(dy) << 15
+    tg22x = x * TAN_22_5_Q15
+    tg67x = wrap_int32(tg22x + (x << 16))
+    horizontal = y < tg22x
+    vertical = ~horizontal & (y > tg67x)
+    diagonal = ~horizontal & ~vertical
+    s = np.where((dx ^ dy) < 0, -1, 1)
+    maximum = np.zeros((height, width), dtype=bool)
+    maximum |= horizontal & (magnitude > neighbour(0, -1)) & (magnitude >= neighbour(0, 1))
+    maximum |= vertical & (magnitude > neighbour(-1, 0)) & (magnitude >= neighbour(1, 0))
+    # Diagonal: s = +1 compares up-left with down-right, s = -1 up-right with down-left.
+    up_left = (magnitude > neighbour(-1, -1)) & (magnitude > neighbour(1, 1))
+    up_right = (magnitude > neighbour(-1, 1)) & (magnitude > neighbour(1, -1))
+    maximum |= diagonal & np.where(s > 0, up_left, up_right)
+    candidate = maximum & (magnitude > low)
+    strong = candidate & (magnitude > high)
+
+    # Hysteresis: breadth-first search from strong pixels through 8-connected candidates.
+    edges = strong.copy()
+    queue = list(zip(*np.nonzero(strong), strict=True))
+    head = 0
+    while head < len(queue):
+        i, j = queue[head]
+        head += 1
+        for di in (-1, 0, 1):
+            for dj in (-1, 0, 1):
+                ni, nj = i + di, j + dj
+                if 0 <= ni < height and 0 <= nj < width and candidate[ni, nj] and not edges[ni, nj]:
+                    edges[ni, nj] = True
+                    queue.append((ni, nj))
+    return edges.astype(np.uint8) * 255
+
+
+def canny(image, threshold1, threshold2, aperture_size=3, l2_gradient=False):
+    """Reference of ``cv2.Canny`` for a (H, W) or (H, W, C) uint8 image."""
+    dx, dy = sobel(image, aperture_size)
+    low, high = canny_thresholds(threshold1, threshold2, aperture_size, l2_gradient)
+    return canny_from_gradients(dx, dy, low, high, l2_gradient)
+
+
+# --- silhouette and knee ---
+
+
+def silhouette_score(samples, labels):
+    """Mean silhouette coefficient from the full (n, n) Euclidean distance matrix."""
+    points = np.asarray(samples, dtype=np.float64)
+    labels = np.asarray(labels)
+    distances = np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(axis=2))
+    clusters = np.unique(labels)
+    coefficients = np.zeros(len(points))
+    for i in range(len(points)):
+        own = labels == labels[i]
+        if own.sum() == 1:
+            continue  # a singleton's coefficient is 0
+        a = distances[i, own].sum() / (own.sum() - 1)
+        b = min(distances[i, labels == c].mean() for c in clusters if c != labels[i])
+        if max(a, b) > 0:
+            coefficients[i] = (b - a) / max(a, b)
+    return coefficients.mean()
+
+
+def knee_point(ks, wcss):
+    """Kneedle knee of a decreasing curve: largest (1 - y_n) - x_n, first on ties, ks[0] if flat."""
+    ks = [int(k) for k in ks]
+    wcss = [float(w) for w in wcss]
+    low, high = min(wcss), max(wcss)
+    if high == low:
+        return ks[0]
+    best, best_difference = ks[0], -np.inf
+    for k, w in zip(ks, wcss, strict=True):
+        difference = (1.0 - (w - low) / (high - low)) - (k - ks[0]) / (ks[-1] - ks[0])
+        if difference > best_difference:
+            best, best_difference = k, difference
+    return best
+
+#: Sobel kernels of OpenCV's ``getDerivKernels``: smoothing and first-derivative taps per aperture.
+SOBEL_SMOOTHING = {3: (1, 2, 1), 5: (1, 4, 6, 4, 1), 7: (1, 6, 15, 20, 15, 6, 1)}
+SOBEL_DERIVATIVE = {3: (-1, 0, 1), 5: (-1, -2, 0, 2, 1), 7: (-1, -4, -5, 0, 5, 4, 1)}
+#: tan(22.5°) in Q15 fixed point, rounded: the direction test of OpenCV's non-maximum suppression.
+TAN_22_5_Q15 = 13573

@@ -1,0 +1,304 @@
+"""fastseg.kmeans: exact toy cases, the NumPy reference, peers on real photos, determinism."""
+
+import naive
+import numpy as np
+import pytest
+
+import fastseg
+from fastseg import Criteria, kmeans
+
+DTYPES = [np.uint8, np.uint16, np.float32, np.float64]
+NO_TOL = Criteria(max_iter=300, tol=None)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_four_points_exact(dtype):
+    points = np.array([[0, 0], [0, 2], [10, 0], [10, 2]], dtype=dtype)
+    init = np.array([[0.0, 0.0], [10.0, 0.0]])
+    result = kmeans(points, 2, init=init)
+    np.testing.assert_array_equal(result.labels, [0, 0, 1, 1])
+    np.testing.assert_array_equal(result.centers, [[0.0, 1.0], [10.0, 1.0]])
+    assert result.compactness == 4.0
+    assert result.n_iter == 2  # the second pass changes no label
+    assert result.labels.dtype == np.uint8
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_one_cluster_is_the_weighted_mean(dtype):
+    points = np.array([[1, 1], [3, 5], [8, 2]], dtype=dtype)
+    result = kmeans(points, 1, sample_weight=[1.0, 2.0, 1.0])
+    np.testing.assert_allclose(result.centers, [[3.75, 3.25]], rtol=1e-15)
+    expected = 1 * (2.75**2 + 2.25**2) + 2 * (0.75**2 + 1.75**2) + 1 * (4.25**2 + 1.25**2)
+    assert result.compactness == pytest.approx(expected, rel=1e-14)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("d", [1, 3, 7, 40])
+def test_matches_reference_lloyd(rng, dtype, d):
+    centers_true = rng.uniform(20, 200, size=(5, d))
+    samples = (centers_true[rng.integers(0, 5, 6000)] + rng.normal(0, 15, (6000, d))).clip(0, 255)
+    samples = samples.astype(dtype)
+    init = samples[[0, 1000, 2000, 3000, 4000]].astype(np.float64)
+    result = kmeans(samples, 5, init=init, criteria=Criteria(max_iter=6, tol=None))
+    labels, centers, compactness = naive.lloyd(samples, init, result.n_iter)
+    if dtype == np.float32 and d > 16:
+        # Wide float32 samples take float32 matrix products (as scikit-learn does): labels
+        # agree except where two centers are equally near to float32 precision.
+        distances = naive.squared_distances(samples, result.centers)
+        rows = np.flatnonzero(result.labels != labels)
+        ours, theirs = distances[rows, result.labels[rows]], distances[rows, labels[rows]]
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+        assert len(rows) < 10
+        return
+    np.testing.assert_array_equal(result.labels, labels)
+    np.testing.assert_allclose(result.centers, centers, rtol=1e-9)
+    assert result.compactness == pytest.approx(compactness, rel=1e-9)
+
+
+def test_weighted_matches_reference(rng):
+    samples = rng.normal(size=(3000, 3))
+    weights = rng.uniform(0, 5, 3000)
+    init = samples[:4].copy()
+    result = kmeans(samples, 4, init=init, sample_weight=weights, criteria=Criteria(4, tol=None))
+    labels, centers, compactness = naive.lloyd(samples, init, result.n_iter, weights)
+    np.testing.assert_array_equal(result.labels, labels)
+    np.testing.assert_allclose(result.centers, centers, rtol=1e-9)
+    assert result.compactness == pytest.approx(compactness, rel=1e-9)
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+def test_integer_weights_equal_repeated_rows_in_any_order(rng, init):
+    samples = rng.normal(size=(40, 3))
+    weights = rng.integers(0, 4, 40)
+    repeated = np.repeat(samples, weights, axis=0)
+    shuffled = rng.permutation(len(repeated))
+    by_weight = kmeans(samples, 5, init=init, seed=7, sample_weight=weights)
+    by_repeat = kmeans(repeated[shuffled], 5, init=init, seed=7)
+    np.testing.assert_allclose(
+        np.sort(by_weight.centers, 0), np.sort(by_repeat.centers, 0), rtol=1e-12
+    )
+    assert by_weight.compactness == pytest.approx(by_repeat.compactness, rel=1e-12)
+
+
+def test_zero_weights_are_ignored(rng):
+    samples = rng.normal(size=(200, 2))
+    weights = np.ones(200)
+    weights[::3] = 0.0
+    with_zeros = kmeans(samples, 4, seed=3, sample_weight=weights)
+    without = kmeans(samples[weights > 0], 4, seed=3)
+    np.testing.assert_allclose(with_zeros.centers, without.centers, rtol=1e-12)
+
+
+def test_same_seed_same_bits_and_threads_do_not_matter(rng, n_threads):
+    samples = rng.integers(0, 256, size=(300_000, 3)).astype(np.uint8)
+    results = []
+    for threads in (1, 2, 1, 2):
+        n_threads(threads)
+        results.append(kmeans(samples, 6, seed=11, criteria=Criteria(max_iter=8)))
+    for other in results[1:]:
+        np.testing.assert_array_equal(other.labels, results[0].labels)
+        assert other.centers.tobytes() == results[0].centers.tobytes()
+        assert other.compactness == results[0].compactness
+    different = kmeans(samples, 6, seed=12, criteria=Criteria(max_iter=8))
+    assert different.centers.tobytes() != results[0].centers.tobytes()
+
+
+def test_large_features_deterministic_across_threads(rng, n_threads):
+    samples = rng.normal(size=(9000, 100)).astype(np.float32)
+    n_threads(1)
+    one = kmeans(samples, 8, seed=5)
+    n_threads(2)
+    two = kmeans(samples, 8, seed=5)
+    assert one.centers.tobytes() == two.centers.tobytes()
+    np.testing.assert_array_equal(one.labels, two.labels)
+
+
+def test_empty_cluster_reseeded_without_nan(rng):
+    samples = rng.normal(size=(500, 2))
+    init = np.array([[0.0, 0.0], [0.1, 0.0], [1000.0, 1000.0]])  # the far center gets nothing
+    result = kmeans(samples, 3, init=init, criteria=Criteria(max_iter=20))
+    assert np.isfinite(result.centers).all()
+    assert set(np.unique(result.labels)) == {0, 1, 2}
+    assert result.compactness == pytest.approx(
+        naive.assign(samples, result.centers)[1].sum(), rel=1e-9
+    )
+
+
+def test_more_clusters_than_distinct_points():
+    samples = np.array([[1.0, 1.0]] * 5 + [[2.0, 2.0]] * 5)
+    result = kmeans(samples, 4, seed=0)
+    assert np.isfinite(result.centers).all()
+    assert result.compactness == 0.0
+
+
+def test_k_equals_n(rng):
+    samples = rng.normal(size=(12, 3))
+    result = kmeans(samples, 12, seed=1)
+    # The compactness comes from per-cluster sums: exact up to rounding of the sums of squares.
+    assert result.compactness <= 1e-12 * (samples**2).sum()
+    assert len(np.unique(result.labels)) == 12
+
+
+def test_attempts_keep_the_lowest_compactness(rng):
+    samples = rng.normal(size=(2000, 2))
+    singles = [kmeans(samples, 9, init="random", seed=np.random.default_rng(4), attempts=1)]
+    best = kmeans(samples, 9, init="random", seed=4, attempts=5)
+    generator = np.random.default_rng(4)
+    runs = [kmeans(samples, 9, init="random", seed=generator) for _ in range(5)]
+    assert best.compactness == min(r.compactness for r in runs)
+    assert singles[0].compactness == runs[0].compactness
+
+
+def test_criteria():
+    assert Criteria.from_opencv((3, 10, 1.0)) == Criteria(max_iter=9, epsilon=1.0, tol=None)
+    assert Criteria.from_opencv((1, 500, 0.0)).max_iter == 99  # OpenCV caps the count at 100
+    assert Criteria.from_opencv((2, 0, 0.5)) == Criteria(max_iter=99, epsilon=0.5, tol=None)
+
+
+def test_epsilon_stops_on_small_shift(rng):
+    samples = rng.normal(size=(5000, 2))
+    loose = kmeans(samples, 8, seed=2, criteria=Criteria(max_iter=300, epsilon=0.5, tol=None))
+    tight = kmeans(samples, 8, seed=2, criteria=Criteria(max_iter=300, epsilon=0.0, tol=None))
+    assert loose.n_iter < tight.n_iter
+    assert kmeans(samples, 8, seed=2, criteria=(1, 3, 0.0)).n_iter == 2
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda a: np.asfortranarray(a),
+        lambda a: np.repeat(a, 2, axis=1)[:, ::2],
+        lambda a: a[::-1][::-1],
+        lambda a: a.astype(a.dtype.newbyteorder(">")),
+    ],
+    ids=["fortran", "strided", "negative-strides", "big-endian"],
+)
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_awkward_layouts_give_the_same_result(rng, make, dtype):
+    samples = (rng.uniform(0, 255, size=(3000, 3))).astype(dtype)
+    expected = kmeans(samples, 5, seed=9)
+    awkward = make(samples)
+    np.testing.assert_array_equal(awkward, samples)
+    result = kmeans(awkward, 5, seed=9)
+    np.testing.assert_array_equal(result.labels, expected.labels)
+    assert result.centers.tobytes() == expected.centers.tobytes()
+
+
+def test_read_only_input(rng):
+    samples = rng.normal(size=(1000, 3))
+    expected = kmeans(samples, 4, seed=1)
+    samples.setflags(write=False)
+    np.testing.assert_array_equal(kmeans(samples, 4, seed=1).labels, expected.labels)
+
+
+def test_labels_dtype_follows_k(rng):
+    samples = rng.normal(size=(70_000, 1))
+    assert kmeans(samples, 255, seed=0, criteria=Criteria(2)).labels.dtype == np.uint8
+    assert kmeans(samples, 256, seed=0, criteria=Criteria(2)).labels.dtype == np.uint16
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda x: kmeans(x[0], 2), ValueError, "`data` must be a 2-D array"),
+        (lambda x: kmeans(x[:0], 2), ValueError, "at least one sample"),
+        (
+            lambda x: kmeans(x, 0),
+            ValueError,
+            r"`k` must be an integer in \[1, n_samples\] = \[1, 10\]; got 0",
+        ),
+        (lambda x: kmeans(x, 11), ValueError, "`k` must be an integer in"),
+        (lambda x: kmeans(x, 2.5), TypeError, "`k` must be an integer"),
+        (lambda x: kmeans(x, True), TypeError, "`k` must be an integer"),
+        (
+            lambda x: kmeans(np.where(x > 0.5, np.nan, x), 2),
+            ValueError,
+            "`data` must contain only finite",
+        ),
+        (
+            lambda x: kmeans(np.where(x > 0.5, np.inf, x), 2),
+            ValueError,
+            "`data` must contain only finite",
+        ),
+        (lambda x: kmeans(x.astype(np.int64), 2), TypeError, "`data` must have dtype"),
+        (lambda x: kmeans(x > 0.5, 2), TypeError, "`data` must have dtype"),
+        (lambda x: kmeans(x.astype(complex), 2), TypeError, "`data` must have dtype"),
+        (lambda x: kmeans(x.astype(object), 2), TypeError, "`data` must have dtype"),
+        (lambda x: kmeans("abc", 2), TypeError, "`data` must be a NumPy array"),
+        (
+            lambda x: kmeans(x, 2, sample_weight=np.ones(9)),
+            ValueError,
+            r"`sample_weight` must have shape \(n_samples,\) = \(10,\)",
+        ),
+        (
+            lambda x: kmeans(x, 2, sample_weight=-np.ones(10)),
+            ValueError,
+            "`sample_weight` must be >= 0",
+        ),
+        (lambda x: kmeans(x, 2, sample_weight=np.zeros(10)), ValueError, "at least one positive"),
+        (
+            lambda x: kmeans(x, 2, sample_weight=np.full(10, np.nan)),
+            ValueError,
+            "`sample_weight` must contain only finite",
+        ),
+        (lambda x: kmeans(x, 2, criteria=(4, 10, 1.0)), ValueError, r"`criteria\[0\]` \(type\)"),
+        (lambda x: kmeans(x, 2, criteria=(3, 10)), TypeError, "`criteria` must be a Criteria"),
+        (lambda x: kmeans(x, 2, criteria=(3, 10, float("nan"))), ValueError, "epsilon"),
+        (lambda x: kmeans(x, 2, criteria=Criteria(max_iter=0)), ValueError, "criteria.max_iter"),
+        (lambda x: kmeans(x, 2, attempts=0), ValueError, "`attempts`"),
+        (lambda x: kmeans(x, 2, init="kmeans"), ValueError, "`init` must be"),
+        (
+            lambda x: kmeans(x, 2, init=np.zeros((3, 3))),
+            ValueError,
+            r"`init` must have shape \(k, n_features\) = \(2, 3\)",
+        ),
+        (
+            lambda x: kmeans(x, 2, init=np.full((2, 3), np.nan)),
+            ValueError,
+            "`init` must contain only finite",
+        ),
+        (lambda x: kmeans(x, 2, seed=-1), TypeError, "`seed`"),
+        (lambda x: kmeans(x, 2, seed="a"), TypeError, "`seed`"),
+    ],
+)
+def test_bad_input(call, error, match):
+    samples = np.random.default_rng(0).uniform(size=(10, 3))
+    with pytest.raises(error, match=match):
+        call(samples)
+
+
+def photo_pixels(photo, size=(256, 192)):
+    import cv2
+
+    return cv2.resize(photo, size, interpolation=cv2.INTER_AREA).reshape(-1, 3)
+
+
+@pytest.mark.parametrize("name", ["astronaut", "coffee", "chelsea"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_compactness_against_scikit_learn_on_photos(photos, name, dtype):
+    from sklearn.cluster import KMeans
+
+    pixels = photo_pixels(photos[name]).astype(dtype)
+    ours, theirs = [], []
+    criteria = Criteria(max_iter=10, tol=None)
+    for seed in range(6):  # both seedings are random: compare typical runs, not one draw
+        ours.append(kmeans(pixels, 8, seed=seed, criteria=criteria, attempts=3).compactness)
+        model = KMeans(8, init="k-means++", n_init=3, max_iter=10, tol=0.0, random_state=seed)
+        theirs.append(model.fit(pixels).inertia_)
+    assert np.median(ours) <= 1.01 * np.median(theirs)
+
+
+@pytest.mark.parametrize("name", ["astronaut", "coffee"])
+def test_compactness_against_cv2_on_photos(photos, name):
+    import cv2
+
+    pixels = photo_pixels(photos[name]).astype(np.float32)
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0)
+    cv2.setRNGSeed(0)
+    theirs = cv2.kmeans(pixels, 8, None, criteria, 3, cv2.KMEANS_PP_CENTERS)[0]
+    ours = kmeans(pixels, 8, criteria=criteria, attempts=3, seed=0).compactness
+    assert ours <= 1.01 * theirs
+
+
+def test_public_names():
+    assert {"kmeans", "Criteria", "KMeansResult"} <= set(fastseg.__all__)

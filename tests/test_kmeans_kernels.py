@@ -1,0 +1,152 @@
+"""Kernels against the plain NumPy references of tests/naive.py."""
+
+import naive
+import numpy as np
+import pytest
+
+from fastseg._config import CHUNK_SIZE
+from fastseg._kernels import lloyd, seeding
+
+DTYPES = [np.uint8, np.uint16, np.float32, np.float64]
+
+
+def random_samples(rng, n, d, dtype):
+    if np.dtype(dtype).kind == "u":
+        return rng.integers(0, np.iinfo(dtype).max, size=(n, d)).astype(dtype)
+    return rng.normal(size=(n, d)).astype(dtype)
+
+
+def run_lloyd_pass(samples, centers, weights=None, origin=None):
+    n, d = samples.shape
+    k = len(centers)
+    n_chunks = -(-n // CHUNK_SIZE)
+    origin = np.zeros(d) if origin is None else origin
+    out = {
+        "labels": np.zeros(n, dtype=np.int32),
+        "sums": np.empty((n_chunks, k, d)),
+        "weight_sums": np.empty((n_chunks, k)),
+        "square_sums": np.empty((n_chunks, k)),
+        "n_changed": np.empty(n_chunks, dtype=np.int64),
+    }
+    lloyd.lloyd_pass(
+        samples, origin, np.empty(0) if weights is None else weights, centers - origin,
+        out["labels"], out["sums"], out["weight_sums"], out["square_sums"], out["n_changed"],
+    )  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("d", [1, 3, 5])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_lloyd_pass_matches_reference(rng, dtype, d, weighted):
+    n, k = 2 * CHUNK_SIZE + 1234, 7  # several chunks and a partial one
+    samples = random_samples(rng, n, d, dtype)
+    centers = samples[rng.choice(n, k, replace=False)].astype(np.float64) + 0.25
+    weights = rng.uniform(0.0, 3.0, n) if weighted else None
+    origin = samples[0].astype(np.float64)
+    out = run_lloyd_pass(samples, centers, weights, origin)
+
+    labels, _ = naive.assign(samples, centers)
+    np.testing.assert_array_equal(out["labels"], labels)
+    sums, totals = naive.weighted_sums(samples, labels, k, weights)
+    np.testing.assert_allclose(out["sums"].sum(0) + totals[:, None] * origin, sums, rtol=1e-9)
+    np.testing.assert_allclose(out["weight_sums"].sum(0), totals, rtol=1e-12)
+    relative = samples.astype(np.float64) - origin
+    squares = naive.weighted_sums((relative**2).sum(1)[:, None], labels, k, weights)[0][:, 0]
+    np.testing.assert_allclose(out["square_sums"].sum(0), squares, rtol=1e-9)
+    assert out["n_changed"].sum() == np.count_nonzero(labels)
+
+
+def test_lloyd_pass_counts_changed_labels(rng):
+    samples = random_samples(rng, 5000, 3, np.float64)
+    centers = samples[:4].copy()
+    first = run_lloyd_pass(samples, centers)
+    labels = first["labels"].copy()
+    again = run_lloyd_pass(samples, centers)
+    assert again["n_changed"].sum() == np.count_nonzero(labels)  # both start from zeros
+    n_chunks = len(first["n_changed"])
+    lloyd.lloyd_pass(
+        samples, np.zeros(3), np.empty(0), centers, labels, np.empty((n_chunks, 4, 3)),
+        np.empty((n_chunks, 4)), np.empty((n_chunks, 4)), first["n_changed"],
+    )  # fmt: skip
+    assert first["n_changed"].sum() == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_assign_from_products_matches_reference(rng, dtype):
+    block = rng.normal(size=(700, 64)).astype(dtype)
+    centers = rng.normal(size=(9, 64))
+    half_norms = np.empty(9)
+    lloyd.half_squared_norms(centers, half_norms)
+    labels = np.zeros(700, dtype=np.uint8)
+    distances = np.empty(700)
+    changed = lloyd.assign_from_products(
+        block, block @ centers.T.astype(dtype), half_norms, centers, labels, distances
+    )
+    expected_labels, expected_distances = naive.assign(block, centers)
+    np.testing.assert_array_equal(labels, expected_labels)
+    np.testing.assert_allclose(distances, expected_distances, rtol=1e-12)
+    assert changed == np.count_nonzero(expected_labels)
+
+
+def test_add_block_sums_matches_reference(rng):
+    block = rng.normal(size=(500, 40))
+    labels = rng.integers(0, 6, 500).astype(np.uint16)
+    weights = rng.uniform(0, 2, 500)
+    sums, totals = np.zeros((6, 40)), np.zeros(6)
+    lloyd.add_block_sums(block, weights, labels, sums, totals)
+    expected_sums, expected_totals = naive.weighted_sums(block, labels, 6, weights)
+    np.testing.assert_allclose(sums, expected_sums, rtol=1e-12)
+    np.testing.assert_allclose(totals, expected_totals, rtol=1e-12)
+
+
+def test_farthest_samples_matches_reference(rng):
+    samples = random_samples(rng, CHUNK_SIZE + 500, 3, np.float64)
+    centers = rng.normal(size=(4, 3))
+    labels, distances = naive.assign(samples, centers)
+    weights = rng.uniform(0, 1, len(samples))
+    weights[np.argmax(distances)] = 0.0  # never chosen
+    top_index = np.empty((2, 3), dtype=np.int64)
+    top_distance = np.empty((2, 3))
+    lloyd.farthest_samples(samples, weights, centers, labels, top_index, top_distance)
+    for chunk in range(2):
+        part = slice(chunk * CHUNK_SIZE, (chunk + 1) * CHUNK_SIZE)
+        candidates = np.where(weights[part] > 0, distances[part], -1.0)
+        expected = np.argsort(-candidates, kind="stable")[:3] + chunk * CHUNK_SIZE
+        np.testing.assert_array_equal(top_index[chunk], expected)
+        np.testing.assert_allclose(top_distance[chunk], distances[expected], rtol=1e-12)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_seeding_pass_and_locate_match_reference(rng, weighted):
+    n = CHUNK_SIZE + 777
+    samples = random_samples(rng, n, 3, np.uint8)
+    weights = rng.integers(0, 4, n).astype(np.float64) if weighted else None
+    kernel_weights = np.empty(0) if weights is None else weights
+    centers = np.zeros((4, 3))
+    centers[:3] = samples[[5, 17, 4000]]
+    labels = np.zeros(n, dtype=np.uint8)
+    potentials = np.empty((2, 1))
+    seeding.score_candidates(
+        samples, kernel_weights, centers, 0, labels, centers[:1].copy(), potentials
+    )
+    seeding.score_candidates(
+        samples, kernel_weights, centers, 1, labels, centers[1:2].copy(), potentials
+    )
+    candidates = samples[[9, 99, 999]].astype(np.float64)
+    potentials = np.empty((2, 3))
+    seeding.score_candidates(samples, kernel_weights, centers, 2, labels, candidates, potentials)
+    # labels now hold the nearest of the first two centers
+    expected_labels, _ = naive.assign(samples, centers[:2])
+    np.testing.assert_array_equal(labels, expected_labels)
+    expected = naive.kmeans_pp_potentials(samples, centers[:2], candidates, weights)
+    np.testing.assert_allclose(potentials.sum(0), expected, rtol=1e-12)
+
+    # locate_sample walks the cumulative D^2 of the three chosen centers
+    closest = naive.squared_distances(samples, centers[:3]).min(1)
+    contribution = closest * (1.0 if weights is None else weights)
+    cumulative = np.cumsum(contribution[:CHUNK_SIZE])
+    for target in [0.0, cumulative[-1] * 0.37, cumulative[-1] * 0.999]:
+        index = seeding.locate_sample(samples, kernel_weights, centers, 3, labels, 0, target)
+        assert index == np.searchsorted(cumulative, target, side="right")
+        assert contribution[index] > 0
