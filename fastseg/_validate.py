@@ -189,3 +189,90 @@ def check_curve(ks, wcss) -> tuple[np.ndarray, np.ndarray]:
     if not np.isfinite(wcss_array).all():
         raise ValueError("`wcss` must contain only finite values; got NaN or infinity.")
     return ks_array.astype(np.int64), wcss_array
+
+
+# --- images and edges ---
+
+
+def check_uint8_image(image, name: str = "image", max_channels: int = 4) -> np.ndarray:
+    """A non-empty uint8 image of shape (H, W) or (H, W, C) with 1 <= C <= `max_channels`.
+
+    The array is returned as it is (any layout); cv2.Canny takes nothing but 8-bit images.
+    """
+    array = as_array(image, name)
+    if array.dtype != np.uint8:
+        raise TypeError(
+            f"`{name}` must have dtype uint8; got {array.dtype.name} "
+            f"(scale and convert it, e.g. with cv2.convertScaleAbs or .astype(np.uint8))."
+        )
+    if array.ndim not in (2, 3) or (array.ndim == 3 and not 1 <= array.shape[2] <= max_channels):
+        raise ValueError(
+            f"`{name}` must be an array of shape (H, W) or (H, W, C) with 1 <= C <= "
+            f"{max_channels}; got shape {array.shape}."
+        )
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(f"`{name}` must have at least one row and one column; got shape {array.shape}.")
+    return array
+
+
+def check_gradients(dx, dy) -> tuple[np.ndarray, np.ndarray]:
+    """int16 derivatives `dx` and `dy` of one shape, (H, W) or (H, W, C) with C in {1, 3},
+    in native byte order."""
+    arrays = []
+    for name, value in (("dx", dx), ("dy", dy)):
+        array = as_array(value, name)
+        if array.dtype.newbyteorder("=") != np.dtype(np.int16):
+            raise TypeError(f"`{name}` must have dtype int16; got {array.dtype.name}.")
+        if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 3)):
+            raise ValueError(
+                f"`{name}` must be an array of shape (H, W) or (H, W, C) with C = 1 or 3; "
+                f"got shape {array.shape}."
+            )
+        if array.shape[0] == 0 or array.shape[1] == 0:
+            raise ValueError(
+                f"`{name}` must have at least one row and one column; got shape {array.shape}."
+            )
+        arrays.append(native_byte_order(array))
+    if arrays[0].shape != arrays[1].shape:
+        raise ValueError(
+            f"`dy` must have the shape of `dx`, {arrays[0].shape}; got {arrays[1].shape}."
+        )
+    return arrays[0], arrays[1]
+
+
+def check_aperture_size(value, name: str = "aperture_size") -> int:
+    """The Sobel aperture: 3, 5 or 7."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be an integer, 3, 5 or 7; got {_describe(value)}.")
+    if int(value) not in (3, 5, 7):
+        raise ValueError(f"`{name}` must be 3, 5 or 7; got {int(value)}.")
+    return int(value)
+
+
+def check_bool(value, name: str) -> bool:
+    """True or False (also NumPy booleans and the integers 0 and 1, as OpenCV accepts)."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, numbers.Integral) and int(value) in (0, 1):
+        return bool(value)
+    raise TypeError(f"`{name}` must be True or False; got {_describe(value)}.")
+
+
+def check_blur(blur) -> tuple[int, float] | None:
+    """None, a Gaussian sigma > 0, or a (ksize, sigma) pair for cv2.GaussianBlur.
+
+    Returns (ksize, sigma) with ksize 0 when OpenCV is to derive it from sigma.
+    """
+    if blur is None:
+        return None
+    if isinstance(blur, tuple | list):
+        if len(blur) != 2:
+            raise ValueError(f"`blur` must be a sigma or a (ksize, sigma) pair; got {_describe(blur)}.")
+        ksize = check_int(blur[0], "blur[0] (ksize)", 0)
+        if ksize % 2 == 0 and ksize != 0:
+            raise ValueError(f"`blur[0] (ksize)` must be odd, or 0 to derive it from sigma; got {ksize}.")
+        sigma = check_float(blur[1], "blur[1] (sigma)", 0.0)
+        if ksize == 0 and sigma == 0:
+            raise ValueError("`blur` must have ksize > 0 or sigma > 0; got (0, 0.0).")
+        return ksize, sigma
+    return 0, check_float(blur, "blur", 0.0, low_inclusive=False)

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _validate
 from ._config import CHUNK_SIZE, parallel_section
-from ._kernels import lloyd, seeding
+from ._kernels import lloyd
 
 __all__ = ["Criteria", "KMeansResult", "kmeans"]
 
@@ -25,8 +25,8 @@ BLOCK_SIZE = 4096
 
 
 def seeding_size(n_features: int, k: int) -> int:
-    """Rows the seeding draws from: 2**17, fewer for wide samples (at most 2**22 values)."""
-    return max(min(1 << 17, (1 << 22) // n_features), 64 * k)
+    """Rows the seeding draws from: 2**15, fewer for wide samples, at least 128 per cluster."""
+    return max(min(1 << 15, (1 << 22) // n_features), 128 * k)
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,59 @@ class KMeansResult:
     n_iter: int
 
 
+def draw_cumulative(cumulative: np.ndarray, u: float) -> int:
+    """Index of the first row whose cumulative weight exceeds u * total (u in [0, 1)).
+
+    A row that adds nothing to the cumulative weights is never drawn.
+    """
+    index = int(np.searchsorted(cumulative, u * cumulative[-1], side="right"))
+    if index >= len(cumulative):  # rounding put the target at the very end
+        index = int(np.flatnonzero(np.diff(cumulative, prepend=0.0) > 0.0)[-1])
+    return index
+
+
+def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.ndarray:
+    """Greedy k-means++ seeding (Arthur and Vassilvitskii 2007, with local trials).
+
+    The first center is a row drawn in proportion to its weight; each next one is the best, by
+    the weighted sum of squared distances to the nearest center, of 2 + log(k) candidates drawn
+    in proportion to weight times squared distance to the nearest chosen center.
+
+    Parameters
+    ----------
+    rows : (n, d) float64
+    weights : (n,) float64
+    k : int
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    centers : (k, d) float64
+    """
+    n_trials = 2 + int(np.log(k))
+    # Distances by matrix products, from the weighted mean to keep |x|^2 small.
+    centred = rows - (weights @ rows) / weights.sum()
+    squared_norms = np.einsum("ij,ij->i", centred, centred)
+
+    def squared_distances(points):
+        products = centred @ points.T
+        norms = np.einsum("ij,ij->i", points, points)
+        return np.maximum(squared_norms[:, None] + norms[None, :] - 2.0 * products, 0.0)
+
+    chosen = [draw_cumulative(np.cumsum(weights), rng.random())]
+    closest = squared_distances(centred[chosen])[:, 0]
+    for _ in range(1, k):
+        cumulative = np.cumsum(weights * closest)
+        if cumulative[-1] <= 0.0:  # every row sits on a center: any row will do
+            cumulative = np.cumsum(weights)
+        candidates = [draw_cumulative(cumulative, u) for u in rng.random(n_trials)]
+        distances = np.minimum(closest[:, None], squared_distances(centred[candidates]))
+        best = int(np.argmin(weights @ distances))
+        chosen.append(candidates[best])
+        closest = distances[:, best]
+    return rows[chosen]
+
+
 def label_dtype(k: int) -> np.dtype:
     """Smallest label dtype for k clusters."""
     if k <= 255:
@@ -166,12 +219,15 @@ class LloydEngine:
         self.total_weight = float(self.n_samples) if weights is None else float(weights.sum())
         self.n_chunks = -(-self.n_samples // CHUNK_SIZE)
         self.labels = np.zeros(self.n_samples, dtype=label_dtype(k))
-        self._cumulative_weights = None
         # One-cluster engines (the variance) always take the direct pass: no matrix product needed.
         self._direct = self.n_features <= MAX_FEATURES_DIRECT or k == 1
         if self._direct:
-            # A sample as origin: integer data keeps integer (exact) sums.
-            self._origin = samples[0].astype(np.float64)
+            # Integer samples keep exact integer sums from 0; float ones are measured from a
+            # sample, so that a large common offset costs no precision in the sums of squares.
+            if samples.dtype.kind == "u":
+                self._origin = np.zeros(self.n_features)
+            else:
+                self._origin = samples[0].astype(np.float64)
             self._sums = np.empty((self.n_chunks, k, self.n_features))
             self._weight_sums = np.empty((self.n_chunks, k))
             self._square_sums = np.empty((self.n_chunks, k))
@@ -302,19 +358,13 @@ class LloydEngine:
         would; samples of weight 0 are never drawn.
         """
         if self.weights.shape[0] == 0:
-            indices = (draws * self.n_samples).astype(np.int64)
-        else:
-            if self._cumulative_weights is None:
-                self._cumulative_weights = np.cumsum(self.weights)
-            cumulative = self._cumulative_weights
-            indices = np.searchsorted(cumulative, draws * cumulative[-1], side="right")
+            return np.minimum((draws * self.n_samples).astype(np.int64), self.n_samples - 1)
+        cumulative = np.cumsum(self.weights)
+        indices = np.searchsorted(cumulative, draws * cumulative[-1], side="right")
         return np.minimum(indices, self.n_samples - 1)
 
-    def sample_by_weight(self, u: float) -> int:
-        return int(self.samples_by_weight(np.array([u]))[0])
-
-    def seeding_engine(self, rng: np.random.Generator) -> LloydEngine:
-        """An engine over the samples the seeding draws from, in a canonical order.
+    def seeding_rows(self, rng: np.random.Generator):
+        """The rows the seeding draws from, as float64 in a canonical order, and their weights.
 
         Rows are ordered by their projection on a fixed random direction, so equal rows are
         adjacent and the order does not depend on how the input was ordered: with the same seed,
@@ -326,73 +376,29 @@ class LloydEngine:
         size = seeding_size(self.n_features, self.k)
         if self.n_samples > size:
             samples, weights = samples[self.samples_by_weight(rng.random(size))], None
+        rows = samples.astype(np.float64)
         direction = np.random.default_rng(0x5EED).standard_normal(self.n_features)
-        order = np.argsort(samples @ direction, kind="stable")
-        ordered_weights = None if weights is None else weights[order]
-        return LloydEngine(np.ascontiguousarray(samples[order]), ordered_weights, self.k)
+        order = np.argsort(rows @ direction, kind="stable")
+        weights = np.ones(len(rows)) if weights is None else weights[order]
+        return rows[order], weights
 
     def seed_random(self, rng: np.random.Generator) -> np.ndarray:
-        """k distinct samples drawn with probability proportional to their weight."""
-        engine = self.seeding_engine(rng)
+        """k distinct rows drawn with probability proportional to their weight."""
+        rows, weights = self.seeding_rows(rng)
+        cumulative = np.cumsum(weights)
         chosen: list[int] = []
         while len(chosen) < self.k:
             for _ in range(100):
-                index = engine.sample_by_weight(rng.random())
+                index = draw_cumulative(cumulative, rng.random())
                 if index not in chosen:
                     break
             chosen.append(index)
-        return engine.samples[chosen].astype(np.float64)
+        return rows[chosen]
 
     def seed_kmeans_pp(self, rng: np.random.Generator) -> np.ndarray:
-        """Greedy k-means++: each new center is the best of 2 + log(k) D^2-weighted candidates.
-
-        The draws are made over the rows of :meth:`seeding_engine`.
-        """
-        return self.seeding_engine(rng).seed_kmeans_pp_here(rng)
-
-    def seed_kmeans_pp_here(self, rng: np.random.Generator) -> np.ndarray:
-        """Greedy k-means++ over this engine's samples, in their order."""
-        k, n_trials = self.k, 2 + int(np.log(self.k))
-        centers = np.zeros((k, self.n_features))
-        centers[0] = self.samples[self.sample_by_weight(rng.random())]
-        chunk_totals = np.empty((self.n_chunks, 1))
-        self._score_candidates(centers, 0, centers[:1].copy(), chunk_totals)
-        chunk_totals = chunk_totals[:, 0]
-        potentials = np.empty((self.n_chunks, n_trials))
-        for n_chosen in range(1, k):
-            cumulative = np.cumsum(chunk_totals)
-            candidates = np.array(
-                [self._locate(cumulative, u, centers, n_chosen) for u in rng.random(n_trials)]
-            )
-            self._score_candidates(centers, n_chosen, self.samples[candidates], potentials)
-            best = int(np.argmin(potentials.sum(axis=0)))
-            centers[n_chosen] = self.samples[candidates[best]]
-            chunk_totals = potentials[:, best].copy()
-        return centers
-
-    def _score_candidates(self, centers, n_chosen, candidates, potentials):
-        with parallel_section():
-            seeding.score_candidates(
-                self.samples, self.weights, centers, n_chosen, self.labels,
-                np.asarray(candidates, dtype=np.float64), potentials,
-            )  # fmt: skip
-
-    def _locate(self, cumulative, u, centers, n_chosen) -> int:
-        """The sample at fraction u of the cumulative D^2 weights, given per-chunk totals."""
-        total = cumulative[-1]
-        if total <= 0.0:
-            # Every sample sits on a chosen center: any sample is as good as another.
-            return self.sample_by_weight(u)
-        target = u * total
-        chunk = int(np.searchsorted(cumulative, target, side="right"))
-        if chunk >= self.n_chunks:  # rounding put the target at the very end
-            chunk = int(np.flatnonzero(np.diff(cumulative, prepend=0.0) > 0.0)[-1])
-        before = cumulative[chunk - 1] if chunk > 0 else 0.0
-        return int(
-            seeding.locate_sample(
-                self.samples, self.weights, centers, n_chosen, self.labels, chunk, target - before
-            )
-        )
+        """Greedy k-means++ over :meth:`seeding_rows`."""
+        rows, weights = self.seeding_rows(rng)
+        return kmeans_plusplus(rows, weights, self.k, rng)
 
     # -- Lloyd ------------------------------------------------------------------------------------
 

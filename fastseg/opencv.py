@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
+import inspect
 import numbers
 
 import numpy as np
 
 from . import _validate
+from .edges import _canny_gradients, _edges_from_image
 from .kmeans import Criteria, LloydEngine, run_attempts
 
 # --- k-means ---
@@ -106,3 +108,100 @@ def _centers_of_labels(engine: LloydEngine, labels) -> np.ndarray:
 
 
 # --- Canny ---
+
+
+def Canny(*args, **kwargs):  # noqa: N802
+    """``cv2.Canny`` with fastseg's kernels: same arguments, same edges, both forms.
+
+    ``Canny(image, threshold1, threshold2, edges=None, apertureSize=3, L2gradient=False)``
+    finds the edges of an 8-bit image; ``Canny(dx, dy, threshold1, threshold2, edges=None,
+    L2gradient=False)`` finds them from given int16 derivatives. As in OpenCV's Python binding,
+    the second form is taken when the second positional argument is an array (it is then `dy`)
+    or when `dx` or `dy` is given by keyword.
+
+    Parameters
+    ----------
+    image : array of shape (H, W) or (H, W, C), dtype uint8
+        Grey or colour image, 1 <= C <= 4, any memory layout.
+    dx, dy : arrays of shape (H, W) or (H, W, C), C in {1, 3}, dtype int16
+        Horizontal and vertical derivatives, of one shape.
+    threshold1, threshold2 : float
+        Hysteresis thresholds, >= 0, in either order.
+    edges : ndarray of shape (H, W), dtype uint8, or None
+        When it has that shape and dtype (and is writeable), the edges are written into it and
+        it is returned; otherwise a new array is returned, as OpenCV does.
+    apertureSize : int, default 3
+        Sobel aperture: 3, 5 or 7.
+    L2gradient : bool, default False
+        Use the L2 norm of the gradient instead of the L1 norm.
+
+    Returns
+    -------
+    edges : ndarray of shape (H, W), dtype uint8
+        255 on edges, 0 elsewhere: equal to what ``cv2.Canny`` returns.
+
+    Notes
+    -----
+    See :func:`fastseg.canny` for the rules. Unlike OpenCV, negative or non-finite thresholds and
+    empty images raise ValueError (``cv2.Canny`` returns None for an empty image).
+    """
+    use_gradients = "dx" in kwargs or "dy" in kwargs or (len(args) >= 2 and _is_array(args[1]))
+    form = _canny_gradient_form if use_gradients else _canny_image_form
+    try:
+        bound = inspect.signature(form).bind(*args, **kwargs)
+    except TypeError as exc:
+        raise TypeError(f"Canny(): {exc}") from None
+    return form(*bound.args, **bound.kwargs)
+
+
+def _is_array(value) -> bool:
+    return isinstance(value, np.ndarray) or (
+        hasattr(value, "__array__") and not isinstance(value, numbers.Number)
+    )
+
+
+def _canny_image_form(image, threshold1, threshold2, edges=None, apertureSize=3, L2gradient=False):  # noqa: N803
+    pixels = _validate.check_uint8_image(image, "image")
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[:, :, 0]
+    aperture_size = _validate.check_aperture_size(apertureSize, "apertureSize")
+    l2_gradient = _validate.check_bool(L2gradient, "L2gradient")
+    threshold1 = _validate.check_float(threshold1, "threshold1", 0.0)
+    threshold2 = _validate.check_float(threshold2, "threshold2", 0.0)
+    target = _usable_edges(edges, pixels.shape[:2])
+    out = _direct_output(target, (pixels,))
+    result = _edges_from_image(pixels, threshold1, threshold2, aperture_size, l2_gradient, out)
+    return _deliver(result, target)
+
+
+def _canny_gradient_form(dx, dy, threshold1, threshold2, edges=None, L2gradient=False):  # noqa: N803
+    dx, dy = _validate.check_gradients(dx, dy)
+    target = _usable_edges(edges, dx.shape[:2])
+    out = _direct_output(target, (dx, dy))
+    result = _canny_gradients(dx, dy, threshold1, threshold2, l2_gradient=L2gradient, out=out)
+    return _deliver(result, target)
+
+
+def _usable_edges(edges, shape) -> np.ndarray | None:
+    """`edges` when the result goes there: an (H, W) writeable uint8 array (OpenCV reallocates
+    an output of another size or type)."""
+    if not isinstance(edges, np.ndarray) or edges.dtype != np.uint8 or edges.shape != shape:
+        return None
+    return edges if edges.flags.writeable else None
+
+
+def _direct_output(target: np.ndarray | None, inputs) -> np.ndarray | None:
+    """`target` when the kernels can write into it directly: C-contiguous and apart from the
+    input, which the kernels read while they write the edge map."""
+    if target is None or not target.flags.c_contiguous:
+        return None
+    if any(np.may_share_memory(target, array) for array in inputs):
+        return None
+    return target
+
+
+def _deliver(result: np.ndarray, target: np.ndarray | None) -> np.ndarray:
+    if target is None or result is target:
+        return result
+    target[...] = result  # `edges` strided or over the input: computed apart, then copied in
+    return target

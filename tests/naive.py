@@ -48,16 +48,6 @@ def lloyd(samples, centers, n_iter, weights=None):
     return labels, centers, float((weights * distances).sum())
 
 
-def kmeans_pp_potentials(samples, chosen, candidates, weights=None):
-    """Weighted sum of min(D^2 to the chosen centers, D^2 to each candidate), per candidate."""
-    weights = np.ones(len(samples)) if weights is None else np.asarray(weights, dtype=np.float64)
-    closest = np.full(len(samples), np.inf)
-    if len(chosen):
-        closest = squared_distances(samples, chosen).min(axis=1)
-    to_candidates = squared_distances(samples, candidates)
-    return (weights[:, None] * np.minimum(closest[:, None], to_candidates)).sum(axis=0)
-
-
 # --- Canny ---
 
 def wrap_int32(values: np.ndarray) -> np.ndarray:
@@ -168,6 +158,12 @@ def canny(image, threshold1, threshold2, aperture_size=3, l2_gradient=False):
     low, high = canny_thresholds(threshold1, threshold2, aperture_size, l2_gradient)
     return canny_from_gradients(dx, dy, low, high, l2_gradient)
 
+#: Sobel kernels of OpenCV's ``getDerivKernels``: smoothing and first-derivative taps per aperture.
+SOBEL_SMOOTHING = {3: (1, 2, 1), 5: (1, 4, 6, 4, 1), 7: (1, 6, 15, 20, 15, 6, 1)}
+SOBEL_DERIVATIVE = {3: (-1, 0, 1), 5: (-1, -2, 0, 2, 1), 7: (-1, -4, -5, 0, 5, 4, 1)}
+#: tan(22.5°) in Q15 fixed point, rounded: the direction test of OpenCV's non-maximum suppression.
+TAN_22_5_Q15 = 13573
+
 
 # --- silhouette and knee ---
 
@@ -203,9 +199,3 @@ def knee_point(ks, wcss):
         if difference > best_difference:
             best, best_difference = k, difference
     return best
-
-#: Sobel kernels of OpenCV's ``getDerivKernels``: smoothing and first-derivative taps per aperture.
-SOBEL_SMOOTHING = {3: (1, 2, 1), 5: (1, 4, 6, 4, 1), 7: (1, 6, 15, 20, 15, 6, 1)}
-SOBEL_DERIVATIVE = {3: (-1, 0, 1), 5: (-1, -2, 0, 2, 1), 7: (-1, -4, -5, 0, 5, 4, 1)}
-#: tan(22.5°) in Q15 fixed point, rounded: the direction test of OpenCV's non-maximum suppression.
-TAN_22_5_Q15 = 13573

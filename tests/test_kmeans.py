@@ -302,3 +302,25 @@ def test_compactness_against_cv2_on_photos(photos, name):
 
 def test_public_names():
     assert {"kmeans", "Criteria", "KMeansResult"} <= set(fastseg.__all__)
+
+
+def test_kmeans_plusplus_never_repeats_a_center_while_distinct_rows_remain(rng):
+    from fastseg.kmeans import kmeans_plusplus
+
+    rows = rng.normal(size=(6, 4))
+    rows = np.repeat(rows, [1, 5, 2, 7, 1, 3], axis=0)
+    for seed in range(20):
+        centers = kmeans_plusplus(rows, np.ones(len(rows)), 6, np.random.default_rng(seed))
+        assert len(np.unique(centers, axis=0)) == 6
+        assert all((rows == c).all(1).any() for c in centers)
+
+
+def test_kmeans_plusplus_ignores_zero_weights(rng):
+    from fastseg.kmeans import kmeans_plusplus
+
+    rows = rng.normal(size=(50, 2))
+    weights = np.zeros(50)
+    weights[[3, 17, 40]] = [1.0, 2.0, 0.5]
+    for seed in range(10):
+        centers = kmeans_plusplus(rows, weights, 3, np.random.default_rng(seed))
+        assert {tuple(c) for c in centers} == {tuple(rows[i]) for i in (3, 17, 40)}

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from fastseg._config import CHUNK_SIZE
-from fastseg._kernels import lloyd, seeding
+from fastseg._kernels import lloyd
 
 DTYPES = [np.uint8, np.uint16, np.float32, np.float64]
 
@@ -115,38 +115,3 @@ def test_farthest_samples_matches_reference(rng):
         expected = np.argsort(-candidates, kind="stable")[:3] + chunk * CHUNK_SIZE
         np.testing.assert_array_equal(top_index[chunk], expected)
         np.testing.assert_allclose(top_distance[chunk], distances[expected], rtol=1e-12)
-
-
-@pytest.mark.parametrize("weighted", [False, True])
-def test_seeding_pass_and_locate_match_reference(rng, weighted):
-    n = CHUNK_SIZE + 777
-    samples = random_samples(rng, n, 3, np.uint8)
-    weights = rng.integers(0, 4, n).astype(np.float64) if weighted else None
-    kernel_weights = np.empty(0) if weights is None else weights
-    centers = np.zeros((4, 3))
-    centers[:3] = samples[[5, 17, 4000]]
-    labels = np.zeros(n, dtype=np.uint8)
-    potentials = np.empty((2, 1))
-    seeding.score_candidates(
-        samples, kernel_weights, centers, 0, labels, centers[:1].copy(), potentials
-    )
-    seeding.score_candidates(
-        samples, kernel_weights, centers, 1, labels, centers[1:2].copy(), potentials
-    )
-    candidates = samples[[9, 99, 999]].astype(np.float64)
-    potentials = np.empty((2, 3))
-    seeding.score_candidates(samples, kernel_weights, centers, 2, labels, candidates, potentials)
-    # labels now hold the nearest of the first two centers
-    expected_labels, _ = naive.assign(samples, centers[:2])
-    np.testing.assert_array_equal(labels, expected_labels)
-    expected = naive.kmeans_pp_potentials(samples, centers[:2], candidates, weights)
-    np.testing.assert_allclose(potentials.sum(0), expected, rtol=1e-12)
-
-    # locate_sample walks the cumulative D^2 of the three chosen centers
-    closest = naive.squared_distances(samples, centers[:3]).min(1)
-    contribution = closest * (1.0 if weights is None else weights)
-    cumulative = np.cumsum(contribution[:CHUNK_SIZE])
-    for target in [0.0, cumulative[-1] * 0.37, cumulative[-1] * 0.999]:
-        index = seeding.locate_sample(samples, kernel_weights, centers, 3, labels, 0, target)
-        assert index == np.searchsorted(cumulative, target, side="right")
-        assert contribution[index] > 0

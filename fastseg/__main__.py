@@ -1,0 +1,5 @@
+"""``python -m fastseg``: the ``fastseg`` command."""
+
+from .cli import main
+
+raise SystemExit(main())

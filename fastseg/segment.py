@@ -1,0 +1,355 @@
+"""Colour segmentation of images with k-means.
+
+image -> working colour space -> (distinct colours + counts | pixels) -> kmeans -> Segmentation
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import cv2
+import numba
+import numpy as np
+
+from . import _validate
+from ._config import parallel_section
+from ._kernels import colors, lloyd
+from .kmeans import Criteria, kmeans
+
+__all__ = ["COLOR_SPACES", "Segmentation", "segment"]
+
+COLOR_SPACES = ("rgb", "hsv", "lab", "gray")
+METHODS = ("auto", "distinct", "pixels")
+#: The distinct-colour path is taken while distinct colours are at most this share of the pixels.
+DISTINCT_SHARE = 0.5
+
+_CONVERSIONS = {
+    ("hsv", "rgb"): cv2.COLOR_RGB2HSV,
+    ("hsv", "bgr"): cv2.COLOR_BGR2HSV,
+    ("lab", "rgb"): cv2.COLOR_RGB2Lab,
+    ("lab", "bgr"): cv2.COLOR_BGR2Lab,
+    ("gray", "rgb"): cv2.COLOR_RGB2GRAY,
+    ("gray", "bgr"): cv2.COLOR_BGR2GRAY,
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Segmentation:
+    """The outcome of :func:`segment`.
+
+    Attributes
+    ----------
+    labels : ndarray of shape (H, W), uint8 (uint16 when k > 255)
+        Cluster of each pixel.
+    centers : ndarray of shape (k, n_features), float64
+        Cluster centers in the working space (see :func:`segment`, Notes).
+    palette : ndarray of shape (k, channels), uint8
+        Mean colour of each cluster's pixels, in the input's channel order (channels is 1 for a
+        gray image, else 3), scaled to 0-255 for 16-bit and float images.
+    counts : ndarray of shape (k,), int64
+        Pixels in each cluster.
+    compactness : float
+        Sum of squared distances of the pixels to their centers, in the working space.
+    n_iter : int
+    method : str
+        "distinct" or "pixels": the path that was taken.
+    """
+
+    labels: np.ndarray
+    centers: np.ndarray
+    palette: np.ndarray
+    counts: np.ndarray
+    compactness: float
+    n_iter: int
+    method: str
+    mean_colors: np.ndarray
+    alpha: np.ndarray | None
+    dtype: np.dtype
+
+    def recolor(self) -> np.ndarray:
+        """The image with each pixel replaced by its cluster's mean colour.
+
+        Same shape, dtype and channel order as the input; an alpha channel is kept as it was.
+        """
+        colours = self.mean_colors
+        if self.dtype.kind == "u":
+            colours = np.clip(np.rint(colours), 0, np.iinfo(self.dtype).max)
+        image = colours.astype(self.dtype)[self.labels]
+        if image.shape[-1] == 1:
+            image = image[..., 0]
+        if self.alpha is not None:
+            image = np.dstack([image, self.alpha])
+        return image
+
+    def masks(self) -> np.ndarray:
+        """Boolean masks of shape (k, H, W), one per cluster."""
+        return self.labels[None, :, :] == np.arange(len(self.centers))[:, None, None]
+
+
+@dataclass
+class _Prepared:
+    """An image made ready for clustering: the samples, and how to map back to pixels."""
+
+    samples: np.ndarray  # (m, n_features): distinct colours' features, or one row per pixel
+    weights: np.ndarray | None  # pixel count of each distinct colour
+    colours: np.ndarray  # (m, channels) input colours of the samples (distinct path), or pixels
+    pixels: np.ndarray  # (n, channels) the image's colour channels, as they are
+    table: np.ndarray | None  # packed colour -> index of the distinct colour (3-channel path)
+    shape: tuple[int, int]
+    alpha: np.ndarray | None
+    method: str
+
+    def release(self) -> None:
+        """Give the colour table back for reuse; the pixels can no longer be labelled."""
+        if self.table is not None:
+            _return_table(self.table, self.colours)
+            self.table = None
+
+
+def check_image(image, name: str = "image") -> np.ndarray:
+    image = _validate.as_array(image, name)
+    image = _validate.check_sample_dtype(image, name)
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
+        raise ValueError(
+            f"`{name}` must have shape (H, W), (H, W, 3) or (H, W, 4); got {image.shape}."
+        )
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"`{name}` must have at least one pixel; got shape {image.shape}.")
+    _validate.check_finite(image.reshape(image.shape[0], -1), name)
+    return image
+
+
+def _choice(value, name: str, options) -> str:
+    if not isinstance(value, str) or value.lower() not in options:
+        raise ValueError(f"`{name}` must be one of {', '.join(options)}; got {value!r}.")
+    return value.lower()
+
+
+def _unit_range(colours: np.ndarray) -> np.ndarray:
+    """Colours as float32 in [0, 1] (8- and 16-bit scaled; float images taken as they are)."""
+    if colours.dtype.kind == "u":
+        return colours.astype(np.float32) / np.float32(np.iinfo(colours.dtype).max)
+    return colours.astype(np.float32)
+
+
+def color_features(colours: np.ndarray, color_space: str, channel_order: str) -> np.ndarray:
+    """Features of (m, 3) colours in the working space (see :func:`segment`, Notes)."""
+    if color_space == "rgb":
+        return colours
+    converted = cv2.cvtColor(
+        _unit_range(colours)[:, None, :], _CONVERSIONS[(color_space, channel_order)]
+    )[:, 0]
+    if color_space == "gray":
+        return 255.0 * converted.astype(np.float64)[:, None]
+    if color_space == "lab":
+        return converted.astype(np.float64)
+    hue = np.deg2rad(converted[:, 0].astype(np.float64))
+    chroma = 255.0 * converted[:, 1].astype(np.float64)
+    return np.stack([chroma * np.cos(hue), chroma * np.sin(hue), 255.0 * converted[:, 2]], 1)
+
+
+_spare_tables = threading.local()
+
+
+def _borrow_table() -> np.ndarray:
+    """A zeroed 2^24-entry colour table (64 MB), reused within a thread.
+
+    A new table costs more in page faults than counting the colours of a 12 MP image; each
+    thread keeps one for its next call.
+    """
+    table = getattr(_spare_tables, "table", None)
+    _spare_tables.table = None
+    if table is None:
+        table = np.zeros(colors.N_COLOURS, dtype=np.uint32)
+        table.fill(0)  # fault the pages in now, in one sequential sweep
+    return table
+
+
+def _return_table(table: np.ndarray, colours: np.ndarray) -> None:
+    """Zero the entries of `colours` (all that were written) and keep the table for reuse."""
+    codes = (colours[:, 0].astype(np.int64) << 16) | (colours[:, 1].astype(np.int64) << 8)
+    table[codes | colours[:, 2]] = 0
+    _spare_tables.table = table
+
+
+def _distinct_colours(pixels: np.ndarray):
+    """Distinct colours of (n, 3) uint8 pixels, their counts, and the colour -> index table.
+
+    The table is borrowed: give it back with :func:`_return_table` when done.
+    """
+    table = _borrow_table()
+    n_blocks = colors.N_COLOURS // colors.TABLE_BLOCK
+    block_counts = np.empty(n_blocks, dtype=np.int64)
+    with parallel_section():
+        colors.count_colours(pixels, table, numba.get_num_threads())
+        colors.count_distinct_per_block(table, block_counts)
+    starts = np.concatenate([[0], np.cumsum(block_counts)[:-1]])
+    n_distinct = int(block_counts.sum())
+    colours = np.empty((n_distinct, 3), dtype=np.uint8)
+    counts = np.empty(n_distinct)
+    with parallel_section():
+        colors.gather_distinct(table, starts, colours, counts)
+    return colours, counts, table
+
+
+def prepare(image, color_space, channel_order, spatial, method) -> _Prepared:
+    """Validate an image and turn it into samples to cluster."""
+    image = check_image(image)
+    color_space = _choice(color_space, "color_space", COLOR_SPACES)
+    channel_order = _choice(channel_order, "channel_order", ("rgb", "bgr"))
+    method = _choice(method, "method", METHODS)
+    spatial = _validate.check_float(spatial, "spatial", 0.0)
+    height, width = image.shape[:2]
+    alpha = image[:, :, 3] if image.ndim == 3 and image.shape[2] == 4 else None
+    channels = image if image.ndim == 2 else image[:, :, : min(3, image.shape[2])]
+    if channels.ndim == 3 and channels.shape[2] == 1:
+        channels = channels[:, :, 0]
+    n_channels = 1 if channels.ndim == 2 else 3
+    if n_channels == 1 and color_space in ("hsv", "lab"):
+        raise ValueError(f"`color_space` {color_space!r} needs a colour image; got a gray one.")
+    pixels = channels.reshape(height * width, n_channels)
+    if n_channels == 1:
+        color_space = "gray"
+    if method == "distinct" and (image.dtype != np.uint8 or spatial > 0):
+        raise ValueError(
+            "`method` 'distinct' needs an 8-bit image and spatial=0; "
+            f"got dtype {image.dtype.name}, spatial={spatial}."
+        )
+    use_distinct = method != "pixels" and image.dtype == np.uint8 and spatial == 0
+    if use_distinct:
+        if n_channels == 1:
+            counts = np.bincount(pixels[:, 0], minlength=256).astype(np.float64)
+            colours = np.flatnonzero(counts).astype(np.uint8)[:, None]
+            counts, table = counts[counts > 0], None
+        else:
+            colours, counts, table = _distinct_colours(np.ascontiguousarray(pixels))
+        if method == "distinct" or len(colours) <= DISTINCT_SHARE * len(pixels):
+            features = colours
+            if n_channels == 3:
+                features = color_features(colours, color_space, channel_order)
+            return _Prepared(
+                features, counts, colours, pixels, table, (height, width), alpha, "distinct"
+            )
+        if table is not None:
+            _return_table(table, colours)
+    if n_channels == 1:
+        features = pixels if color_space == "gray" and spatial == 0 else pixels.astype(np.float64)
+    else:
+        features = color_features(pixels, color_space, channel_order)
+    if spatial > 0:
+        rows, columns = np.divmod(np.arange(height * width), width)
+        # Coordinates scaled so that spatial=1 spans the image's longer side like the 0-255 range.
+        scale = spatial * 255.0 / max(height, width, 2)
+        features = np.column_stack([features, columns * scale, rows * scale])
+    return _Prepared(features, None, pixels, pixels, None, (height, width), alpha, "pixels")
+
+
+def segment(
+    image,
+    k: int,
+    *,
+    color_space: str = "rgb",
+    channel_order: str = "rgb",
+    criteria: Criteria | tuple | None = None,
+    attempts: int = 1,
+    init="k-means++",
+    seed=None,
+    spatial: float = 0.0,
+    method: str = "auto",
+) -> Segmentation:
+    """Segment an image into k colour clusters with k-means.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W), (H, W, 3) or (H, W, 4)
+        uint8, uint16, float32 or float64 (float images in [0, 1] for the hsv/lab/gray spaces).
+        A fourth channel is alpha: it is not clustered and is kept by :meth:`Segmentation.recolor`.
+    k : int
+        Number of clusters, in [1, H * W].
+    color_space : {"rgb", "hsv", "lab", "gray"}, default "rgb"
+        Space in which colours are compared (see Notes).
+    channel_order : {"rgb", "bgr"}, default "rgb"
+        Order of the colour channels: ``cv2.imread`` gives "bgr", :func:`fastseg.imread` "rgb".
+    criteria, attempts, init, seed
+        As for :func:`fastseg.kmeans`.
+    spatial : float, default 0.0
+        Weight of the pixel coordinates, which are added to the features when > 0 for spatially
+        coherent segments; at 1, the longer side of the image counts as much as the 0-255 range.
+    method : {"auto", "distinct", "pixels"}, default "auto"
+        "distinct" clusters the distinct colours of an 8-bit image weighted by their pixel counts
+        (the same objective as all pixels, a fraction of the work); "pixels" clusters every pixel;
+        "auto" takes "distinct" for 8-bit images without spatial features unless more than half
+        the pixels have a colour of their own.
+
+    Returns
+    -------
+    Segmentation
+
+    Notes
+    -----
+    Working spaces: "rgb" takes the channels as they are; "gray" is OpenCV's luma scaled to
+    0-255; "lab" is CIE L*a*b* (L in 0-100) from OpenCV's float conversion; "hsv" respects that
+    hue is an angle: a colour becomes (255 S cos H, 255 S sin H, 255 V), so hues 0 and 359 are
+    neighbours and greys, whatever their hue, sit on the axis.
+
+    Examples
+    --------
+    >>> import fastseg
+    >>> result = fastseg.segment(fastseg.sample_image(), 4, seed=0)
+    >>> result.labels.shape, result.palette.shape
+    ((512, 512), (4, 3))
+    """
+    prepared = prepare(image, color_space, channel_order, spatial, method)
+    try:
+        k = _validate.check_int(k, "k", 1, len(prepared.pixels), "H * W")
+        if prepared.method == "distinct" and k > len(prepared.samples):
+            # Fewer distinct colours than clusters: only the per-pixel path makes k clusters.
+            prepared.release()
+            prepared = prepare(image, color_space, channel_order, spatial, "pixels")
+        result = kmeans(
+            prepared.samples, k, criteria=criteria, attempts=attempts, init=init, seed=seed,
+            sample_weight=prepared.weights,
+        )  # fmt: skip
+        return _finish(prepared, result, k, image)
+    finally:
+        prepared.release()
+
+
+def _finish(prepared: _Prepared, result, k: int, image) -> Segmentation:
+    height, width = prepared.shape
+    weights = prepared.weights
+    colour_sums = np.zeros((k, prepared.colours.shape[1]))
+    totals = np.zeros(k)
+    lloyd.add_block_sums(
+        prepared.colours, np.empty(0) if weights is None else weights, result.labels,
+        colour_sums, totals,
+    )  # fmt: skip
+    mean_colours = colour_sums / np.maximum(totals, 1e-300)[:, None]
+    if prepared.method == "pixels":
+        labels = result.labels
+    elif prepared.table is None:  # gray: distinct intensities index a 256-entry table
+        lookup = np.zeros(256, dtype=result.labels.dtype)
+        lookup[prepared.colours[:, 0]] = result.labels
+        labels = lookup[prepared.pixels[:, 0]]
+    else:
+        labels = np.empty(len(prepared.pixels), dtype=result.labels.dtype)
+        with parallel_section():
+            colors.label_pixels(
+                np.ascontiguousarray(prepared.pixels), prepared.table, result.labels, labels
+            )
+    dtype = np.asarray(image).dtype
+    scale = 1.0 if dtype == np.uint8 else (255.0 / 65535.0 if dtype == np.uint16 else 255.0)
+    palette = np.clip(np.rint(mean_colours * scale), 0, 255).astype(np.uint8)
+    return Segmentation(
+        labels=labels.reshape(height, width),
+        centers=result.centers,
+        palette=palette,
+        counts=np.rint(totals).astype(np.int64),
+        compactness=result.compactness,
+        n_iter=result.n_iter,
+        method=prepared.method,
+        mean_colors=mean_colours,
+        alpha=prepared.alpha,
+        dtype=dtype.newbyteorder("="),
+    )

@@ -1,0 +1,111 @@
+"""The fastseg command, through a subprocess, including its error paths and the files it writes."""
+
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+import fastseg
+
+
+def run(*args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "fastseg", *map(str, args)], cwd=cwd, capture_output=True,
+        text=True, timeout=300,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def photo_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("photos")
+    image = fastseg.sample_image()
+    cv2.imwrite(str(folder / "a.png"), cv2.cvtColor(image[:200, :300], cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(folder / "b.jpg"), cv2.cvtColor(image[100:300, 50:250], cv2.COLOR_RGB2BGR))
+    return folder
+
+
+def test_segment_sample_image(tmp_path):
+    result = run("segment", "-k", 4, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "astronaut.png" in result.stdout and "mse=" in result.stdout
+    written = fastseg.imread(tmp_path / "astronaut_k4.png")
+    assert written.shape == (512, 512, 3)
+    assert len(np.unique(written.reshape(-1, 3), axis=0)) == 4
+
+
+def test_segment_writes_labels_and_matches_the_api(photo_dir, tmp_path):
+    out, labels = tmp_path / "out.png", tmp_path / "labels.npy"
+    result = run("segment", photo_dir / "a.png", "-k", 3, "--color-space", "lab", "-o", out,
+                 "--labels", labels, "--seed", 5, cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    expected = fastseg.segment(fastseg.imread(photo_dir / "a.png"), 3, color_space="lab", seed=5)
+    np.testing.assert_array_equal(np.load(labels), expected.labels)
+    np.testing.assert_array_equal(fastseg.imread(out), expected.recolor())
+
+
+def test_compare_panel(photo_dir, tmp_path):
+    result = run("segment", photo_dir / "a.png", "--compare", "3,5,7", "-o", tmp_path / "c.png",
+                 cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    panel = fastseg.imread(tmp_path / "c.png")
+    assert panel.shape == (200 + 32, 4 * 300, 3)
+
+
+def test_folder_with_a_bad_file_is_reported_and_skipped(photo_dir, tmp_path):
+    (photo_dir / "c.png").write_bytes(b"not an image")
+    out = tmp_path / "out"
+    result = run("segment", photo_dir, "-k", 2, "-o", out, cwd=tmp_path)
+    (photo_dir / "c.png").unlink()
+    assert result.returncode == 2
+    assert "c.png" in result.stderr and "skipped" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a_k2.png", "b_k2.png"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["segment", "missing.png"], "does not exist"),
+        (["segment", "-k", "0"], "`k` must be an integer"),
+        (["segment", "-k", "300000"], "`k` must be an integer"),
+        (["segment", "truncated.png"], "cannot read"),
+        (["segment", "empty_folder"], "no image files"),
+        (["segment", "-o", "out.xyz"], "cannot write"),
+        (["segment", "--labels", "labels.txt"], "--labels must end in"),
+        (["elbow", "--ks", "5-3"], "expected positive integers"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
+    png = cv2.imencode(".png", np.zeros((50, 50, 3), np.uint8))[1].tobytes()
+    (tmp_path / "truncated.png").write_bytes(png[: len(png) // 2])
+    (tmp_path / "empty_folder").mkdir()
+    before = set(tmp_path.iterdir())
+    result = run(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2  # argparse adds a usage line
+    assert set(tmp_path.iterdir()) == before  # no partial output
+
+
+def test_unwritable_output_folder_exits_1(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    result = run("segment", "-o", locked / "missing_dir" / "x.png", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and result.stderr.startswith("fastseg: error:")
+
+
+def test_elbow_table_and_plot(tmp_path):
+    result = run("elbow", "--ks", "1-6", "--plot", tmp_path / "e.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines()[1:] if line.strip()]
+    assert len(rows) == 6 and sum("knee" in row for row in rows) == 1
+    assert fastseg.imread(tmp_path / "e.png").ndim == 3
+
+
+def test_info(tmp_path):
+    result = run("info", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "threading layer" in result.stdout and "numba" in result.stdout

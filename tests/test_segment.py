@@ -1,0 +1,240 @@
+"""fastseg.segment: synthetic images with known answers, both paths, colour spaces, peers."""
+
+import cv2
+import naive
+import numpy as np
+import pytest
+
+from fastseg import Criteria, segment
+from fastseg._kernels import colors
+from fastseg.segment import _distinct_colours, _return_table
+
+QUADRANT_COLOURS = np.array([[200, 30, 30], [30, 200, 30], [30, 30, 200], [220, 220, 40]])
+
+
+def quadrants(noise=0, rng=None, size=64):
+    image = np.zeros((size, size, 3), dtype=np.int64)
+    half = size // 2
+    for index, (rows, columns) in enumerate(
+        [(slice(0, half), slice(0, half)), (slice(0, half), slice(half, None)),
+         (slice(half, None), slice(0, half)), (slice(half, None), slice(half, None))]
+    ):  # fmt: skip
+        image[rows, columns] = QUADRANT_COLOURS[index]
+    if noise:
+        image = image + rng.integers(-noise, noise + 1, image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def same_partition(labels, expected):
+    """Labels equal up to a renaming of the clusters."""
+    pairs = set(zip(labels.ravel().tolist(), expected.ravel().tolist(), strict=True))
+    return len(pairs) == len(np.unique(labels)) == len(np.unique(expected))
+
+
+def quadrant_truth(size=64):
+    truth = np.zeros((size, size), dtype=int)
+    half = size // 2
+    truth[:half, half:], truth[half:, :half], truth[half:, half:] = 1, 2, 3
+    return truth
+
+
+@pytest.mark.parametrize("color_space", ["rgb", "hsv", "lab"])
+@pytest.mark.parametrize("method", ["distinct", "pixels"])
+def test_four_flat_quadrants_give_four_segments(rng, color_space, method):
+    image = quadrants(noise=6, rng=rng)
+    result = segment(image, 4, color_space=color_space, method=method, seed=0, attempts=3)
+    assert same_partition(result.labels, quadrant_truth())
+    assert result.labels.dtype == np.uint8 and result.labels.shape == (64, 64)
+    assert sorted(result.counts.tolist()) == [1024] * 4
+    # the palette is each quadrant's mean colour
+    for j in range(4):
+        np.testing.assert_allclose(result.palette[j], image[result.labels == j].mean(0), atol=0.51)
+    assert result.method == method
+
+
+def test_recolor_and_masks(rng):
+    image = quadrants(noise=3, rng=rng)
+    result = segment(image, 4, seed=1)
+    recoloured = result.recolor()
+    assert recoloured.shape == image.shape and recoloured.dtype == np.uint8
+    assert len(np.unique(recoloured.reshape(-1, 3), axis=0)) == 4
+    masks = result.masks()
+    assert masks.shape == (4, 64, 64) and (masks.sum(0) == 1).all()
+
+
+def test_alpha_is_not_clustered_and_is_kept(rng):
+    image = quadrants(noise=3, rng=rng)
+    alpha = rng.integers(0, 256, (64, 64)).astype(np.uint8)
+    result = segment(np.dstack([image, alpha]), 4, seed=1)
+    assert same_partition(result.labels, quadrant_truth())
+    recoloured = result.recolor()
+    assert recoloured.shape == (64, 64, 4)
+    np.testing.assert_array_equal(recoloured[:, :, 3], alpha)
+
+
+def test_bgr_channel_order_flips_only_the_order(rng):
+    image = quadrants(noise=3, rng=rng)
+    rgb = segment(image, 4, color_space="hsv", seed=2)
+    bgr = segment(
+        np.ascontiguousarray(image[:, :, ::-1]), 4, color_space="hsv", channel_order="bgr", seed=2
+    )
+    np.testing.assert_array_equal(rgb.labels, bgr.labels)
+    np.testing.assert_array_equal(rgb.palette, bgr.palette[:, ::-1])
+
+
+def test_hue_is_circular():
+    # Saturated reds at both ends of the hue circle, and a saturated cyan and green.
+    hues = np.array([0, 2, 177, 179, 90, 60], dtype=np.uint8)
+    hsv = np.stack([np.repeat(hues, 50), np.full(300, 255), np.full(300, 255)], 1).astype(np.uint8)
+    rgb = cv2.cvtColor(hsv[None], cv2.COLOR_HSV2RGB)
+    result = segment(rgb, 3, color_space="hsv", seed=0, attempts=3)
+    labels = result.labels[0]
+    assert len(set(labels[:200].tolist())) == 1  # hues 0, 2, 177, 179: one red cluster
+    assert len(set(labels.tolist())) == 3
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.float32, np.float64])
+def test_sixteen_bit_and_float_images(rng, dtype):
+    image8 = quadrants(noise=3, rng=rng)
+    image = image8.astype(np.float64) / 255.0
+    if dtype == np.uint16:
+        image = np.rint(image * 65535)
+    image = image.astype(dtype)
+    result = segment(image, 4, seed=0, attempts=2)
+    assert result.method == "pixels"
+    assert same_partition(result.labels, quadrant_truth())
+    for j in range(4):
+        mean = image8[result.labels == j].mean(0)
+        np.testing.assert_allclose(result.palette[j], mean, atol=1.01)
+    recoloured = result.recolor()
+    assert recoloured.dtype == dtype
+
+
+def test_gray_images(rng):
+    image = np.repeat(np.array([10, 100, 200], dtype=np.uint8), 100).reshape(10, 30)
+    image = np.clip(image + rng.integers(-2, 3, image.shape), 0, 255).astype(np.uint8)
+    for method in ("distinct", "pixels"):
+        result = segment(image, 3, seed=0, method=method)
+        assert result.palette.shape == (3, 1)
+        assert same_partition(result.labels, np.repeat([0, 1, 2], 100).reshape(10, 30))
+    assert segment(np.dstack([image] * 3), 3, color_space="gray", seed=0).palette.shape == (3, 3)
+
+
+def test_spatial_separates_equal_colours():
+    image = np.zeros((20, 40, 3), dtype=np.uint8)
+    image[:, :, :] = 100
+    image[:, 18:22] = 250  # a stripe divides two regions of the same colour
+    colour_only = segment(image, 3, seed=0, method="pixels")
+    assert colour_only.labels[0, 0] == colour_only.labels[0, -1]  # colour alone cannot split them
+    assert np.isfinite(colour_only.centers).all()
+    spatial = segment(image, 3, seed=0, spatial=2.0, attempts=4)
+    left, right = spatial.labels[:, :15], spatial.labels[:, 25:]
+    assert len(np.unique(left)) == 1 and len(np.unique(right)) == 1
+    assert left[0, 0] != right[0, 0]
+
+
+@pytest.mark.parametrize("name", ["astronaut", "coffee"])
+@pytest.mark.parametrize("color_space", ["rgb", "hsv", "lab"])
+def test_distinct_path_equals_pixel_path_from_same_centers(photos, name, color_space):
+    image = photos[name]
+    pixel_path = segment(
+        image, 6, color_space=color_space, method="pixels", seed=0, criteria=Criteria(max_iter=15)
+    )
+    init = pixel_path.centers  # any shared start will do: take the pixel path's result
+    init = init + np.linspace(1.0, 3.0, init.size).reshape(init.shape)
+    a = segment(
+        image, 6, color_space=color_space, method="pixels", init=init, criteria=Criteria(20)
+    )
+    b = segment(
+        image, 6, color_space=color_space, method="distinct", init=init, criteria=Criteria(20)
+    )
+    assert a.n_iter == b.n_iter
+    if color_space == "rgb":  # integer sums: bit for bit
+        assert a.centers.tobytes() == b.centers.tobytes()
+        np.testing.assert_array_equal(a.labels, b.labels)
+        assert a.compactness == b.compactness
+    else:
+        np.testing.assert_allclose(a.centers, b.centers, rtol=1e-9)
+        assert np.count_nonzero(a.labels != b.labels) <= 10  # exact distance ties only
+        assert a.compactness == pytest.approx(b.compactness, rel=1e-9)
+
+
+def test_distinct_colours_kernel_matches_numpy(photos):
+    pixels = np.ascontiguousarray(photos["coffee"].reshape(-1, 3))
+    colours, counts, table = _distinct_colours(pixels)
+    expected, expected_counts = np.unique(pixels, axis=0, return_counts=True)
+    np.testing.assert_array_equal(colours, expected)
+    np.testing.assert_array_equal(counts, expected_counts)
+    labels = np.empty(len(pixels), dtype=np.uint16)
+    colour_labels = np.arange(len(colours), dtype=np.uint32)
+    colors.label_pixels(pixels, table, colour_labels, labels.astype(np.int64))
+    _return_table(table, colours)
+    again = _distinct_colours(pixels)  # a reused table starts from zero again
+    np.testing.assert_array_equal(again[1], expected_counts)
+    _return_table(again[2], again[0])
+
+
+def test_compactness_against_scikit_learn_and_cv2(photos):
+    from sklearn.cluster import KMeans
+
+    image = cv2.resize(photos["astronaut"], (256, 256), interpolation=cv2.INTER_AREA)
+    pixels = image.reshape(-1, 3).astype(np.float32)
+    ours = np.median(
+        [
+            segment(image, 8, seed=s, attempts=3, criteria=Criteria(10, tol=None)).compactness
+            for s in range(5)
+        ]
+    )
+    theirs = np.median(
+        [
+            KMeans(8, n_init=3, max_iter=10, tol=0, random_state=s).fit(pixels).inertia_
+            for s in range(5)
+        ]
+    )
+    assert ours <= 1.01 * theirs
+    cv2.setRNGSeed(0)
+    cv = cv2.kmeans(pixels, 8, None, (3, 10, 1.0), 3, cv2.KMEANS_PP_CENTERS)[0]
+    assert segment(image, 8, seed=0, attempts=3, criteria=(3, 10, 1.0)).compactness <= 1.01 * cv
+
+
+def test_compactness_is_recomputable(photos):
+    image = photos["chelsea"]
+    result = segment(image, 5, color_space="rgb", seed=3)
+    _, distances = naive.assign(image.reshape(-1, 3)[::7], result.centers)
+    recomputed = (
+        (image.reshape(-1, 3).astype(float) - result.centers[result.labels.ravel()]) ** 2
+    ).sum()
+    assert result.compactness == pytest.approx(recomputed, rel=1e-9)
+    assert (distances >= 0).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (
+            dict(image=np.zeros((4, 4, 2), np.uint8)),
+            ValueError,
+            r"`image` must have shape \(H, W\)",
+        ),
+        (dict(image=np.zeros((0, 4, 3), np.uint8)), ValueError, "at least one pixel"),
+        (dict(image=np.zeros((4, 4, 3), np.int64)), TypeError, "`image` must have dtype"),
+        (dict(image=np.full((4, 4, 3), np.nan)), ValueError, "finite"),
+        (dict(k=0), ValueError, r"`k` must be an integer in \[1, H \* W\] = \[1, 16\]"),
+        (dict(k=17), ValueError, "`k` must be an integer in"),
+        (dict(color_space="xyz"), ValueError, "`color_space` must be one of"),
+        (dict(channel_order="rbg"), ValueError, "`channel_order`"),
+        (dict(method="fast"), ValueError, "`method`"),
+        (dict(spatial=-1.0), ValueError, "`spatial` must be >= 0"),
+        (
+            dict(image=np.zeros((4, 4), np.uint8), color_space="hsv"),
+            ValueError,
+            "needs a colour image",
+        ),
+        (dict(image=np.zeros((4, 4, 3), np.float32), method="distinct"), ValueError, "8-bit"),
+    ],
+)
+def test_bad_input(kwargs, error, match):
+    call = dict(image=np.random.default_rng(0).integers(0, 255, (4, 4, 3)).astype(np.uint8), k=2)
+    call.update(kwargs)
+    with pytest.raises(error, match=match):
+        segment(call.pop("image"), call.pop("k"), **call)
