@@ -5,6 +5,7 @@ ahead of time with :func:`fastseg.warmup`.
 """
 
 from . import _config  # noqa: F401  (chooses the threading layer before any kernel runs)
+from .edges import auto_canny, canny
 from .io import imread, imwrite, sample_image, sample_image_path
 from .kmeans import Criteria, KMeansResult, kmeans
 from .segment import Segmentation, segment
@@ -24,6 +25,10 @@ def warmup() -> None:
     for dtype in (np.uint8, np.uint16, np.float32, np.float64):
         kmeans(points.astype(dtype), 3, seed=0, criteria=Criteria(max_iter=2))
         kmeans(np.repeat(points, 12, axis=1).astype(dtype), 3, seed=0, criteria=Criteria(2))
+    gray = (np.arange(64 * 64) % 251).astype(np.uint8).reshape(64, 64)
+    for image in (gray, np.dstack([gray] * 3)):
+        for l2_gradient in (False, True):
+            canny(image, 50, 150, l2_gradient=l2_gradient)
 
 
 __all__ = [
@@ -32,6 +37,8 @@ __all__ = [
     "KMeansResult",
     "Segmentation",
     "__version__",
+    "auto_canny",
+    "canny",
     "choose_k",
     "elbow",
     "imread",

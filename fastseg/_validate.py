@@ -211,7 +211,9 @@ def check_uint8_image(image, name: str = "image", max_channels: int = 4) -> np.n
             f"{max_channels}; got shape {array.shape}."
         )
     if array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError(f"`{name}` must have at least one row and one column; got shape {array.shape}.")
+        raise ValueError(
+            f"`{name}` must have at least one row and one column; got shape {array.shape}."
+        )
     return array
 
 
@@ -267,10 +269,14 @@ def check_blur(blur) -> tuple[int, float] | None:
         return None
     if isinstance(blur, tuple | list):
         if len(blur) != 2:
-            raise ValueError(f"`blur` must be a sigma or a (ksize, sigma) pair; got {_describe(blur)}.")
+            raise ValueError(
+                f"`blur` must be a sigma or a (ksize, sigma) pair; got {_describe(blur)}."
+            )
         ksize = check_int(blur[0], "blur[0] (ksize)", 0)
         if ksize % 2 == 0 and ksize != 0:
-            raise ValueError(f"`blur[0] (ksize)` must be odd, or 0 to derive it from sigma; got {ksize}.")
+            raise ValueError(
+                f"`blur[0] (ksize)` must be odd, or 0 to derive it from sigma; got {ksize}."
+            )
         sigma = check_float(blur[1], "blur[1] (sigma)", 0.0)
         if ksize == 0 and sigma == 0:
             raise ValueError("`blur` must have ksize > 0 or sigma > 0; got (0, 0.0).")

@@ -1,4 +1,4 @@
-"""The ``fastseg`` command: segment, elbow, info.
+"""The ``fastseg`` command: segment, edges, elbow, info.
 
 Bad input (unreadable file, unsupported image, k out of range) exits with status 2 and one line on
 stderr; a failure to write exits with status 1. Outputs are written to a temporary name and
@@ -141,8 +141,7 @@ def _segment_one(path: Path, args, out: Path | None) -> str:
     )
 
 
-def _output_for(path: Path, args, batch: bool) -> Path:
-    suffix = "compare" if args.compare else f"k{args.k}"
+def _output_for(path: Path, args, batch: bool, suffix: str) -> Path:
     name = f"{path.stem}_{suffix}.png"
     if args.output is None:
         return Path(name)
@@ -153,16 +152,15 @@ def _output_for(path: Path, args, batch: bool) -> Path:
     return output
 
 
-def command_segment(args) -> int:
+def _run_batch(args, work_one, suffix: str) -> int:
+    """Apply `work_one(path, args, out)` to every input; in a batch, skip and report failures."""
     files = _inputs(args.images)
     batch = len(files) > 1
-    if batch and args.labels:
+    if batch and getattr(args, "labels", None):
         raise UsageError("--labels takes a single input image")
     # Refuse unwritable formats before any work, so that no output is left half done.
     if args.output and not batch and Path(args.output).suffix.lower() not in IMAGE_SUFFIXES:
         raise UsageError(f"cannot write {args.output!r}: unknown image format")
-    if args.labels and Path(args.labels).suffix.lower() not in (".npy", ".png"):
-        raise UsageError(f"--labels must end in .npy or .png; got {args.labels!r}")
     status = 0
     progress = None
     if batch:
@@ -171,7 +169,7 @@ def command_segment(args) -> int:
         progress = tqdm(files, unit="image", file=sys.stderr, disable=None)
     for path in progress or files:
         try:
-            line = _segment_one(path, args, _output_for(path, args, batch))
+            line = work_one(path, args, _output_for(path, args, batch, suffix))
         except UsageError as exc:
             if not batch:
                 raise
@@ -186,6 +184,44 @@ def command_segment(args) -> int:
             continue
         (progress.write if progress is not None else print)(line)
     return status
+
+
+def command_segment(args) -> int:
+    if args.labels and Path(args.labels).suffix.lower() not in (".npy", ".png"):
+        raise UsageError(f"--labels must end in .npy or .png; got {args.labels!r}")
+    return _run_batch(args, _segment_one, "compare" if args.compare else f"k{args.k}")
+
+
+def _edges_one(path: Path, args, out: Path) -> str:
+    image = _read(path)
+    # Colour images in OpenCV's channel order, so that the edges are cv2.Canny's on cv2.imread:
+    # where two channels have equal gradients, the first one's direction is kept.
+    bgr = image[:, :, 2::-1] if image.ndim == 3 else image
+    start = time.perf_counter()
+    try:
+        if args.auto:
+            edges = fastseg.auto_canny(bgr)
+        else:
+            edges = fastseg.canny(
+                bgr, args.low, args.high, aperture_size=args.aperture, l2_gradient=args.l2,
+                blur=args.blur,
+            )  # fmt: skip
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"{path.name}: {exc}") from exc
+    elapsed = time.perf_counter() - start
+    if args.overlay:
+        picture = _as_rgb8(image).copy()
+        picture[edges > 0] = (255, 0, 0)
+        _write_image(out, picture)
+    else:
+        _write_image(out, edges)
+    share = np.count_nonzero(edges) / edges.size
+    size = f"{edges.shape[1]}x{edges.shape[0]}"
+    return f"{path.name}: {size} edges={share:.2%} time={elapsed:.3f}s -> {out}"
+
+
+def command_edges(args) -> int:
+    return _run_batch(args, _edges_one, "edges")
 
 
 def command_elbow(args) -> int:
@@ -271,6 +307,19 @@ def build_parser() -> argparse.ArgumentParser:
     elb.add_argument("--plot", help="also draw the curve into this PNG (needs matplotlib)")
     elb.add_argument("--seed", type=int, default=0)
     elb.set_defaults(run=command_elbow)
+
+    edg = commands.add_parser("edges", help="Canny edges, identical to cv2.Canny")
+    edg.add_argument("images", nargs="*", help="image files or folders (default: a sample photo)")
+    thresholds = edg.add_mutually_exclusive_group()
+    thresholds.add_argument("--auto", action="store_true", help="thresholds from the median")
+    edg.add_argument("--low", type=float, default=100.0, help="lower threshold (default 100)")
+    edg.add_argument("--high", type=float, default=200.0, help="upper threshold (default 200)")
+    edg.add_argument("--blur", type=float, help="Gaussian sigma applied first")
+    edg.add_argument("--aperture", type=int, default=3, choices=[3, 5, 7])
+    edg.add_argument("--l2", action="store_true", help="L2 gradient magnitude")
+    edg.add_argument("--overlay", action="store_true", help="draw the edges over the photo")
+    edg.add_argument("-o", "--output", help="output image (a folder for several inputs)")
+    edg.set_defaults(run=command_edges)
 
     inf = commands.add_parser("info", help="versions, threads, threading layer, cache")
     inf.set_defaults(run=command_info)

@@ -110,7 +110,7 @@ def _centers_of_labels(engine: LloydEngine, labels) -> np.ndarray:
 # --- Canny ---
 
 
-def Canny(*args, **kwargs):  # noqa: N802
+def Canny(*args, **kwargs):
     """``cv2.Canny`` with fastseg's kernels: same arguments, same edges, both forms.
 
     ``Canny(image, threshold1, threshold2, edges=None, apertureSize=3, L2gradient=False)``
@@ -160,7 +160,7 @@ def _is_array(value) -> bool:
     )
 
 
-def _canny_image_form(image, threshold1, threshold2, edges=None, apertureSize=3, L2gradient=False):  # noqa: N803
+def _canny_image_form(image, threshold1, threshold2, edges=None, apertureSize=3, L2gradient=False):
     pixels = _validate.check_uint8_image(image, "image")
     if pixels.ndim == 3 and pixels.shape[2] == 1:
         pixels = pixels[:, :, 0]
@@ -174,7 +174,7 @@ def _canny_image_form(image, threshold1, threshold2, edges=None, apertureSize=3,
     return _deliver(result, target)
 
 
-def _canny_gradient_form(dx, dy, threshold1, threshold2, edges=None, L2gradient=False):  # noqa: N803
+def _canny_gradient_form(dx, dy, threshold1, threshold2, edges=None, L2gradient=False):
     dx, dy = _validate.check_gradients(dx, dy)
     target = _usable_edges(edges, dx.shape[:2])
     out = _direct_output(target, (dx, dy))

@@ -50,6 +50,13 @@ def lloyd(samples, centers, n_iter, weights=None):
 
 # --- Canny ---
 
+#: Sobel kernels of OpenCV's ``getDerivKernels``: smoothing and first-derivative taps per aperture.
+SOBEL_SMOOTHING = {3: (1, 2, 1), 5: (1, 4, 6, 4, 1), 7: (1, 6, 15, 20, 15, 6, 1)}
+SOBEL_DERIVATIVE = {3: (-1, 0, 1), 5: (-1, -2, 0, 2, 1), 7: (-1, -4, -5, 0, 5, 4, 1)}
+#: tan(22.5°) in Q15 fixed point, rounded: the direction test of OpenCV's non-maximum suppression.
+TAN_22_5_Q15 = 13573
+
+
 def wrap_int32(values: np.ndarray) -> np.ndarray:
     """int64 values wrapped to int32 the way two's-complement overflow wraps them in C."""
     return ((values + 2**31) % 2**32 - 2**31).astype(np.int64)
@@ -100,10 +107,7 @@ def canny_from_gradients(dx, dy, low, high, l2_gradient):
     dy = dy.astype(np.int64)
     if dx.ndim == 2:
         dx, dy = dx[:, :, None], dy[:, :, None]
-    if l2_gradient:
-        magnitude = wrap_int32(dx * dx + dy * dy)
-    else:
-        magnitude = np.abs(dx) + np.abs(dy)
+    magnitude = wrap_int32(dx * dx + dy * dy) if l2_gradient else np.abs(dx) + np.abs(dy)
     # Several channels: per pixel the first channel with the largest magnitude.
     best = np.argmax(magnitude, axis=2)[:, :, None]
     magnitude = np.take_along_axis(magnitude, best, 2)[:, :, 0]
@@ -157,12 +161,6 @@ def canny(image, threshold1, threshold2, aperture_size=3, l2_gradient=False):
     dx, dy = sobel(image, aperture_size)
     low, high = canny_thresholds(threshold1, threshold2, aperture_size, l2_gradient)
     return canny_from_gradients(dx, dy, low, high, l2_gradient)
-
-#: Sobel kernels of OpenCV's ``getDerivKernels``: smoothing and first-derivative taps per aperture.
-SOBEL_SMOOTHING = {3: (1, 2, 1), 5: (1, 4, 6, 4, 1), 7: (1, 6, 15, 20, 15, 6, 1)}
-SOBEL_DERIVATIVE = {3: (-1, 0, 1), 5: (-1, -2, 0, 2, 1), 7: (-1, -4, -5, 0, 5, 4, 1)}
-#: tan(22.5°) in Q15 fixed point, rounded: the direction test of OpenCV's non-maximum suppression.
-TAN_22_5_Q15 = 13573
 
 
 # --- silhouette and knee ---

@@ -109,3 +109,21 @@ def test_info(tmp_path):
     result = run("info", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "threading layer" in result.stdout and "numba" in result.stdout
+
+
+def test_edges_match_the_api_and_cv2(photo_dir, tmp_path):
+    out = tmp_path / "e.png"
+    result = run("edges", photo_dir / "a.png", "--low", 50, "--high", 150, "-o", out, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    gray = cv2.imread(str(photo_dir / "a.png"))
+    np.testing.assert_array_equal(fastseg.imread(out), cv2.Canny(gray, 50, 150))
+
+
+def test_edges_overlay_and_bad_aperture(tmp_path):
+    result = run("edges", "--overlay", "--auto", "-o", tmp_path / "o.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert fastseg.imread(tmp_path / "o.png").shape == (512, 512, 3)
+    result = run("edges", "--aperture", 4, cwd=tmp_path)
+    assert result.returncode == 2 and "--aperture" in result.stderr
+    result = run("edges", "--low", -5, cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr

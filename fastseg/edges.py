@@ -1,0 +1,265 @@
+"""Canny edge detection, pixel-identical to ``cv2.Canny``, in fused parallel kernels.
+
+One parallel pass over bands of rows computes the Sobel derivatives of each band (plus a row of
+halo on each side) into rolling row buffers, the gradient magnitude, the non-maximum suppression
+and the weak/strong classification, and follows strong pixels inside the band. A short serial pass
+links edges across band borders, and a last parallel pass writes 0 and 255. The edge map that is
+returned is the only full-size array: it holds the three states until the last pass.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from . import _validate
+from ._config import parallel_section
+from ._kernels.canny import (
+    band_histograms,
+    classify_gradients,
+    classify_image,
+    finish_edges,
+    link_bands,
+)
+
+#: Rows per band of the parallel passes. Results do not depend on it.
+BAND_ROWS = 64
+
+_INT32_MAX = 2**31 - 1
+
+
+def canny(
+    image,
+    threshold1: float,
+    threshold2: float,
+    *,
+    aperture_size: int = 3,
+    l2_gradient: bool = False,
+    blur: float | tuple[int, float] | None = None,
+) -> np.ndarray:
+    """Edges of an 8-bit image by the Canny algorithm, exactly as ``cv2.Canny`` finds them.
+
+    Parameters
+    ----------
+    image : array of shape (H, W) or (H, W, C), dtype uint8
+        Grey or colour image, 1 <= C <= 4, in any memory layout. With several channels each pixel
+        takes the gradient of the channel where it is largest.
+    threshold1, threshold2 : float
+        Hysteresis thresholds on the gradient magnitude, >= 0, in either order: the smaller one
+        links edges, the larger one starts them.
+    aperture_size : int, default 3
+        Sobel aperture: 3, 5 or 7.
+    l2_gradient : bool, default False
+        Use the magnitude sqrt(dx² + dy²) instead of |dx| + |dy|.
+    blur : float or (int, float) or None, default None
+        Gaussian pre-blur with ``cv2.GaussianBlur``: a sigma (the kernel size then follows from it)
+        or a ``(ksize, sigma)`` pair with ksize odd (or 0) and sigma >= 0. Without it the result
+        equals ``cv2.Canny(image, threshold1, threshold2, apertureSize=aperture_size,
+        L2gradient=l2_gradient)``.
+
+    Returns
+    -------
+    edges : ndarray of shape (H, W), dtype uint8
+        255 on edges, 0 elsewhere.
+
+    Raises
+    ------
+    TypeError
+        If `image` is not uint8 or an argument has the wrong type.
+    ValueError
+        If `image` is empty or not (H, W) or (H, W, C) with 1 <= C <= 4, a threshold is negative
+        or not finite, or `aperture_size` is not 3, 5 or 7.
+
+    Notes
+    -----
+    The rules are OpenCV's: integer Sobel derivatives with replicated borders (aperture 7 scaled
+    by 1/16, and its thresholds too), L1 or squared L2 magnitude compared with the floor of the
+    thresholds (squared for L2, after capping them at 32767), gradient direction in four sectors
+    decided in fixed point against tan(22.5°), suppression of pixels that are not larger than their
+    neighbours across the edge (strictly on one side), and hysteresis over 8-connected pixels.
+    Thresholds of 2**31 and above mark no edge; ``cv2.Canny`` turns such L1 thresholds into a
+    negative integer and marks every local maximum.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastseg import canny
+    >>> image = np.zeros((8, 8), dtype=np.uint8)
+    >>> image[:, 4:] = 200
+    >>> canny(image, 50, 150)[0]
+    array([  0,   0,   0, 255,   0,   0,   0,   0], dtype=uint8)
+    """
+    pixels = _prepare_image(image, blur)
+    aperture_size = _validate.check_aperture_size(aperture_size)
+    l2_gradient = _validate.check_bool(l2_gradient, "l2_gradient")
+    threshold1 = _validate.check_float(threshold1, "threshold1", 0.0)
+    threshold2 = _validate.check_float(threshold2, "threshold2", 0.0)
+    return _edges_from_image(pixels, threshold1, threshold2, aperture_size, l2_gradient)
+
+
+def auto_canny(
+    image,
+    sigma: float = 0.33,
+    *,
+    aperture_size: int = 3,
+    l2_gradient: bool = False,
+    blur: float | tuple[int, float] | None = None,
+) -> np.ndarray:
+    """Canny edges with thresholds set around the median intensity of the image.
+
+    The thresholds are ``lower = max(0, (1 - sigma) * median)`` and
+    ``upper = min(255, (1 + sigma) * median)``, where median is the median of all samples of the
+    image (every channel; after the blur when `blur` is given), as :func:`numpy.median` computes it.
+
+    Parameters
+    ----------
+    image : array of shape (H, W) or (H, W, C), dtype uint8
+        As for :func:`canny`.
+    sigma : float, default 0.33
+        Relative width of the threshold band around the median, >= 0.
+    aperture_size, l2_gradient, blur
+        As for :func:`canny`.
+
+    Returns
+    -------
+    edges : ndarray of shape (H, W), dtype uint8
+        255 on edges, 0 elsewhere.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastseg import auto_canny
+    >>> image = np.full((8, 8), 40, dtype=np.uint8)
+    >>> image[:, 4:] = 200
+    >>> int(auto_canny(image).max())
+    255
+    """
+    pixels = _prepare_image(image, blur)
+    sigma = _validate.check_float(sigma, "sigma", 0.0)
+    aperture_size = _validate.check_aperture_size(aperture_size)
+    l2_gradient = _validate.check_bool(l2_gradient, "l2_gradient")
+    lower, upper = _median_thresholds(pixels, sigma)
+    return _edges_from_image(pixels, lower, upper, aperture_size, l2_gradient)
+
+
+def _canny_gradients(
+    dx, dy, threshold1: float, threshold2: float, *, l2_gradient: bool = False, out=None
+) -> np.ndarray:
+    """Canny edges from given int16 derivatives, as ``cv2.Canny(dx, dy, threshold1, threshold2)``.
+
+    Parameters
+    ----------
+    dx, dy : arrays of shape (H, W) or (H, W, C), C in {1, 3}, dtype int16
+        Horizontal and vertical derivatives, any memory layout.
+    threshold1, threshold2 : float
+        Hysteresis thresholds, >= 0, in either order.
+    l2_gradient : bool, default False
+    out : ndarray of shape (H, W), dtype uint8, C-contiguous, or None
+        Where to write the edges (it must not overlap `dx` or `dy`).
+
+    Returns
+    -------
+    edges : ndarray of shape (H, W), dtype uint8, `out` when given
+
+    Notes
+    -----
+    Derivatives equal to -32768 in L1 mode count as magnitude 32768. ``cv2.Canny`` agrees in the
+    columns it handles with scalar code but takes -32768 there in its vectorised columns (most of
+    each row), so edge maps can differ around such saturated derivatives.
+    """
+    dx, dy = _validate.check_gradients(dx, dy)
+    l2_gradient = _validate.check_bool(l2_gradient, "l2_gradient")
+    threshold1 = _validate.check_float(threshold1, "threshold1", 0.0)
+    threshold2 = _validate.check_float(threshold2, "threshold2", 0.0)
+    height, width = dx.shape[:2]
+    n_channels = 1 if dx.ndim == 2 else dx.shape[2]
+    dx_rows = _kernel_rows(dx, height, width * n_channels)
+    dy_rows = _kernel_rows(dy, height, width * n_channels)
+    low, high = _magnitude_thresholds(threshold1, threshold2, 3, l2_gradient)
+    edges = np.empty((height, width), dtype=np.uint8) if out is None else out
+    with parallel_section():
+        classify_gradients(dx_rows, dy_rows, n_channels, l2_gradient, low, high, BAND_ROWS, edges)
+    return _finish(edges)
+
+
+def _prepare_image(image, blur) -> np.ndarray:
+    """The validated image, (H, W) for one channel, blurred when asked."""
+    pixels = _validate.check_uint8_image(image, "image")
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[:, :, 0]
+    blur = _validate.check_blur(blur)
+    if blur is not None:
+        ksize, sigma = blur
+        blurred = cv2.GaussianBlur(np.ascontiguousarray(pixels), (ksize, ksize), sigma)
+        pixels = blurred.reshape(pixels.shape)  # OpenCV drops a trailing axis of one
+    return pixels
+
+
+def _kernel_rows(array: np.ndarray, height: int, row_length: int) -> np.ndarray:
+    """`array` as C-contiguous, writeable (height, row_length) rows.
+
+    Strided, reversed, Fortran-ordered or read-only input is copied once, so that one compiled
+    kernel (C-contiguous, writeable) serves every input.
+    """
+    if not (array.flags.c_contiguous and array.flags.writeable):
+        array = np.array(array, order="C", copy=True)
+    return array.reshape(height, row_length)
+
+
+def _magnitude_thresholds(
+    threshold1: float, threshold2: float, aperture_size: int, l2_gradient: bool
+) -> tuple[int, int]:
+    """The integer thresholds (low, high) that magnitudes must exceed, as OpenCV derives them."""
+    low, high = float(threshold1), float(threshold2)
+    if aperture_size == 7:  # the derivatives are scaled by 1/16 to fit in int16
+        low, high = low / 16.0, high / 16.0
+    if low > high:
+        low, high = high, low
+    if l2_gradient:  # squared magnitudes: compare with squared thresholds, capped to fit in int32
+        low, high = min(32767.0, low), min(32767.0, high)
+        low, high = low * low, high * high
+    return min(math.floor(low), _INT32_MAX), min(math.floor(high), _INT32_MAX)
+
+
+def _edges_from_image(
+    pixels: np.ndarray,
+    threshold1: float,
+    threshold2: float,
+    aperture_size: int,
+    l2_gradient: bool,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Canny edges of a validated (H, W) or (H, W, C) uint8 image into `out` or a new array."""
+    height, width = pixels.shape[:2]
+    n_channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    rows = _kernel_rows(pixels, height, width * n_channels)
+    low, high = _magnitude_thresholds(threshold1, threshold2, aperture_size, l2_gradient)
+    edges = np.empty((height, width), dtype=np.uint8) if out is None else out
+    with parallel_section():
+        classify_image(rows, n_channels, aperture_size, l2_gradient, low, high, BAND_ROWS, edges)
+    return _finish(edges)
+
+
+def _finish(edges: np.ndarray) -> np.ndarray:
+    link_bands(edges, BAND_ROWS)
+    with parallel_section():
+        finish_edges(edges, BAND_ROWS)
+    return edges
+
+
+def _median_thresholds(pixels: np.ndarray, sigma: float) -> tuple[float, float]:
+    """(max(0, (1 - sigma) * median), min(255, (1 + sigma) * median)) of all samples."""
+    height = pixels.shape[0]
+    rows = _kernel_rows(pixels, height, pixels.size // height)
+    counts = np.empty(((height + BAND_ROWS - 1) // BAND_ROWS, 256), dtype=np.int64)
+    with parallel_section():
+        band_histograms(rows, BAND_ROWS, counts)
+    cumulative = np.cumsum(counts.sum(axis=0))
+    n = int(cumulative[-1])
+    # The sorted samples at positions (n - 1) // 2 and n // 2: equal when n is odd.
+    lower_middle = int(np.searchsorted(cumulative, (n - 1) // 2, side="right"))
+    upper_middle = int(np.searchsorted(cumulative, n // 2, side="right"))
+    median = (lower_middle + upper_middle) / 2.0
+    return max(0.0, (1.0 - sigma) * median), min(255.0, (1.0 + sigma) * median)
