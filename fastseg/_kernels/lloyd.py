@@ -31,6 +31,71 @@ def half_squared_norms(centers, out):
         out[j] = 0.5 * total
 
 
+@numba.njit(**KERNEL)
+def _nearest_in_tile(
+    samples, origin, centers, half_norms, tile_start, m, tile, score, best_score, best
+):
+    """Copy m samples into `tile` (features by rows, from `origin`); best[t] = nearest center.
+
+    A function of its own (not inlined into the parallel loop) so that the unrolled loads of the
+    three-feature case are never evaluated for other widths.
+    """
+    d = samples.shape[1]
+    best_score[:m] = np.inf
+    best[:m] = 0
+    # |x - c|^2 = |x|^2 + 2 (|c|^2 / 2 - x.c): the bracket alone decides the nearest center.
+    if d == 3:  # pixels: the same steps with the feature loop unrolled
+        for t in range(m):
+            tile[0, t] = samples[tile_start + t, 0] - origin[0]
+            tile[1, t] = samples[tile_start + t, 1] - origin[1]
+            tile[2, t] = samples[tile_start + t, 2] - origin[2]
+        for j in range(centers.shape[0]):
+            half_norm, c0, c1, c2 = half_norms[j], centers[j, 0], centers[j, 1], centers[j, 2]
+            for t in range(m):
+                s = half_norm - c0 * tile[0, t] - c1 * tile[1, t] - c2 * tile[2, t]
+                closer = s < best_score[t]
+                best_score[t] = s if closer else best_score[t]
+                best[t] = j if closer else best[t]
+        return
+    for t in range(m):
+        for f in range(d):
+            tile[f, t] = samples[tile_start + t, f] - origin[f]
+    for j in range(centers.shape[0]):
+        score[:m] = half_norms[j]
+        for f in range(d):
+            coordinate = centers[j, f]
+            for t in range(m):
+                score[t] -= coordinate * tile[f, t]
+        for t in range(m):
+            closer = score[t] < best_score[t]
+            best_score[t] = score[t] if closer else best_score[t]
+            best[t] = j if closer else best[t]
+
+
+@numba.njit(**KERNEL)
+def _accumulate_tile(weights, tile_start, m, tile, best, lane_sums, lane_weights, lane_squares):
+    """Add the tile's samples, weighted, to the lane sums of their centers."""
+    d = tile.shape[0]
+    weighted = weights.shape[0] > 0
+    for t in range(m):
+        j = best[t]
+        lane = t & (LANES - 1)
+        weight = weights[tile_start + t] if weighted else 1.0
+        lane_weights[lane, j] += weight
+        if d == 3:
+            x0, x1, x2 = tile[0, t], tile[1, t], tile[2, t]
+            lane_sums[lane, j, 0] += weight * x0
+            lane_sums[lane, j, 1] += weight * x1
+            lane_sums[lane, j, 2] += weight * x2
+            lane_squares[lane, j] += weight * (x0 * x0 + x1 * x1 + x2 * x2)
+        else:
+            square = 0.0
+            for f in range(d):
+                square += tile[f, t] * tile[f, t]
+                lane_sums[lane, j, f] += weight * tile[f, t]
+            lane_squares[lane, j] += weight * square
+
+
 @numba.njit(**PARALLEL_KERNEL)
 def lloyd_pass(
     samples, origin, weights, centers, labels, sums, weight_sums, square_sums, n_changed
@@ -58,7 +123,6 @@ def lloyd_pass(
     """
     n, d = samples.shape
     k = centers.shape[0]
-    weighted = weights.shape[0] > 0
     half_norms = np.empty(k)
     half_squared_norms(centers, half_norms)
     for chunk in numba.prange(n_changed.shape[0]):
@@ -76,60 +140,15 @@ def lloyd_pass(
         changed = 0
         for tile_start in range(start, stop, TILE):
             m = min(TILE, stop - tile_start)
-            best_score[:m] = np.inf
-            best[:m] = 0
-            # |x - c|^2 = |x|^2 + 2 (|c|^2 / 2 - x.c): the bracket alone decides the nearest center.
-            if d == 3:  # pixels: the same steps with the feature loop unrolled
-                for t in range(m):
-                    tile[0, t] = samples[tile_start + t, 0] - origin[0]
-                    tile[1, t] = samples[tile_start + t, 1] - origin[1]
-                    tile[2, t] = samples[tile_start + t, 2] - origin[2]
-                for j in range(k):
-                    half_norm, c0, c1, c2 = (
-                        half_norms[j],
-                        centers[j, 0],
-                        centers[j, 1],
-                        centers[j, 2],
-                    )
-                    for t in range(m):
-                        s = half_norm - c0 * tile[0, t] - c1 * tile[1, t] - c2 * tile[2, t]
-                        closer = s < best_score[t]
-                        best_score[t] = s if closer else best_score[t]
-                        best[t] = j if closer else best[t]
-            else:
-                for t in range(m):
-                    for f in range(d):
-                        tile[f, t] = samples[tile_start + t, f] - origin[f]
-                for j in range(k):
-                    score[:m] = half_norms[j]
-                    for f in range(d):
-                        coordinate = centers[j, f]
-                        for t in range(m):
-                            score[t] -= coordinate * tile[f, t]
-                    for t in range(m):
-                        closer = score[t] < best_score[t]
-                        best_score[t] = score[t] if closer else best_score[t]
-                        best[t] = j if closer else best[t]
+            _nearest_in_tile(
+                samples, origin, centers, half_norms, tile_start, m, tile, score, best_score, best
+            )
             for t in range(m):
                 changed += labels[tile_start + t] != best[t]
                 labels[tile_start + t] = best[t]
-            for t in range(m):
-                j = best[t]
-                lane = t & (LANES - 1)
-                weight = weights[tile_start + t] if weighted else 1.0
-                lane_weights[lane, j] += weight
-                if d == 3:
-                    x0, x1, x2 = tile[0, t], tile[1, t], tile[2, t]
-                    lane_sums[lane, j, 0] += weight * x0
-                    lane_sums[lane, j, 1] += weight * x1
-                    lane_sums[lane, j, 2] += weight * x2
-                    lane_squares[lane, j] += weight * (x0 * x0 + x1 * x1 + x2 * x2)
-                else:
-                    square = 0.0
-                    for f in range(d):
-                        square += tile[f, t] * tile[f, t]
-                        lane_sums[lane, j, f] += weight * tile[f, t]
-                    lane_squares[lane, j] += weight * square
+            _accumulate_tile(
+                weights, tile_start, m, tile, best, lane_sums, lane_weights, lane_squares
+            )
         sums[chunk] = lane_sums[0]
         weight_sums[chunk] = lane_weights[0]
         square_sums[chunk] = lane_squares[0]
