@@ -70,11 +70,25 @@ def imwrite(path, image: np.ndarray) -> None:
     write_atomically(path, encoded.tobytes())
 
 
+def _umask() -> int:
+    """The process's file mode creation mask, read without changing it where the OS allows."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022
+
+
 def write_atomically(path, payload: bytes) -> None:
     """Write `payload` to a temporary file beside `path`, then rename it into place."""
     path = Path(path)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
     try:
+        # mkstemp makes the file private (0600): give it the mode a plain open() would.
+        os.chmod(temporary, 0o666 & ~_umask())
         with os.fdopen(descriptor, "wb") as file:
             file.write(payload)
             file.flush()

@@ -127,3 +127,15 @@ def test_edges_overlay_and_bad_aperture(tmp_path):
     assert result.returncode == 2 and "--aperture" in result.stderr
     result = run("edges", "--low", -5, cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_outputs_have_the_usual_file_mode(tmp_path):
+    import os
+    import stat
+
+    result = run("segment", "-k", 2, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    mode = stat.S_IMODE(os.stat(tmp_path / "astronaut_k2.png").st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask
