@@ -170,17 +170,13 @@ def _run_batch(args, work_one, suffix: str) -> int:
     for path in progress or files:
         try:
             line = work_one(path, args, _output_for(path, args, batch, suffix))
-        except UsageError as exc:
+        except (UsageError, OSError) as exc:
             if not batch:
                 raise
-            print(f"fastseg: error: {exc} (skipped)", file=sys.stderr)
-            status = max(status, USAGE_ERROR)
-            continue
-        except OSError as exc:
-            if not batch:
-                raise
-            print(f"fastseg: error: cannot write output for {path.name}: {exc}", file=sys.stderr)
-            status = max(status, FAILURE)
+            bad_input = isinstance(exc, UsageError)
+            what = exc if bad_input else f"cannot write output for {path.name}: {exc}"
+            print(f"fastseg: error: {what} (skipped)", file=sys.stderr)
+            status = max(status, USAGE_ERROR if bad_input else FAILURE)
             continue
         (progress.write if progress is not None else print)(line)
     return status

@@ -223,7 +223,8 @@ def prepare(image, color_space, channel_order, spatial, method) -> _Prepared:
             colours = np.flatnonzero(counts).astype(np.uint8)[:, None]
             counts, table = counts[counts > 0], None
         else:
-            colours, counts, table = _distinct_colours(np.ascontiguousarray(pixels))
+            pixels = np.ascontiguousarray(pixels)  # once, for the count and the labelling
+            colours, counts, table = _distinct_colours(pixels)
         if method == "distinct" or len(colours) <= DISTINCT_SHARE * len(pixels):
             features = colours
             if n_channels == 3:
@@ -233,10 +234,7 @@ def prepare(image, color_space, channel_order, spatial, method) -> _Prepared:
             )
         if table is not None:
             _return_table(table, colours)
-    if n_channels == 1:
-        features = pixels if color_space == "gray" and spatial == 0 else pixels.astype(np.float64)
-    else:
-        features = color_features(pixels, color_space, channel_order)
+    features = pixels if n_channels == 1 else color_features(pixels, color_space, channel_order)
     if spatial > 0:
         rows, columns = np.divmod(np.arange(height * width), width)
         # Coordinates scaled so that spatial=1 spans the image's longer side like the 0-255 range.
@@ -319,13 +317,18 @@ def segment(
 def _finish(prepared: _Prepared, result, k: int, image) -> Segmentation:
     height, width = prepared.shape
     weights = prepared.weights
-    colour_sums = np.zeros((k, prepared.colours.shape[1]))
-    totals = np.zeros(k)
-    lloyd.add_block_sums(
-        prepared.colours, np.empty(0) if weights is None else weights, result.labels,
-        colour_sums, totals,
-    )  # fmt: skip
-    mean_colours = colour_sums / np.maximum(totals, 1e-300)[:, None]
+    if prepared.samples is prepared.pixels:
+        # The pixels themselves were clustered: the centers are the mean colours already.
+        totals = np.bincount(result.labels, minlength=k).astype(np.float64)
+        mean_colours = result.centers
+    else:
+        colour_sums = np.zeros((k, prepared.colours.shape[1]))
+        totals = np.zeros(k)
+        lloyd.add_block_sums(
+            prepared.colours, np.empty(0) if weights is None else weights, result.labels,
+            colour_sums, totals,
+        )  # fmt: skip
+        mean_colours = colour_sums / np.maximum(totals, 1e-300)[:, None]
     if prepared.method == "pixels":
         labels = result.labels
     elif prepared.table is None:  # gray: distinct intensities index a 256-entry table
@@ -335,9 +338,7 @@ def _finish(prepared: _Prepared, result, k: int, image) -> Segmentation:
     else:
         labels = np.empty(len(prepared.pixels), dtype=result.labels.dtype)
         with parallel_section():
-            colors.label_pixels(
-                np.ascontiguousarray(prepared.pixels), prepared.table, result.labels, labels
-            )
+            colors.label_pixels(prepared.pixels, prepared.table, result.labels, labels)
     dtype = np.asarray(image).dtype
     scale = 1.0 if dtype == np.uint8 else (255.0 / 65535.0 if dtype == np.uint16 else 255.0)
     palette = np.clip(np.rint(mean_colours * scale), 0, 255).astype(np.uint8)
