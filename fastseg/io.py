@@ -35,7 +35,7 @@ def imread(path) -> np.ndarray:
     ValueError
         If the file cannot be decoded as an image.
     """
-    path = Path(path)
+    path = _check_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"`path` must name an image file; {str(path)!r} does not exist.")
     data = np.fromfile(path, dtype=np.uint8)
@@ -52,11 +52,12 @@ def imread(path) -> np.ndarray:
 def imwrite(path, image: np.ndarray) -> None:
     """Write an RGB(A) or gray image, all at once: a temporary file renamed into place.
 
-    A failed write (unknown extension, full disk, unwritable folder) leaves no file behind and
-    raises OSError or ValueError.
+    `image` is uint8 or uint16, of shape (H, W), (H, W, 3) or (H, W, 4). A failed write (unknown
+    extension, full disk, unwritable folder) leaves no file behind and raises OSError or
+    ValueError; an image of another dtype or shape raises TypeError or ValueError.
     """
-    path = Path(path)
-    image = np.asarray(image)
+    path = _check_path(path)
+    image = _check_image(image)
     if image.ndim == 3 and image.shape[2] == 3:
         image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     elif image.ndim == 3 and image.shape[2] == 4:
@@ -68,6 +69,28 @@ def imwrite(path, image: np.ndarray) -> None:
     if not ok:
         raise ValueError(f"cannot encode an image as {path.suffix!r}.")
     write_atomically(path, encoded.tobytes())
+
+
+def _check_path(path) -> Path:
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"`path` must be a str or os.PathLike; got {type(path).__name__}.")
+    return Path(path)
+
+
+def _check_image(image) -> np.ndarray:
+    """An image OpenCV can encode: uint8 or uint16, (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)."""
+    from ._validate import as_array
+
+    image = as_array(image, "image")
+    if image.dtype.newbyteorder("=") not in (np.uint8, np.uint16):
+        raise TypeError(f"`image` must have dtype uint8 or uint16; got {image.dtype}.")
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
+        raise ValueError(
+            f"`image` must have shape (H, W), (H, W, 3) or (H, W, 4); got {image.shape}."
+        )
+    if image.size == 0:
+        raise ValueError(f"`image` must have at least one pixel; got shape {image.shape}.")
+    return image.astype(image.dtype.newbyteorder("="), copy=False)
 
 
 def _umask() -> int:

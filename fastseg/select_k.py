@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -185,22 +186,38 @@ class Elbow:
     knee: int
 
 
-def _samples_of(data, color_space, channel_order):
-    """(samples, weights, release) from an image (3-D) or samples (2-D)."""
+@dataclass
+class _Clusterable:
+    """What the k sweeps cluster: an image's distinct colours (weighted) or its pixels, or samples.
+
+    `n_points` (pixels or samples) bounds k; `bound` names that bound in messages.
+    """
+
+    samples: np.ndarray
+    weights: np.ndarray | None
+    n_points: int
+    bound: str
+    release: Callable[[], None]
+
+
+def _clusterable(data, color_space, channel_order) -> _Clusterable:
     from .segment import prepare
 
     array = _validate.as_array(data, "image_or_samples")
     if array.ndim == 3:
         prepared = prepare(array, color_space, channel_order, 0.0, "auto")
-        return prepared.samples, prepared.weights, prepared.release
-    return _validate.check_samples(array, "image_or_samples"), None, lambda: None
+        return _Clusterable(
+            prepared.samples, prepared.weights, len(prepared.pixels), "H * W", prepared.release
+        )
+    samples = _validate.check_samples(array, "image_or_samples")
+    return _Clusterable(samples, None, len(samples), "n_samples", lambda: None)
 
 
-def _check_ks(ks, n_samples: int) -> np.ndarray:
+def _check_ks(ks, n_points: int, bound_name: str) -> np.ndarray:
     values = list(ks) if not isinstance(ks, int | np.integer) else None
     if not values:
         raise ValueError(f"`ks` must be a non-empty sequence of integers; got {ks!r}.")
-    values = [_validate.check_int(k, "ks[i]", 1, n_samples, "n_samples") for k in values]
+    values = [_validate.check_int(k, "ks[i]", 1, n_points, bound_name) for k in values]
     if any(b <= a for a, b in itertools.pairwise(values)):
         raise ValueError(f"`ks` must be strictly increasing; got {values}.")
     return np.array(values, dtype=np.int64)
@@ -230,18 +247,20 @@ def elbow(
     Elbow
     """
     rng = _validate.check_seed(seed)
-    samples, weights, release = _samples_of(image_or_samples, color_space, channel_order)
+    data = _clusterable(image_or_samples, color_space, channel_order)
+    samples, weights = data.samples, data.weights
     try:
-        ks = _check_ks(ks, len(samples))
+        ks = _check_ks(ks, data.n_points, data.bound)
+        # With more clusters than distinct colours, each colour can have a cluster: WCSS 0.
         wcss = np.array(
             [
                 kmeans(samples, int(k), criteria=criteria, attempts=attempts, seed=rng,
-                       sample_weight=weights).compactness
+                       sample_weight=weights).compactness if k <= len(samples) else 0.0
                 for k in ks
             ]
         )  # fmt: skip
     finally:
-        release()
+        data.release()
     return Elbow(ks=ks, wcss=wcss, knee=knee_point(ks, wcss))
 
 
@@ -267,11 +286,17 @@ def choose_k(
     if method != "silhouette":
         raise ValueError(f"`method` must be 'elbow' or 'silhouette'; got {method!r}.")
     rng = _validate.check_seed(seed)
-    samples, weights, release = _samples_of(image_or_samples, color_space, channel_order)
+    data = _clusterable(image_or_samples, color_space, channel_order)
+    samples, weights = data.samples, data.weights
     try:
-        ks = [k for k in _check_ks(ks, len(samples)) if k >= 2]
+        ks = _check_ks(ks, data.n_points, data.bound)
+        # Silhouettes need 2 clusters, and no more clusters than distinct samples.
+        ks = [k for k in ks if 2 <= k <= len(samples)]
         if not ks:
-            raise ValueError("`ks` must contain a k >= 2 for the silhouette method.")
+            raise ValueError(
+                "`ks` must contain a k >= 2, and no larger than the number of distinct colours, "
+                f"{len(samples)}, for the silhouette method."
+            )
         size = _validate.check_int(sample_size, "sample_size", 3)
         drawn = LloydEngine(samples, weights, 1).samples_by_weight(rng.random(size))
         subset = np.ascontiguousarray(samples[np.sort(drawn)])
@@ -281,5 +306,5 @@ def choose_k(
             labels = ((subset[:, None, :] - centers[None]) ** 2).sum(2).argmin(1)
             scores.append(silhouette_score(subset, labels) if len(set(labels)) > 1 else -1.0)
     finally:
-        release()
+        data.release()
     return int(ks[int(np.argmax(scores))])

@@ -139,3 +139,53 @@ def test_outputs_have_the_usual_file_mode(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert mode == 0o666 & ~umask
+
+
+def test_full_disk_exits_1_and_leaves_no_file(tmp_path):
+    """A write that fails for want of space (simulated in the writer) leaves nothing behind."""
+    out = tmp_path / "out"
+    out.mkdir()
+    code = (
+        "import errno, os, sys\n"
+        "def full(fd): raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))\n"
+        "os.fsync = full\n"
+        "from fastseg.cli import main\n"
+        f"sys.exit(main(['segment', '-k', '3', '-o', {str(out / 'x.png')!r}]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip() == "fastseg: error: [Errno 28] No space left on device"
+    assert list(out.iterdir()) == []
+
+
+def test_really_full_disk(tmp_path):
+    """The same on a 4 KiB tmpfs, mounted in a private mount namespace (needs unshare)."""
+    import shutil
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    script = (
+        f'mount -t tmpfs -o size=4k tmpfs {disk} || exit 99; "$0" -m fastseg segment -k 3 '
+        f'-o {disk}/x.png; echo "status=$?"; ls -A {disk}'
+    )
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.skip("unshare is not installed")
+    result = subprocess.run([unshare, "-rm", "sh", "-c", script, sys.executable],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path)  # fmt: skip
+    if result.returncode == 99 or "status=" not in result.stdout:
+        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
+    assert "status=1" in result.stdout, result.stdout + result.stderr
+    assert result.stdout.split("status=1")[1].split() == []  # no file left on the full disk
+    assert "No space left on device" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_batch_output_that_cannot_be_written_is_skipped(photo_dir, tmp_path):
+    out = tmp_path / "out"
+    (out / "a_k2.png").mkdir(parents=True)  # a folder where the first output would go
+    result = run("segment", photo_dir, "-k", 2, "-o", out, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "cannot write output for a.png" in result.stderr and "skipped" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a_k2.png", "b_k2.png"]
+    assert (out / "a_k2.png").is_dir() and fastseg.imread(out / "b_k2.png").ndim == 3

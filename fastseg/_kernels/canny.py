@@ -26,7 +26,7 @@ map as a C-contiguous (H, W) uint8 array, thresholds as integers already convert
 import numba
 import numpy as np
 
-from .._config import KERNEL, PARALLEL_KERNEL
+from .._config import kernel, parallel_kernel
 
 #: States of the edge map between the passes.
 CANDIDATE = 0  # a local maximum above the low threshold, an edge only if linked to a strong one
@@ -39,13 +39,13 @@ TAN_22_5_Q15 = 13573
 SUPPRESS_BLOCK = 64
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _wrap_int32(value):
     """`value` (int64) wrapped to the int32 range, as overflowing int32 arithmetic wraps in C."""
     return ((value + 2147483648) & 4294967295) - 2147483648
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _replicate_ends(buffer, pad, n_flat, n_channels):
     """Fill the `pad` elements on each side of buffer[pad : pad + n_flat] with its first and last
     pixel, channel by channel (``pad`` is a multiple of ``n_channels``)."""
@@ -55,7 +55,7 @@ def _replicate_ends(buffer, pad, n_flat, n_channels):
         buffer[pad + n_flat + p] = buffer[pad + n_flat - n_channels + channel]
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _vertical_3(r0, r1, r2, smooth, deriv):
     """Vertical taps of aperture 3: smoothing (1, 2, 1) and derivative (-1, 0, 1)."""
     for t in range(smooth.shape[0]):
@@ -63,7 +63,7 @@ def _vertical_3(r0, r1, r2, smooth, deriv):
         deriv[t] = r2[t] - r0[t]
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _horizontal_3(s0, s2, d0, d1, d2, dx, dy):
     """Horizontal taps of aperture 3 on the vertical sums shifted by -1, 0, +1 pixel."""
     for t in range(dx.shape[0]):
@@ -71,7 +71,7 @@ def _horizontal_3(s0, s2, d0, d1, d2, dx, dy):
         dy[t] = d0[t] + 2 * d1[t] + d2[t]
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _vertical_5(r0, r1, r2, r3, r4, smooth, deriv):
     """Vertical taps of aperture 5: smoothing (1, 4, 6, 4, 1) and derivative (-1, -2, 0, 2, 1)."""
     for t in range(smooth.shape[0]):
@@ -79,7 +79,7 @@ def _vertical_5(r0, r1, r2, r3, r4, smooth, deriv):
         deriv[t] = (r4[t] - r0[t]) + 2 * (r3[t] - r1[t])
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _horizontal_5(s0, s1, s3, s4, d0, d1, d2, d3, d4, dx, dy):
     """Horizontal taps of aperture 5 on the vertical sums shifted by -2 ... +2 pixels."""
     for t in range(dx.shape[0]):
@@ -87,7 +87,7 @@ def _horizontal_5(s0, s1, s3, s4, d0, d1, d2, d3, d4, dx, dy):
         dy[t] = d0[t] + d4[t] + 4 * (d1[t] + d3[t]) + 6 * d2[t]
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _vertical_7(r0, r1, r2, r3, r4, r5, r6, smooth, deriv):
     """Vertical taps of aperture 7: smoothing (1, 6, 15, 20, 15, 6, 1) and derivative
     (-1, -4, -5, 0, 5, 4, 1)."""
@@ -96,7 +96,7 @@ def _vertical_7(r0, r1, r2, r3, r4, r5, r6, smooth, deriv):
         deriv[t] = (r6[t] - r0[t]) + 4 * (r5[t] - r1[t]) + 5 * (r4[t] - r2[t])
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _round_sixteenth(value):
     """value / 16 rounded half to even, as OpenCV rounds its scaled Sobel (value is an exact
     multiple of 1/16 there)."""
@@ -105,7 +105,7 @@ def _round_sixteenth(value):
     return quotient + ((remainder > 8) | ((remainder == 8) & ((quotient & 1) == 1)))
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _horizontal_7(s0, s1, s2, s4, s5, s6, d0, d1, d2, d3, d4, d5, d6, dx, dy):
     """Horizontal taps of aperture 7 on the vertical sums shifted by -3 ... +3 pixels, / 16."""
     for t in range(dx.shape[0]):
@@ -115,7 +115,7 @@ def _horizontal_7(s0, s1, s2, s4, s5, s6, d0, d1, d2, d3, d4, d5, d6, dx, dy):
         dy[t] = _round_sixteenth(np.int32(sy))
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _sobel_row(image, row, n_channels, aperture_size, smooth, deriv, dx, dy):
     """Sobel dx and dy (int16) of one image row, with replicated borders.
 
@@ -176,7 +176,7 @@ def _sobel_row(image, row, n_channels, aperture_size, smooth, deriv, dx, dy):
         )  # fmt: skip
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _magnitude_row(dx, dy, n_flat, l2_gradient, magnitude):
     """magnitude[1 + t] = |dx| + |dy| or dx² + dy² (int32, wrapping) for t < n_flat."""
     if l2_gradient:
@@ -189,7 +189,7 @@ def _magnitude_row(dx, dy, n_flat, l2_gradient, magnitude):
             magnitude[1 + t] = abs(np.int64(dx[t])) + abs(np.int64(dy[t]))
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _strongest_channel(flat_magnitude, flat_dx, flat_dy, width, n_channels, magnitude, dx, dy):
     """Per pixel, the first channel of largest magnitude: its magnitude into magnitude[1 + j] and
     its gradient into dx[j], dy[j]. `flat_magnitude` is offset by one, as `magnitude`."""
@@ -204,7 +204,7 @@ def _strongest_channel(flat_magnitude, flat_dx, flat_dy, width, n_channels, magn
         dy[j] = flat_dy[best]
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _count_above(values, threshold):
     """Number of elements of `values` greater than `threshold`."""
     count = 0
@@ -213,7 +213,7 @@ def _count_above(values, threshold):
     return count
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _suppress_block(mag_up, mag, mag_down, dx, dy, low, high, states):
     """Non-maximum suppression and double threshold of a run of pixels; returns how many are
     strong.
@@ -251,7 +251,7 @@ def _suppress_block(mag_up, mag, mag_down, dx, dy, low, high, states):
     return n_strong
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _suppress_row(mag_up, mag, mag_down, dx, dy, width, low, high, states, stack, top, base):
     """Non-maximum suppression and double threshold of one row.
 
@@ -281,7 +281,7 @@ def _suppress_row(mag_up, mag, mag_down, dx, dy, width, low, high, states, stack
     return top
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _follow_band(edge_map, stack, top, row_start, row_stop):
     """Hysteresis inside rows [row_start, row_stop): every CANDIDATE 8-connected to a pushed EDGE
     (stack holds (row - row_start) * width + column) becomes EDGE. Rows outside are not touched."""
@@ -299,7 +299,7 @@ def _follow_band(edge_map, stack, top, row_start, row_stop):
                     top += 1
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _classify_band(
     image, dx_rows, dy_rows, from_image, n_channels, aperture_size, l2_gradient,
     low, high, row_start, row_stop, edge_map,
@@ -361,7 +361,7 @@ def _classify_band(
     _follow_band(edge_map, stack, top, row_start, row_stop)
 
 
-@numba.njit(**PARALLEL_KERNEL)
+@parallel_kernel
 def classify_image(image, n_channels, aperture_size, l2_gradient, low, high, band_rows, edge_map):
     """Sobel, magnitude, suppression, double threshold and in-band hysteresis of an image.
 
@@ -387,7 +387,7 @@ def classify_image(image, n_channels, aperture_size, l2_gradient, low, high, ban
         )  # fmt: skip
 
 
-@numba.njit(**PARALLEL_KERNEL)
+@parallel_kernel
 def classify_gradients(dx, dy, n_channels, l2_gradient, low, high, band_rows, edge_map):
     """As :func:`classify_image`, from given int16 derivatives `dx` and `dy` of shape (H, W * C)."""
     height = edge_map.shape[0]
@@ -401,7 +401,7 @@ def classify_gradients(dx, dy, n_channels, l2_gradient, low, high, band_rows, ed
         )  # fmt: skip
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _is_seed(edge_map, i, j, across):
     """True when (i, j) is EDGE and a CANDIDATE touches it in row `across`."""
     if edge_map[i, j] != EDGE:
@@ -412,7 +412,7 @@ def _is_seed(edge_map, i, j, across):
     return False
 
 
-@numba.njit(**KERNEL)
+@kernel
 def link_bands(edge_map, band_rows):
     """Hysteresis across band borders, after :func:`classify_image` or
     :func:`classify_gradients`: follow every EDGE that touches a CANDIDATE across a border into
@@ -448,7 +448,7 @@ def link_bands(edge_map, band_rows):
                     top += 1
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _grown(stack):
     """A copy of `stack` with twice the room."""
     larger = np.empty(2 * stack.shape[0], dtype=stack.dtype)
@@ -456,7 +456,7 @@ def _grown(stack):
     return larger
 
 
-@numba.njit(**PARALLEL_KERNEL)
+@parallel_kernel
 def finish_edges(edge_map, band_rows):
     """Turn the three-state map into the edge image: EDGE becomes 255, everything else 0."""
     height, width = edge_map.shape
@@ -468,7 +468,7 @@ def finish_edges(edge_map, band_rows):
                 row[j] = 255 if row[j] == EDGE else 0
 
 
-@numba.njit(**PARALLEL_KERNEL)
+@parallel_kernel
 def band_histograms(values, band_rows, counts):
     """counts[b, v] = occurrences of v in rows [b * band_rows, (b + 1) * band_rows) of the
     (H, N) uint8 array `values`; counts is (n_bands, 256) int64, overwritten."""

@@ -1,10 +1,10 @@
 import numba
 import numpy as np
 
-from .._config import CHUNK_SIZE, PARALLEL_KERNEL
+from .._config import CHUNK_SIZE, parallel_kernel
 
 
-@numba.njit(**PARALLEL_KERNEL)
+@parallel_kernel
 def all_finite(values):
     """True when no element of the 2-D array `values` is NaN or infinite."""
     n_rows = values.shape[0]

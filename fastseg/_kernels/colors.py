@@ -8,7 +8,7 @@ increasing packed order), then the label of each colour.
 import numba
 import numpy as np
 
-from .._config import CHUNK_SIZE, PARALLEL_KERNEL
+from .._config import CHUNK_SIZE, parallel_kernel
 
 N_COLOURS = 1 << 24
 #: Bins per block when scanning the table.
@@ -20,7 +20,7 @@ def _packed(pixels, i):
     return (np.int64(pixels[i, 0]) << 16) | (np.int64(pixels[i, 1]) << 8) | np.int64(pixels[i, 2])
 
 
-@numba.njit(**PARALLEL_KERNEL)
+@parallel_kernel
 def count_colours(pixels, table, n_parts):
     """table[code] = number of pixels of each packed colour.
 
@@ -53,7 +53,7 @@ def count_colours(pixels, table, n_parts):
             table[run_code] += run_length
 
 
-@numba.njit(**PARALLEL_KERNEL)
+@parallel_kernel
 def count_distinct_per_block(table, block_counts):
     """block_counts[b] = number of nonzero bins in block b of the table."""
     for block in numba.prange(block_counts.shape[0]):
@@ -63,7 +63,7 @@ def count_distinct_per_block(table, block_counts):
         block_counts[block] = total
 
 
-@numba.njit(**PARALLEL_KERNEL)
+@parallel_kernel
 def gather_distinct(table, block_starts, colours, counts):
     """List the distinct colours and their counts, and put each one's index in the table.
 
@@ -87,7 +87,7 @@ def gather_distinct(table, block_starts, colours, counts):
                 index += 1
 
 
-@numba.njit(**PARALLEL_KERNEL)
+@parallel_kernel
 def label_pixels(pixels, table, colour_labels, labels):
     """labels[i] = colour_labels[table[packed colour of pixel i]].
 

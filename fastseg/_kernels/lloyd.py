@@ -12,7 +12,7 @@ Conventions shared by every kernel here:
 import numba
 import numpy as np
 
-from .._config import CHUNK_SIZE, KERNEL, PARALLEL_KERNEL
+from .._config import CHUNK_SIZE, kernel, parallel_kernel
 
 #: Samples per tile: small enough for the tile's float copy to stay in L1, long enough for the
 #: per-center loop over the tile to vectorise.
@@ -21,7 +21,7 @@ TILE = 128
 LANES = 4
 
 
-@numba.njit(**KERNEL)
+@kernel
 def half_squared_norms(centers, out):
     """out[j] = |centers[j]|^2 / 2, the constant term of the assignment score."""
     for j in range(centers.shape[0]):
@@ -31,7 +31,7 @@ def half_squared_norms(centers, out):
         out[j] = 0.5 * total
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _nearest_in_tile(
     samples, origin, centers, half_norms, tile_start, m, tile, score, best_score, best
 ):
@@ -72,7 +72,7 @@ def _nearest_in_tile(
             best[t] = j if closer else best[t]
 
 
-@numba.njit(**KERNEL)
+@kernel
 def _accumulate_tile(weights, tile_start, m, tile, best, lane_sums, lane_weights, lane_squares):
     """Add the tile's samples, weighted, to the lane sums of their centers."""
     d = tile.shape[0]
@@ -96,7 +96,7 @@ def _accumulate_tile(weights, tile_start, m, tile, best, lane_sums, lane_weights
             lane_squares[lane, j] += weight * square
 
 
-@numba.njit(**PARALLEL_KERNEL)
+@parallel_kernel
 def lloyd_pass(
     samples, origin, weights, centers, labels, sums, weight_sums, square_sums, n_changed
 ):
@@ -159,7 +159,7 @@ def lloyd_pass(
         n_changed[chunk] = changed
 
 
-@numba.njit(**PARALLEL_KERNEL)
+@parallel_kernel
 def assign_from_products(block, products, half_norms, centers, labels, distances):
     """Nearest center of each row of `block` from its dot products with the centers.
 
@@ -198,7 +198,7 @@ def assign_from_products(block, products, half_norms, centers, labels, distances
     return changed.sum()
 
 
-@numba.njit(**KERNEL)
+@kernel
 def add_block_sums(block, weights, labels, sums, weight_sums):
     """Add each row of `block`, weighted, to the running sums of its center, in row order.
 
@@ -219,7 +219,7 @@ def add_block_sums(block, weights, labels, sums, weight_sums):
             sums[j, f] += weight * block[i, f]
 
 
-@numba.njit(**PARALLEL_KERNEL)
+@parallel_kernel
 def farthest_samples(samples, weights, centers, labels, top_index, top_distance):
     """Per chunk, the samples farthest from their assigned center, for re-seeding empty clusters.
 

@@ -12,7 +12,7 @@ Conventions:
 import numba
 import numpy as np
 
-from .._config import PARALLEL_KERNEL
+from .._config import parallel_kernel
 
 #: Samples per chunk of the silhouette pass. Every sample of a chunk meets all n samples, so a
 #: chunk costs O(n d) per sample: chunks far smaller than ``_config.CHUNK_SIZE`` keep every thread
@@ -20,7 +20,7 @@ from .._config import PARALLEL_KERNEL
 SILHOUETTE_CHUNK = 256
 
 
-@numba.njit(**PARALLEL_KERNEL)
+@parallel_kernel
 def silhouette_partial_sums(samples, labels, counts, partial_sums):
     """Sum of the silhouette coefficients of the samples of each chunk.
 
