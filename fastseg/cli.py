@@ -67,7 +67,7 @@ def _read(path: Path) -> np.ndarray:
 def _write_image(path: Path, image: np.ndarray) -> None:
     try:
         fastseg.imwrite(path, image)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise UsageError(f"cannot write {str(path)!r}: {exc}") from exc
 
 
@@ -182,7 +182,68 @@ def _run_batch(args, work_one, suffix: str) -> int:
     return status
 
 
+def _chunked_paths(args) -> tuple[Path, Path]:
+    """The input (zarr store or TIFF) and the zarr output of a --chunks run."""
+    if args.chunks < 1:
+        raise UsageError(f"--chunks must be at least 1; got {args.chunks}")
+    if len(args.images) != 1:
+        raise UsageError("--chunks takes one input: a zarr store or a .tif/.tiff file")
+    source = Path(args.images[0])
+    if not source.exists():
+        raise UsageError(f"{str(source)!r} does not exist")
+    if not source.is_dir() and source.suffix.lower() not in (".tif", ".tiff"):
+        raise UsageError(f"--chunks reads a zarr store or a .tif/.tiff file; got {str(source)!r}")
+    if not args.output or Path(args.output).suffix.lower() != ".zarr":
+        raise UsageError("--chunks writes a zarr store: -o must end in .zarr")
+    try:
+        import fastseg.dask  # noqa: F401
+    except ImportError as exc:
+        raise UsageError("--chunks needs dask: pip install 'fastseg[dask]'") from exc
+    return source, Path(args.output)
+
+
+def _segment_chunked(args) -> int:
+    if args.compare or args.labels:
+        raise UsageError("--chunks writes the labels to -o; --compare and --labels do not apply")
+    source, out = _chunked_paths(args)
+    start = time.perf_counter()
+    try:
+        result = fastseg.dask.segment_to_zarr(
+            source, args.k, args.chunks, out, color_space=args.color_space,
+            criteria=fastseg.Criteria(max_iter=args.max_iter), attempts=args.attempts,
+            seed=args.seed, spatial=args.spatial,
+        )  # fmt: skip
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"{source.name}: {exc}") from exc
+    height, width = result.labels.shape
+    mse = result.compactness / (height * width)
+    print(
+        f"{source.name}: {width}x{height} k={args.k} {args.color_space} ({result.method}) "
+        f"mse={mse:.2f} iterations={result.n_iter} time={time.perf_counter() - start:.3f}s "
+        f"-> {out}"
+    )
+    return 0
+
+
+def _edges_chunked(args) -> int:
+    if args.auto or args.blur is not None or args.overlay:
+        raise UsageError("--chunks takes --low/--high thresholds; not --auto, --blur or --overlay")
+    source, out = _chunked_paths(args)
+    start = time.perf_counter()
+    try:
+        fastseg.dask.canny_to_zarr(
+            source, args.low, args.high, args.chunks, out, aperture_size=args.aperture,
+            l2_gradient=args.l2,
+        )  # fmt: skip
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"{source.name}: {exc}") from exc
+    print(f"{source.name}: edges time={time.perf_counter() - start:.3f}s -> {out}")
+    return 0
+
+
 def command_segment(args) -> int:
+    if args.chunks is not None:
+        return _segment_chunked(args)
     if args.labels and Path(args.labels).suffix.lower() not in (".npy", ".png"):
         raise UsageError(f"--labels must end in .npy or .png; got {args.labels!r}")
     return _run_batch(args, _segment_one, "compare" if args.compare else f"k{args.k}")
@@ -217,6 +278,8 @@ def _edges_one(path: Path, args, out: Path) -> str:
 
 
 def command_edges(args) -> int:
+    if args.chunks is not None:
+        return _edges_chunked(args)
     return _run_batch(args, _edges_one, "edges")
 
 
@@ -267,8 +330,22 @@ def command_info(args) -> int:
     print(f"numpy {np.__version__}, numba {numba.__version__}, opencv {cv2.__version__}")
     print(f"threads {numba.get_num_threads()} (NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS})")
     print(f"threading layer {numba.threading_layer()}")
-    cache = numba.config.CACHE_DIR or "beside the package (__pycache__), else the user cache"
-    print(f"cache directory {cache}")
+    from ._config import CACHE_FOLDER
+
+    print(f"cache directory {CACHE_FOLDER or 'none writable: kernels compile in every process'}")
+    return 0
+
+
+def command_bench(args) -> int:
+    from . import bench
+
+    if args.repeats is not None and args.repeats < 1:
+        raise UsageError(f"--repeats must be at least 1; got {args.repeats}")
+    cases = bench.matrix("quick" if args.quick else "standard", repeats=args.repeats)
+    rows = bench.run_cases(cases, progress=None)
+    print(bench.machine_description())
+    print()
+    print(bench.format_tables(rows), end="")
     return 0
 
 
@@ -294,6 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("--attempts", type=int, default=1)
     seg.add_argument("--max-iter", type=int, default=300)
     seg.add_argument("--seed", type=int, default=0)
+    seg.add_argument("--chunks", type=int, help="read a zarr/TIFF lazily in NxN chunks (Dask)")
     seg.set_defaults(run=command_segment)
 
     elb = commands.add_parser("elbow", help="WCSS for a range of k and the knee of the curve")
@@ -315,10 +393,16 @@ def build_parser() -> argparse.ArgumentParser:
     edg.add_argument("--l2", action="store_true", help="L2 gradient magnitude")
     edg.add_argument("--overlay", action="store_true", help="draw the edges over the photo")
     edg.add_argument("-o", "--output", help="output image (a folder for several inputs)")
+    edg.add_argument("--chunks", type=int, help="read a zarr/TIFF lazily in NxN chunks (Dask)")
     edg.set_defaults(run=command_edges)
 
     inf = commands.add_parser("info", help="versions, threads, threading layer, cache")
     inf.set_defaults(run=command_info)
+
+    ben = commands.add_parser("bench", help="time fastseg against its peers on the same arrays")
+    ben.add_argument("--quick", action="store_true", help="1 MP photos only (under a minute)")
+    ben.add_argument("--repeats", type=int, help="timed calls per fastseg case")
+    ben.set_defaults(run=command_bench)
     return parser
 
 

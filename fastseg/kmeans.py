@@ -204,6 +204,17 @@ def check_init(init, k: int, n_features: int):
     return centers
 
 
+def sums_origin(samples) -> np.ndarray:
+    """The point that the direct pass measures samples from, float64 of shape (n_features,).
+
+    Integer samples keep exact integer sums from 0; float ones are measured from the first sample,
+    so that a large common offset costs no precision in the sums of squares.
+    """
+    if samples.dtype.kind == "u":
+        return np.zeros(samples.shape[1])
+    return np.array(samples[0], dtype=np.float64)
+
+
 class LloydEngine:
     """Buffers and passes of k-means over one set of samples, reused across attempts.
 
@@ -222,38 +233,47 @@ class LloydEngine:
         # One-cluster engines (the variance) always take the direct pass: no matrix product needed.
         self._direct = self.n_features <= MAX_FEATURES_DIRECT or k == 1
         if self._direct:
-            # Integer samples keep exact integer sums from 0; float ones are measured from a
-            # sample, so that a large common offset costs no precision in the sums of squares.
-            if samples.dtype.kind == "u":
-                self._origin = np.zeros(self.n_features)
-            else:
-                self._origin = samples[0].astype(np.float64)
+            self._origin = sums_origin(samples)
             self._sums = np.empty((self.n_chunks, k, self.n_features))
             self._weight_sums = np.empty((self.n_chunks, k))
             self._square_sums = np.empty((self.n_chunks, k))
             self._n_changed = np.empty(self.n_chunks, dtype=np.int64)
+        # Passes after the first of a run may add only what relabelled samples change in the
+        # sums (see lloyd.lloyd_pass) where that is exact: integer samples and weights, in memory,
+        # with every sum below 2^53.
+        largest = float(np.iinfo(samples.dtype).max) if samples.dtype.kind == "u" else np.inf
+        self._exact_updates = (
+            self._direct
+            and isinstance(samples, np.ndarray)
+            and self.total_weight * self.n_features * largest**2 < 2.0**53
+            and (weights is None or bool(np.all(np.floor(weights) == weights)))
+        )
+        self._totals = None  # the sums of the last direct pass, matching self.labels
 
     # -- one pass --------------------------------------------------------------------------------
 
-    def assign(self, centers: np.ndarray):
+    def assign(self, centers: np.ndarray, *, update: bool = False):
         """Label every sample with its nearest center; return (sums, weight_sums, inertia, changed).
 
         sums (k, d) and weight_sums (k,) are the weighted sums of the samples of each center,
         reduced in chunk order so that the result never depends on the number of threads; inertia
         is the weighted sum of squared distances to the nearest center; changed counts the labels
-        that differ from those already in ``self.labels``.
+        that differ from those already in ``self.labels``. With `update`, the labels are those of
+        the last pass, whose sums may then be updated with the moves alone (same result).
         """
         if not self._direct:
             return self._assign_blocks(centers)
         relative = centers - self._origin
-        with parallel_section():
-            lloyd.lloyd_pass(
-                self.samples, self._origin, self.weights, relative, self.labels, self._sums,
-                self._weight_sums, self._square_sums, self._n_changed,
-            )  # fmt: skip
-        sums = self._sums.sum(axis=0)
-        weight_sums = self._weight_sums.sum(axis=0)
-        square_sums = self._square_sums.sum(axis=0)
+        if update and self._exact_updates and self._totals is not None:
+            *moves, changed = self.chunk_partials(relative, moves_only=True)
+            totals = [
+                total + part.sum(axis=0) for total, part in zip(self._totals, moves, strict=True)
+            ]
+        else:
+            *partials, changed = self.chunk_partials(relative)
+            totals = [part.sum(axis=0) for part in partials]
+        self._totals = totals
+        sums, weight_sums, square_sums = (total.copy() for total in totals)
         # sum over cluster j of w |x - c_j|^2 = Q_j - 2 c_j.S_j + W_j |c_j|^2 (relative to origin).
         per_cluster = (
             square_sums - 2.0 * np.einsum("kd,kd->k", relative, sums)
@@ -261,7 +281,21 @@ class LloydEngine:
         )  # fmt: skip
         inertia = float(np.maximum(per_cluster, 0.0).sum())
         sums += weight_sums[:, None] * self._origin
-        return sums, weight_sums, inertia, int(self._n_changed.sum())
+        return sums, weight_sums, inertia, changed
+
+    def chunk_partials(self, relative: np.ndarray, moves_only: bool = False):
+        """One :func:`lloyd.lloyd_pass` from `relative` (centers minus the origin).
+
+        Returns the per-chunk sums (n_chunks, k, d), weights (n_chunks, k) and sums of squares
+        (n_chunks, k), and the number of labels that changed. A chunked driver overrides this to
+        compute the same chunks' partials elsewhere.
+        """
+        with parallel_section():
+            lloyd.lloyd_pass(
+                self.samples, self._origin, self.weights, relative, self.labels, self._sums,
+                self._weight_sums, self._square_sums, self._n_changed, moves_only,
+            )  # fmt: skip
+        return self._sums, self._weight_sums, self._square_sums, int(self._n_changed.sum())
 
     def _assign_blocks(self, centers):
         # float32 samples are multiplied in float32, as scikit-learn does; integers in float64.
@@ -317,34 +351,45 @@ class LloydEngine:
         cluster's sums) and alone forms the empty one, as scikit-learn does. A sample is only moved
         if its cluster keeps some weight, so no cluster is emptied in turn.
         """
-        m = empty.size
-        top_index = np.empty((self.n_chunks, m), dtype=np.int64)
-        top_distance = np.empty((self.n_chunks, m))
-        with parallel_section():
-            lloyd.farthest_samples(
-                self.samples, self.weights, centers, self.labels, top_index, top_distance
-            )
+        top_index, top_distance = self.farthest_per_chunk(centers, empty.size)
         found = top_index >= 0
         index, distance = top_index[found], top_distance[found]
         order = np.lexsort((index, -distance))
         targets = iter(empty)
         for i in index[order]:
-            source = int(self.labels[i])
+            source, point = self.labelled_sample(i)
             weight = self.weights[i] if self.weights.shape[0] else 1.0
             if weight_sums[source] - weight <= 1e-12 * weight_sums[source]:
                 continue
             target = next(targets, None)
             if target is None:
                 break
-            point = self.samples[i].astype(np.float64)
             sums[source] -= weight * point
             weight_sums[source] -= weight
             sums[target] = weight * point
             weight_sums[target] = weight
 
+    def farthest_per_chunk(self, centers: np.ndarray, m: int):
+        """Per chunk, the m samples farthest from their centers (see lloyd.farthest_samples)."""
+        top_index = np.empty((self.n_chunks, m), dtype=np.int64)
+        top_distance = np.empty((self.n_chunks, m))
+        with parallel_section():
+            lloyd.farthest_samples(
+                self.samples, self.weights, centers, self.labels, top_index, top_distance
+            )
+        return top_index, top_distance
+
+    def labelled_sample(self, i: int) -> tuple[int, np.ndarray]:
+        """Label of sample i in the last pass, and the sample as float64."""
+        return int(self.labels[i]), self.samples[i].astype(np.float64)
+
+    def rows(self, index) -> np.ndarray:
+        """The samples at `index` (an index array, or slice(None) for all), as they are."""
+        return self.samples[index]
+
     def mean_variance(self) -> float:
         """Mean over features of the weighted variance of the samples (for scikit-learn's tol)."""
-        one = LloydEngine(self.samples, self.weights if self.weights.size else None, 1)
+        one = type(self)(self.samples, self.weights if self.weights.size else None, 1)
         sums, weight_sums, _, _ = one.assign(np.zeros((1, self.n_features)))
         _, _, inertia, _ = one.assign(sums / weight_sums[:, None])
         return inertia / (self.total_weight * self.n_features)
@@ -352,11 +397,12 @@ class LloydEngine:
     # -- seeding ---------------------------------------------------------------------------------
 
     def samples_by_weight(self, draws: np.ndarray) -> np.ndarray:
-        """The samples at fractions `draws` in [0, 1) of the cumulative weights.
+        """The samples at fractions `draws` in [0, 1) of the cumulative weights, in sample order.
 
         A sample of weight w spans w units of the cumulative weights, exactly as w copies of it
         would; samples of weight 0 are never drawn.
         """
+        draws = np.sort(draws)  # sorted, the searches walk the cumulative weights in order
         if self.weights.shape[0] == 0:
             return np.minimum((draws * self.n_samples).astype(np.int64), self.n_samples - 1)
         cumulative = np.cumsum(self.weights)
@@ -372,10 +418,12 @@ class LloydEngine:
         larger than :func:`seeding_size` rows are first subsampled, with replacement and in
         proportion to the weights, to that many rows.
         """
-        samples, weights = self.samples, (self.weights if self.weights.size else None)
+        weights = self.weights if self.weights.size else None
         size = seeding_size(self.n_features, self.k)
         if self.n_samples > size:
-            samples, weights = samples[self.samples_by_weight(rng.random(size))], None
+            samples, weights = self.rows(self.samples_by_weight(rng.random(size))), None
+        else:
+            samples = self.rows(slice(None))
         rows = samples.astype(np.float64)
         direction = np.random.default_rng(0x5EED).standard_normal(self.n_features)
         order = np.argsort(rows @ direction, kind="stable")
@@ -411,7 +459,7 @@ class LloydEngine:
         compactness = None
         epsilon_sq = None if criteria.epsilon is None else criteria.epsilon**2
         for iteration in range(criteria.max_iter):
-            sums, weight_sums, inertia, changed = self.assign(centers)
+            sums, weight_sums, inertia, changed = self.assign(centers, update=iteration > 0)
             if iteration > 0 and changed == 0:
                 # Same labels as the last pass: the centers are a fixed point.
                 compactness = inertia
@@ -426,7 +474,7 @@ class LloydEngine:
             ):
                 break
         if compactness is None:
-            _, _, compactness, _ = self.assign(centers)
+            _, _, compactness, _ = self.assign(centers, update=True)
         return centers, compactness, n_iter
 
 
@@ -486,14 +534,18 @@ def kmeans(
     (array([0, 0, 1, 1], dtype=uint8), 1.0)
     """
     samples = _validate.check_samples(data)
-    n_samples, n_features = samples.shape
+    n_samples = samples.shape[0]
     k = _validate.check_int(k, "k", 1, n_samples, "n_samples")
+    weights = _validate.check_sample_weight(sample_weight, n_samples)
+    return fit_engine(LloydEngine(samples, weights, k), criteria, attempts, init, seed)
+
+
+def fit_engine(engine: LloydEngine, criteria, attempts, init, seed) -> KMeansResult:
+    """Check the options of a run and cluster the samples of `engine` as :func:`kmeans` does."""
     criteria = check_criteria(criteria)
     attempts = _validate.check_int(attempts, "attempts", 1)
-    init = check_init(init, k, n_features)
-    weights = _validate.check_sample_weight(sample_weight, n_samples)
+    init = check_init(init, engine.k, engine.n_features)
     rng = _validate.check_seed(seed)
-    engine = LloydEngine(samples, weights, k)
     tol = None if criteria.tol is None else criteria.tol * engine.mean_variance()
     return run_attempts(engine, init, criteria, tol, attempts, rng)
 

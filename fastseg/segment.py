@@ -153,7 +153,7 @@ _spare_tables = threading.local()
 
 
 def _borrow_table() -> np.ndarray:
-    """A zeroed 2^24-entry colour table (64 MB), reused within a thread.
+    """A zeroed colour table (2^24 counts and a few spare entries, 64 MB), reused within a thread.
 
     A new table costs more in page faults than counting the colours of a 12 MP image; each
     thread keeps one for its next call.
@@ -161,7 +161,7 @@ def _borrow_table() -> np.ndarray:
     table = getattr(_spare_tables, "table", None)
     _spare_tables.table = None
     if table is None:
-        table = np.zeros(colors.N_COLOURS, dtype=np.uint32)
+        table = np.zeros(colors.TABLE_SIZE, dtype=np.uint32)
         table.fill(0)  # fault the pages in now, in one sequential sweep
     return table
 
@@ -174,15 +174,16 @@ def _return_table(table: np.ndarray, colours: np.ndarray) -> None:
 
 
 def _distinct_colours(pixels: np.ndarray):
-    """Distinct colours of (n, 3) uint8 pixels, their counts, and the colour -> index table.
+    """Distinct colours of (n, 3) uint8 pixels, their counts, and the table that counted them.
 
-    The table is borrowed: give it back with :func:`_return_table` when done.
+    The table is borrowed: give it back with :func:`_return_table` when done. Until then its
+    memory may serve as the table of labels of :func:`colors.label_pixels`.
     """
     table = _borrow_table()
     n_blocks = colors.N_COLOURS // colors.TABLE_BLOCK
     block_counts = np.empty(n_blocks, dtype=np.int64)
     with parallel_section():
-        colors.count_colours(pixels, table, numba.get_num_threads())
+        colors.count_colours(pixels, table, min(numba.get_num_threads(), colors.MAX_PARTS))
         colors.count_distinct_per_block(table, block_counts)
     starts = np.concatenate([[0], np.cumsum(block_counts)[:-1]])
     n_distinct = int(block_counts.sum())
@@ -193,29 +194,65 @@ def _distinct_colours(pixels: np.ndarray):
     return colours, counts, table
 
 
-def prepare(image, color_space, channel_order, spatial, method) -> _Prepared:
-    """Validate an image and turn it into samples to cluster."""
-    image = check_image(image)
+def check_options(color_space, channel_order, spatial, method, dtype, n_channels: int):
+    """The options of :func:`segment`, checked; one-channel images are clustered in "gray"."""
     color_space = _choice(color_space, "color_space", COLOR_SPACES)
     channel_order = _choice(channel_order, "channel_order", ("rgb", "bgr"))
     method = _choice(method, "method", METHODS)
     spatial = _validate.check_float(spatial, "spatial", 0.0)
+    if n_channels == 1 and color_space in ("hsv", "lab"):
+        raise ValueError(f"`color_space` {color_space!r} needs a colour image; got a gray one.")
+    if n_channels == 1:
+        color_space = "gray"
+    if method == "distinct" and (dtype != np.uint8 or spatial > 0):
+        raise ValueError(
+            "`method` 'distinct' needs an 8-bit image and spatial=0; "
+            f"got dtype {dtype.name}, spatial={spatial}."
+        )
+    return color_space, channel_order, spatial, method
+
+
+def takes_distinct(method: str, n_colours: int, n_pixels: int) -> bool:
+    """Whether an 8-bit image with `n_colours` distinct colours takes the distinct-colour path."""
+    return method == "distinct" or n_colours <= DISTINCT_SHARE * n_pixels
+
+
+def spatial_features(features, rows, columns, shape, spatial: float) -> np.ndarray:
+    """`features` of pixels at (rows, columns) with their scaled column and row appended."""
+    height, width = shape
+    # Coordinates scaled so that spatial=1 spans the image's longer side like the 0-255 range.
+    scale = spatial * 255.0 / max(height, width, 2)
+    return np.column_stack([features, columns * scale, rows * scale])
+
+
+def colour_sums_of(colours: np.ndarray, weights, labels: np.ndarray, k: int):
+    """Per cluster, the (weighted) sum of the colours and the total weight, in row order."""
+    colour_sums = np.zeros((k, colours.shape[1]))
+    totals = np.zeros(k)
+    weights = np.empty(0) if weights is None else weights
+    lloyd.add_block_sums(colours, weights, labels, colour_sums, totals)
+    return colour_sums, totals
+
+
+def palette_of(mean_colours: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Mean colours as uint8, scaled to 0-255 from 16-bit and float images."""
+    scale = 1.0 if dtype == np.uint8 else (255.0 / 65535.0 if dtype == np.uint16 else 255.0)
+    return np.clip(np.rint(mean_colours * scale), 0, 255).astype(np.uint8)
+
+
+def prepare(image, color_space, channel_order, spatial, method) -> _Prepared:
+    """Validate an image and turn it into samples to cluster."""
+    image = check_image(image)
     height, width = image.shape[:2]
     alpha = image[:, :, 3] if image.ndim == 3 and image.shape[2] == 4 else None
     channels = image if image.ndim == 2 else image[:, :, : min(3, image.shape[2])]
     if channels.ndim == 3 and channels.shape[2] == 1:
         channels = channels[:, :, 0]
     n_channels = 1 if channels.ndim == 2 else 3
-    if n_channels == 1 and color_space in ("hsv", "lab"):
-        raise ValueError(f"`color_space` {color_space!r} needs a colour image; got a gray one.")
+    color_space, channel_order, spatial, method = check_options(
+        color_space, channel_order, spatial, method, image.dtype, n_channels
+    )
     pixels = channels.reshape(height * width, n_channels)
-    if n_channels == 1:
-        color_space = "gray"
-    if method == "distinct" and (image.dtype != np.uint8 or spatial > 0):
-        raise ValueError(
-            "`method` 'distinct' needs an 8-bit image and spatial=0; "
-            f"got dtype {image.dtype.name}, spatial={spatial}."
-        )
     use_distinct = method != "pixels" and image.dtype == np.uint8 and spatial == 0
     if use_distinct:
         if n_channels == 1:
@@ -225,7 +262,7 @@ def prepare(image, color_space, channel_order, spatial, method) -> _Prepared:
         else:
             pixels = np.ascontiguousarray(pixels)  # once, for the count and the labelling
             colours, counts, table = _distinct_colours(pixels)
-        if method == "distinct" or len(colours) <= DISTINCT_SHARE * len(pixels):
+        if takes_distinct(method, len(colours), len(pixels)):
             features = colours
             if n_channels == 3:
                 features = color_features(colours, color_space, channel_order)
@@ -237,9 +274,7 @@ def prepare(image, color_space, channel_order, spatial, method) -> _Prepared:
     features = pixels if n_channels == 1 else color_features(pixels, color_space, channel_order)
     if spatial > 0:
         rows, columns = np.divmod(np.arange(height * width), width)
-        # Coordinates scaled so that spatial=1 spans the image's longer side like the 0-255 range.
-        scale = spatial * 255.0 / max(height, width, 2)
-        features = np.column_stack([features, columns * scale, rows * scale])
+        features = spatial_features(features, rows, columns, (height, width), spatial)
     return _Prepared(features, None, pixels, pixels, None, (height, width), alpha, "pixels")
 
 
@@ -322,12 +357,7 @@ def _finish(prepared: _Prepared, result, k: int, image) -> Segmentation:
         totals = np.bincount(result.labels, minlength=k).astype(np.float64)
         mean_colours = result.centers
     else:
-        colour_sums = np.zeros((k, prepared.colours.shape[1]))
-        totals = np.zeros(k)
-        lloyd.add_block_sums(
-            prepared.colours, np.empty(0) if weights is None else weights, result.labels,
-            colour_sums, totals,
-        )  # fmt: skip
+        colour_sums, totals = colour_sums_of(prepared.colours, weights, result.labels, k)
         mean_colours = colour_sums / np.maximum(totals, 1e-300)[:, None]
     if prepared.method == "pixels":
         labels = result.labels
@@ -337,15 +367,19 @@ def _finish(prepared: _Prepared, result, k: int, image) -> Segmentation:
         labels = lookup[prepared.pixels[:, 0]]
     else:
         labels = np.empty(len(prepared.pixels), dtype=result.labels.dtype)
+        # The colour table's memory, reused as a table of labels: with 1-byte labels it takes a
+        # quarter of the space (16 MB), and the random reads of the labelling pass hit the cache
+        # more often. Its entries are set back to 0 for the table's next use.
+        label_table = prepared.table.view(labels.dtype)[: colors.N_COLOURS]
         with parallel_section():
-            colors.label_pixels(prepared.pixels, prepared.table, result.labels, labels)
+            colors.put_colour_labels(prepared.colours, result.labels, label_table)
+            colors.label_pixels(prepared.pixels, label_table, labels)
+            colors.put_colour_labels(prepared.colours, np.zeros_like(result.labels), label_table)
     dtype = np.asarray(image).dtype
-    scale = 1.0 if dtype == np.uint8 else (255.0 / 65535.0 if dtype == np.uint16 else 255.0)
-    palette = np.clip(np.rint(mean_colours * scale), 0, 255).astype(np.uint8)
     return Segmentation(
         labels=labels.reshape(height, width),
         centers=result.centers,
-        palette=palette,
+        palette=palette_of(mean_colours, dtype),
         counts=np.rint(totals).astype(np.int64),
         compactness=result.compactness,
         n_iter=result.n_iter,

@@ -57,6 +57,59 @@ def test_lloyd_pass_matches_reference(rng, dtype, d, weighted):
     assert out["n_changed"].sum() == np.count_nonzero(labels)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("d", [1, 3, 5])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_lloyd_pass_moves_only_gives_the_changes_of_the_sums(rng, dtype, d, weighted):
+    n, k = 2 * CHUNK_SIZE + 1234, 6
+    samples = random_samples(rng, n, d, dtype)
+    weights = rng.integers(0, 4, n).astype(np.float64) if weighted else None
+    origin = np.zeros(d)
+    before = samples[rng.choice(n, k, replace=False)].astype(np.float64)
+    after = before + rng.normal(size=before.shape) * samples.astype(np.float64).std()
+    labels, _ = naive.assign(samples, before)
+    n_chunks = -(-n // CHUNK_SIZE)
+    sums, weight_sums = np.empty((n_chunks, k, d)), np.empty((n_chunks, k))
+    square_sums, n_changed = np.empty((n_chunks, k)), np.empty(n_chunks, dtype=np.int64)
+    passed = labels.astype(np.int32)
+    lloyd.lloyd_pass(
+        samples, origin, np.empty(0) if weights is None else weights, after, passed, sums,
+        weight_sums, square_sums, n_changed, True,
+    )  # fmt: skip
+
+    moved, _ = naive.assign(samples, after)
+    np.testing.assert_array_equal(passed, moved)
+    assert n_changed.sum() == np.count_nonzero(moved != labels)
+    old_sums, old_totals = naive.weighted_sums(samples, labels, k, weights)
+    new_sums, new_totals = naive.weighted_sums(samples, moved, k, weights)
+    np.testing.assert_allclose(old_sums + sums.sum(0), new_sums, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(old_totals + weight_sums.sum(0), new_totals, rtol=1e-12)
+    squares = (samples.astype(np.float64) ** 2).sum(1)[:, None]
+    old_squares = naive.weighted_sums(squares, labels, k, weights)[0][:, 0]
+    new_squares = naive.weighted_sums(squares, moved, k, weights)[0][:, 0]
+    np.testing.assert_allclose(old_squares + square_sums.sum(0), new_squares, rtol=1e-9, atol=1e-6)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_updating_the_sums_with_moves_gives_the_same_bits(rng, weighted):
+    """Integer samples and weights: the engine's updated sums equal full passes, bit for bit."""
+    from fastseg.kmeans import Criteria, LloydEngine
+
+    samples = rng.integers(0, 256, size=(3 * CHUNK_SIZE + 77, 3)).astype(np.uint8)
+    weights = rng.integers(0, 5, len(samples)).astype(np.float64) if weighted else None
+    seeds = samples[:5].astype(np.float64) + 0.5
+    results = []
+    for exact_updates in (True, False):
+        engine = LloydEngine(samples, weights, 5)
+        assert engine._exact_updates
+        engine._exact_updates = exact_updates
+        results.append((*engine.run(seeds, Criteria(max_iter=30), None), engine.labels.copy()))
+    (centers, compactness, n_iter, labels), full = results
+    assert n_iter == full[2] > 3 and compactness == full[1]
+    np.testing.assert_array_equal(centers, full[0])
+    np.testing.assert_array_equal(labels, full[3])
+
+
 def test_lloyd_pass_counts_changed_labels(rng):
     samples = random_samples(rng, 5000, 3, np.float64)
     centers = samples[:4].copy()

@@ -165,13 +165,43 @@ def test_distinct_colours_kernel_matches_numpy(photos):
     expected, expected_counts = np.unique(pixels, axis=0, return_counts=True)
     np.testing.assert_array_equal(colours, expected)
     np.testing.assert_array_equal(counts, expected_counts)
-    labels = np.empty(len(pixels), dtype=np.uint16)
-    colour_labels = np.arange(len(colours), dtype=np.uint32)
-    colors.label_pixels(pixels, table, colour_labels, labels.astype(np.int64))
     _return_table(table, colours)
     again = _distinct_colours(pixels)  # a reused table starts from zero again
     np.testing.assert_array_equal(again[1], expected_counts)
     _return_table(again[2], again[0])
+
+
+@pytest.mark.parametrize("n_parts", [1, 2, 3, colors.MAX_PARTS])
+def test_colour_counts_match_numpy_for_any_number_of_parts(photos, n_parts):
+    pixels = np.ascontiguousarray(photos["astronaut"].reshape(-1, 3))
+    table = np.zeros(colors.TABLE_SIZE, dtype=np.uint32)
+    colors.count_colours(pixels, table, n_parts)
+    codes = (pixels[:, 0].astype(np.int64) << 16) | (pixels[:, 1].astype(np.int64) << 8)
+    expected = np.bincount(codes | pixels[:, 2], minlength=colors.N_COLOURS)
+    np.testing.assert_array_equal(table[: colors.N_COLOURS], expected)
+    assert not table[colors.N_COLOURS :].any()  # the spare entries are left as they were
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int32])
+def test_label_table_kernels_match_numpy(photos, rng, dtype):
+    pixels = np.ascontiguousarray(photos["chelsea"].reshape(-1, 3))
+    colours, inverse = np.unique(pixels, axis=0, return_inverse=True)
+    colour_labels = rng.integers(0, np.iinfo(dtype).max, len(colours)).astype(dtype)
+    table = np.zeros(colors.N_COLOURS, dtype=dtype)
+    colors.put_colour_labels(colours, colour_labels, table)
+    labels = np.empty(len(pixels), dtype=dtype)
+    colors.label_pixels(pixels, table, labels)
+    np.testing.assert_array_equal(labels, colour_labels[inverse.ravel()])
+    colors.put_colour_labels(colours, np.zeros_like(colour_labels), table)
+    assert not table.any()
+
+
+def test_the_kept_colour_table_is_clean_after_a_segmentation(photos):
+    from fastseg.segment import _spare_tables
+
+    for k in (5, 300):  # 1- and 2-byte labels
+        segment(photos["astronaut"], k, seed=0, criteria=Criteria(max_iter=3))
+        assert not _spare_tables.table.any()
 
 
 def test_compactness_against_scikit_learn_and_cv2(photos):

@@ -1,8 +1,8 @@
 """Distinct 8-bit colours: a table over all 2^24 packed colours, built and read in parallel.
 
 A colour (c0, c1, c2) packs into ``c0 << 16 | c1 << 8 | c2``. The table is first the count of
-each packed colour, then the index of each present colour among the distinct colours (in
-increasing packed order), then the label of each colour.
+each packed colour, from which the distinct colours are listed in increasing packed order.
+Pixels are labelled through a table of labels, one per packed colour.
 """
 
 import numba
@@ -13,6 +13,9 @@ from .._config import CHUNK_SIZE, parallel_kernel
 N_COLOURS = 1 << 24
 #: Bins per block when scanning the table.
 TABLE_BLOCK = 1 << 16
+#: Most parts a count is split into, and the table's spare entries: one cache line per part.
+MAX_PARTS = 64
+TABLE_SIZE = N_COLOURS + 16 * MAX_PARTS
 
 
 @numba.njit(inline="always")
@@ -25,32 +28,25 @@ def count_colours(pixels, table, n_parts):
     """table[code] = number of pixels of each packed colour.
 
     Part p counts only the colours of the p-th slice of the table, scanning every pixel: parts
-    never write to the same bin, and the counts are exact whatever the number of parts.
+    never write to the same bin, and the counts are exact whatever the number of parts. The
+    loop has no branch: a pixel of another slice is counted in the part's spare entry, past the
+    colours, instead (a branch taken at random costs more than the increment).
 
     Parameters
     ----------
     pixels : (n, 3) uint8
-    table : (2^24,) uint32, zeroed by the caller
-    n_parts : int, at least 1 (the number of threads is a good choice)
+    table : (TABLE_SIZE,) uint32, zeroed by the caller; its spare entries are zero again on return
+    n_parts : int, in [1, MAX_PARTS] (the number of threads is a good choice)
     """
     part_size = (N_COLOURS + n_parts - 1) // n_parts
     for part in numba.prange(n_parts):
         low = part * part_size
-        high = low + part_size
-        # Neighbouring pixels often share a colour: add runs, not single pixels.
-        run_code = -1
-        run_length = 0
+        spare = N_COLOURS + 16 * part
         for i in range(pixels.shape[0]):
             code = _packed(pixels, i)
-            if code == run_code:
-                run_length += 1
-                continue
-            if low <= run_code < high:
-                table[run_code] += run_length
-            run_code = code
-            run_length = 1
-        if low <= run_code < high:
-            table[run_code] += run_length
+            inside = np.uint64(code - low) < np.uint64(part_size)
+            table[code if inside else spare] += 1
+        table[spare] = 0
 
 
 @parallel_kernel
@@ -65,11 +61,11 @@ def count_distinct_per_block(table, block_counts):
 
 @parallel_kernel
 def gather_distinct(table, block_starts, colours, counts):
-    """List the distinct colours and their counts, and put each one's index in the table.
+    """List the distinct colours and their counts.
 
     Parameters
     ----------
-    table : (2^24,) uint32 counts, overwritten with the index of each present colour
+    table : (TABLE_SIZE,) uint32 counts
     block_starts : (n_blocks,) int64, index of the first distinct colour of each block
     colours : (m, 3) uint8, overwritten with the distinct colours, in increasing packed order
     counts : (m,) float64, overwritten with their pixel counts
@@ -83,22 +79,34 @@ def gather_distinct(table, block_starts, colours, counts):
                 colours[index, 1] = (code >> 8) & 255
                 colours[index, 2] = code & 255
                 counts[index] = count
-                table[code] = index
                 index += 1
 
 
 @parallel_kernel
-def label_pixels(pixels, table, colour_labels, labels):
-    """labels[i] = colour_labels[table[packed colour of pixel i]].
+def put_colour_labels(colours, colour_labels, label_table):
+    """label_table[packed colour of colours[j]] = colour_labels[j] for every j.
+
+    Parameters
+    ----------
+    colours : (m, 3) uint8, distinct colours
+    colour_labels : (m,) integer
+    label_table : (2^24,) integer, written at the m packed colours only
+    """
+    for j in numba.prange(colours.shape[0]):
+        label_table[_packed(colours, j)] = colour_labels[j]
+
+
+@parallel_kernel
+def label_pixels(pixels, label_table, labels):
+    """labels[i] = label_table[packed colour of pixel i].
 
     Parameters
     ----------
     pixels : (n, 3) uint8
-    table : (2^24,) uint32, the index of each present colour among the distinct colours
-    colour_labels : (m,) integer, the label of each distinct colour
+    label_table : (2^24,) integer, the label of each colour present in `pixels`
     labels : (n,) integer, overwritten
     """
     n = pixels.shape[0]
     for chunk in numba.prange((n + CHUNK_SIZE - 1) // CHUNK_SIZE):
         for i in range(chunk * CHUNK_SIZE, min(n, (chunk + 1) * CHUNK_SIZE)):
-            labels[i] = colour_labels[table[_packed(pixels, i)]]
+            labels[i] = label_table[_packed(pixels, i)]

@@ -96,10 +96,37 @@ def _accumulate_tile(weights, tile_start, m, tile, best, lane_sums, lane_weights
             lane_squares[lane, j] += weight * square
 
 
+@kernel
+def _accumulate_moves(
+    weights, tile_start, m, tile, best, previous, lane_sums, lane_weights, lane_squares
+):
+    """Move the tile's relabelled samples, weighted, from their previous center's sums to their
+    new one's (as differences: subtracted from the previous, added to the new)."""
+    d = tile.shape[0]
+    weighted = weights.shape[0] > 0
+    for t in range(m):
+        j, before = best[t], previous[t]
+        if j == before:
+            continue
+        lane = t & (LANES - 1)
+        weight = weights[tile_start + t] if weighted else 1.0
+        lane_weights[lane, j] += weight
+        lane_weights[lane, before] -= weight
+        square = 0.0
+        for f in range(d):
+            x = tile[f, t]
+            square += x * x
+            lane_sums[lane, j, f] += weight * x
+            lane_sums[lane, before, f] -= weight * x
+        lane_squares[lane, j] += weight * square
+        lane_squares[lane, before] -= weight * square
+
+
 @parallel_kernel
 def lloyd_pass(
-    samples, origin, weights, centers, labels, sums, weight_sums, square_sums, n_changed
-):
+    samples, origin, weights, centers, labels, sums, weight_sums, square_sums, n_changed,
+    moves_only=False,
+):  # fmt: skip
     """Assign every sample to its nearest center and, per chunk, add it to that center's sums.
 
     Chunk ``c`` covers samples ``[c * CHUNK_SIZE, (c + 1) * CHUNK_SIZE)`` and owns row ``c`` of
@@ -120,6 +147,12 @@ def lloyd_pass(
     square_sums : (n_chunks, k) float64, overwritten with each chunk's weighted sum of |x|^2 per
         center (with the sums, it gives the inertia without a per-sample distance)
     n_changed : (n_chunks,) int64, overwritten with the number of labels that changed
+    moves_only : bool
+        Write, instead of the sums, what the pass changes in them: each relabelled sample's
+        contribution taken from its previous center and given to its new one. Once labels settle,
+        few samples move, and the scatter into the sums, a third of a pass, is mostly skipped.
+        `labels` must hold valid labels on entry. Exact when the products and sums are
+        (integer samples and weights).
     """
     n, d = samples.shape
     k = centers.shape[0]
@@ -132,6 +165,7 @@ def lloyd_pass(
         score = np.empty(TILE)
         best_score = np.empty(TILE)
         best = np.empty(TILE, dtype=np.int64)
+        previous = np.empty(TILE, dtype=np.int64)
         # LANES interleaved copies of the sums: consecutive samples of one cluster then update
         # different memory, instead of waiting on each other's stores.
         lane_sums = np.zeros((LANES, k, d))
@@ -143,12 +177,21 @@ def lloyd_pass(
             _nearest_in_tile(
                 samples, origin, centers, half_norms, tile_start, m, tile, score, best_score, best
             )
+            tile_changed = 0
             for t in range(m):
-                changed += labels[tile_start + t] != best[t]
+                previous[t] = labels[tile_start + t]
+                tile_changed += previous[t] != best[t]
                 labels[tile_start + t] = best[t]
-            _accumulate_tile(
-                weights, tile_start, m, tile, best, lane_sums, lane_weights, lane_squares
-            )
+            changed += tile_changed
+            if not moves_only:
+                _accumulate_tile(
+                    weights, tile_start, m, tile, best, lane_sums, lane_weights, lane_squares
+                )
+            elif tile_changed:
+                _accumulate_moves(
+                    weights, tile_start, m, tile, best, previous, lane_sums, lane_weights,
+                    lane_squares,
+                )  # fmt: skip
         sums[chunk] = lane_sums[0]
         weight_sums[chunk] = lane_weights[0]
         square_sums[chunk] = lane_squares[0]

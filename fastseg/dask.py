@@ -1,0 +1,1037 @@
+"""Segmentation and Canny edges of images larger than memory, chunk by chunk with Dask.
+
+The drivers here run the same kernels as :func:`fastseg.segment` and :func:`fastseg.canny` over
+the chunks of a ``dask.array`` and reduce the chunks' results in a fixed order, so that they give
+the in-memory results (see each function's Notes for what is bit-identical). They work with any
+Dask scheduler: threads, processes or a ``dask.distributed`` cluster.
+
+Needs the optional dependencies: ``pip install 'fastseg[dask]'``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import dask
+import dask.array as da
+import numpy as np
+
+from . import _validate
+from ._config import CHUNK_SIZE, parallel_section
+from ._kernels import colors, components, lloyd
+from ._kernels.canny import EDGE, NOT_EDGE, classify_image
+from .edges import BAND_ROWS, _kernel_rows, _magnitude_thresholds
+from .kmeans import (
+    MAX_FEATURES_DIRECT,
+    LloydEngine,
+    fit_engine,
+    kmeans,
+    label_dtype,
+    sums_origin,
+)
+from .segment import (
+    _distinct_colours,
+    _return_table,
+    check_options,
+    color_features,
+    colour_sums_of,
+    palette_of,
+    spatial_features,
+    takes_distinct,
+)
+
+__all__ = [
+    "DaskSegmentation",
+    "canny",
+    "canny_to_zarr",
+    "open_image",
+    "segment",
+    "segment_to_zarr",
+    "to_zarr",
+]
+
+#: Partial results merged by one task of a tree reduction.
+FAN_IN = 8
+#: Below this many pixels a block's colours are sorted; above, counted in the 2^24-entry table,
+#: whose scan costs about as much as sorting this many codes.
+SMALL_BLOCK = 1 << 18
+_NO_WEIGHTS = np.empty(0)
+_TIFF_SUFFIXES = (".tif", ".tiff")
+
+
+# --- input --------------------------------------------------------------------------------------
+
+
+def _check_dask_image(image, name: str, dtypes, dtype_names: str, max_channels: int) -> da.Array:
+    """A non-empty dask array (H, W) or (H, W, C) of a listed dtype, channels in one chunk."""
+    if not isinstance(image, da.Array):
+        raise TypeError(
+            f"`{name}` must be a dask.array.Array; got {type(image).__name__} "
+            "(wrap an array with dask.array.from_array, or use the in-memory function)."
+        )
+    if image.dtype.newbyteorder("=") not in dtypes:
+        raise TypeError(f"`{name}` must have dtype {dtype_names}; got {image.dtype.name}.")
+    if image.ndim not in (2, 3) or (image.ndim == 3 and not 1 <= image.shape[2] <= max_channels):
+        raise ValueError(
+            f"`{name}` must be a dask array of shape (H, W) or (H, W, C) with 1 <= C <= "
+            f"{max_channels}; got shape {image.shape}."
+        )
+    if any(np.isnan(size) for size in image.shape):
+        raise ValueError(f"`{name}` must have a known shape; got {image.shape}.")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"`{name}` must have at least one pixel; got shape {image.shape}.")
+    if not image.dtype.isnative:
+        image = image.astype(image.dtype.newbyteorder("="))
+    if image.ndim == 3 and len(image.chunks[2]) > 1:
+        image = image.rechunk({2: -1})
+    return image
+
+
+def _delayed_blocks(array: da.Array) -> list:
+    """The blocks of a 2-D or 3-D array as a grid (list of rows) of Delayed objects."""
+    blocks = array.to_delayed()
+    if array.ndim == 3:
+        blocks = blocks[:, :, 0]
+    return [list(row) for row in blocks]
+
+
+def _tree_reduce(parts: list, merge):
+    """Delayed merge of `parts` in a tree of FAN_IN-way merges that keeps their order."""
+    while len(parts) > 1:
+        parts = [
+            dask.delayed(merge, pure=True)(*parts[i : i + FAN_IN])
+            for i in range(0, len(parts), FAN_IN)
+        ]
+    return parts[0]
+
+
+# --- segmentation -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class DaskSegmentation:
+    """The outcome of :func:`segment`: lazy labels, everything else computed.
+
+    Attributes
+    ----------
+    labels : dask array of shape (H, W), uint8 (uint16 when k > 255)
+        Cluster of each pixel, with the chunks of the image; computed when asked for.
+    centers : ndarray of shape (k, n_features), float64
+    palette : ndarray of shape (k, channels), uint8
+    counts : ndarray of shape (k,), int64
+    compactness : float
+    n_iter : int
+    method : str
+        "distinct" or "pixels".
+    mean_colors : ndarray of shape (k, channels), float64
+    alpha : dask array of shape (H, W) or None
+    dtype : numpy.dtype
+        The image's dtype.
+
+    The fields mean what they mean in :class:`fastseg.Segmentation`.
+    """
+
+    labels: da.Array
+    centers: np.ndarray
+    palette: np.ndarray
+    counts: np.ndarray
+    compactness: float
+    n_iter: int
+    method: str
+    mean_colors: np.ndarray
+    alpha: da.Array | None
+    dtype: np.dtype
+
+    def recolor(self) -> da.Array:
+        """The image with each pixel replaced by its cluster's mean colour, as a lazy dask array.
+
+        Same shape, dtype and channel order as the input; an alpha channel is kept as it was.
+        """
+        colours = self.mean_colors
+        if self.dtype.kind == "u":
+            colours = np.clip(np.rint(colours), 0, np.iinfo(self.dtype).max)
+        colours = colours.astype(self.dtype)
+        n_channels = colours.shape[1]
+        image = self.labels.map_blocks(
+            _recolour_block, colours, dtype=self.dtype, new_axis=2,
+            chunks=(*self.labels.chunks, (n_channels,)),
+        )  # fmt: skip
+        if n_channels == 1:
+            image = image[:, :, 0]
+        if self.alpha is not None:
+            image = da.concatenate([image, self.alpha[:, :, None]], axis=2)
+        return image
+
+    def masks(self) -> da.Array:
+        """Lazy boolean masks of shape (k, H, W), one per cluster."""
+        clusters = np.arange(len(self.centers))
+        return self.labels[None, :, :] == clusters[:, None, None]
+
+
+def _segmentation(labels, result, mean_colours, totals, method, alpha, dtype) -> DaskSegmentation:
+    """The outcome of either path from its lazy labels and the k-means result."""
+    return DaskSegmentation(
+        labels=labels,
+        centers=result.centers,
+        palette=palette_of(mean_colours, dtype),
+        counts=np.rint(totals).astype(np.int64),
+        compactness=result.compactness,
+        n_iter=result.n_iter,
+        method=method,
+        mean_colors=mean_colours,
+        alpha=alpha,
+        dtype=np.dtype(dtype),
+    )
+
+
+def _recolour_block(labels: np.ndarray, colours: np.ndarray) -> np.ndarray:
+    return colours[labels]
+
+
+def segment(
+    image,
+    k: int,
+    *,
+    color_space: str = "rgb",
+    channel_order: str = "rgb",
+    criteria=None,
+    attempts: int = 1,
+    init="k-means++",
+    seed=None,
+    spatial: float = 0.0,
+    method: str = "auto",
+) -> DaskSegmentation:
+    """Segment a dask array image into k colour clusters, as :func:`fastseg.segment` does.
+
+    Parameters
+    ----------
+    image : dask array of shape (H, W), (H, W, 3) or (H, W, 4)
+        uint8, uint16, float32 or float64, in any chunking (the channels are gathered into one
+        chunk). A fourth channel is alpha, not clustered.
+    k, color_space, channel_order, criteria, attempts, init, seed, spatial, method
+        As for :func:`fastseg.segment`.
+
+    Returns
+    -------
+    DaskSegmentation
+        Centres, palette, counts, compactness and iterations are computed; the labels are a lazy
+        dask array with the chunks of the image.
+
+    Notes
+    -----
+    8-bit images take the distinct-colour path as in memory: the distinct colours and their pixel
+    counts are gathered per chunk and merged (in the order the in-memory path lists them), the
+    same k-means runs on them in memory, and the labels are looked up per chunk. Labels, centres,
+    palette, counts, compactness and iterations are bit-identical to :func:`fastseg.segment`.
+
+    The per-pixel path (16-bit and float images, ``spatial > 0`` or ``method="pixels"``) runs one
+    Dask pass per Lloyd iteration: the pixels are cut into blocks that start at multiples of the
+    engine's chunk size, so each block yields exactly the in-memory engine's per-chunk partial
+    sums, which are then reduced in chunk order as in memory. The seeding draws the same rows.
+    Labels, centres, compactness and iterations are therefore bit-identical too. The mean colours
+    (and so the palette) are sums of all pixels per cluster: exact, hence identical, for 8- and
+    16-bit images; for float images whose features are not the pixels themselves (hsv, lab, gray
+    or spatial features) they are summed per block and may differ from the in-memory values in the
+    last bits.
+
+    A per-pixel pass reads the image again: the image is never held in memory, only a few blocks
+    per worker. On the distinct path the image is read twice, once for the colours and once when
+    the labels are computed.
+
+    Examples
+    --------
+    >>> import dask.array as da, fastseg, fastseg.dask
+    >>> image = da.from_array(fastseg.sample_image(), chunks=(200, 200, 3))
+    >>> result = fastseg.dask.segment(image, 4, seed=0)
+    >>> result.labels.chunks[0], result.palette.shape
+    ((200, 200, 112), (4, 3))
+    """
+    image = _check_dask_image(
+        image, "image", _validate.SAMPLE_DTYPES, _validate._SAMPLE_DTYPE_NAMES, 4
+    )
+    if image.ndim == 3 and image.shape[2] == 2:
+        raise ValueError(
+            f"`image` must have shape (H, W), (H, W, 3) or (H, W, 4); got {image.shape}."
+        )
+    height, width = image.shape[:2]
+    alpha = image[:, :, 3] if image.ndim == 3 and image.shape[2] == 4 else None
+    channels = image if image.ndim == 2 else image[:, :, : min(3, image.shape[2])]
+    if channels.ndim == 3 and channels.shape[2] == 1:
+        channels = channels[:, :, 0]
+    n_channels = 1 if channels.ndim == 2 else 3
+    color_space, channel_order, spatial, method = check_options(
+        color_space, channel_order, spatial, method, image.dtype, n_channels
+    )
+    n_pixels = height * width
+    k = _validate.check_int(k, "k", 1, n_pixels, "H * W")
+    if image.dtype.kind == "f" and not bool(da.isfinite(image).all().compute()):
+        raise ValueError("`image` must contain only finite values; got NaN or infinity.")
+    options = {"criteria": criteria, "attempts": attempts, "init": init, "seed": seed}
+    if method != "pixels" and image.dtype == np.uint8 and spatial == 0:
+        colours, counts = _distinct_colours_of(channels)
+        if takes_distinct(method, len(colours), n_pixels) and k <= len(colours):
+            return _segment_distinct(
+                channels, alpha, colours, counts, k, color_space, channel_order, options
+            )
+    spec = _FeatureSpec(color_space, channel_order, spatial, (height, width), n_channels)
+    return _segment_pixels(channels, alpha, spec, k, options)
+
+
+# The distinct-colour path.
+
+
+def _pixels_of(block: np.ndarray) -> np.ndarray:
+    """(h, w, 3) or (h, w) block as C-contiguous (n, channels) pixels."""
+    channels = 1 if block.ndim == 2 else block.shape[2]
+    return np.ascontiguousarray(block).reshape(-1, channels)
+
+
+def _packed_codes(colours: np.ndarray) -> np.ndarray:
+    return (
+        (colours[:, 0].astype(np.int64) << 16)
+        | (colours[:, 1].astype(np.int64) << 8)
+        | colours[:, 2].astype(np.int64)
+    )
+
+
+def _block_colours(block: np.ndarray):
+    """Packed distinct colours of a (h, w, 3) uint8 block, increasing, and their counts."""
+    pixels = _pixels_of(block)
+    if len(pixels) < SMALL_BLOCK:
+        codes, counts = np.unique(_packed_codes(pixels), return_counts=True)
+        return codes, counts.astype(np.float64)
+    colours, counts, table = _distinct_colours(pixels)
+    _return_table(table, colours)
+    return _packed_codes(colours), counts
+
+
+def _merge_colours(*parts):
+    codes = np.concatenate([part[0] for part in parts])
+    counts = np.concatenate([part[1] for part in parts])
+    # Counts are integers below 2**53 in float64: their sums are exact in any order.
+    if len(codes) < SMALL_BLOCK:
+        merged, inverse = np.unique(codes, return_inverse=True)
+        return merged, np.bincount(inverse, weights=counts, minlength=len(merged))
+    # Many colours: a dense count of every packed colour (128 MB) costs less than sorting them.
+    dense = np.bincount(codes, weights=counts, minlength=colors.N_COLOURS)
+    merged = np.flatnonzero(dense)
+    return merged, dense[merged]
+
+
+def _block_intensities(block: np.ndarray) -> np.ndarray:
+    return np.bincount(block.ravel(), minlength=256)
+
+
+def _merge_intensities(*parts):
+    return np.sum(parts, axis=0)
+
+
+def _distinct_colours_of(channels: da.Array):
+    """The distinct colours (m, channels) uint8 of the image and their counts (m,) float64, in
+    the order of the in-memory path: increasing packed colour, or intensity for gray images."""
+    blocks = [block for row in _delayed_blocks(channels) for block in row]
+    if channels.ndim == 2:
+        parts = [dask.delayed(_block_intensities, pure=True)(block) for block in blocks]
+        counts = _tree_reduce(parts, _merge_intensities).compute().astype(np.float64)
+        colours = np.flatnonzero(counts).astype(np.uint8)[:, None]
+        return colours, counts[counts > 0]
+    parts = [dask.delayed(_block_colours, pure=True)(block) for block in blocks]
+    codes, counts = _tree_reduce(parts, _merge_colours).compute()
+    colours = np.stack([(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], 1).astype(np.uint8)
+    return colours, counts
+
+
+def _colour_table(codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The label of every packed colour (those absent get 0, never read)."""
+    table = np.zeros(colors.N_COLOURS, dtype=labels.dtype)
+    table[codes] = labels
+    return table
+
+
+def _label_colour_block(block: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Labels of a (h, w, 3) uint8 block from the colour -> label table."""
+    labels = np.empty(block.shape[0] * block.shape[1], dtype=table.dtype)
+    with parallel_section():
+        colors.label_pixels(_pixels_of(block), table, labels)
+    return labels.reshape(block.shape[:2])
+
+
+def _label_intensity_block(block: np.ndarray, lookup: np.ndarray) -> np.ndarray:
+    return lookup[block]
+
+
+def _segment_distinct(channels, alpha, colours, counts, k, color_space, channel_order, options):
+    features = colours
+    if colours.shape[1] == 3:
+        features = color_features(colours, color_space, channel_order)
+    result = kmeans(features, k, sample_weight=counts, **options)
+    colour_sums, totals = colour_sums_of(colours, counts, result.labels, k)
+    mean_colours = colour_sums / np.maximum(totals, 1e-300)[:, None]
+    dtype = result.labels.dtype
+    if colours.shape[1] == 1:
+        lookup = np.zeros(256, dtype=dtype)
+        lookup[colours[:, 0]] = result.labels
+        labels = channels.map_blocks(_label_intensity_block, lookup, dtype=dtype)
+    else:
+        # The graph carries the colours and their labels (5 bytes per colour); one task turns
+        # them into the 16 MB table of every packed colour that the chunks read.
+        table = dask.delayed(_colour_table, pure=True)(
+            _packed_codes(colours).astype(np.uint32), result.labels
+        )
+        labels = channels.map_blocks(_label_colour_block, table, dtype=dtype, drop_axis=2)
+    return _segmentation(labels, result, mean_colours, totals, "distinct", alpha, channels.dtype)
+
+
+# The per-pixel path.
+
+
+@dataclass(frozen=True)
+class _FeatureSpec:
+    """How pixels become features, as in :func:`fastseg.segment.prepare`."""
+
+    color_space: str
+    channel_order: str
+    spatial: float
+    shape: tuple[int, int]
+    n_channels: int
+
+    @property
+    def features_are_pixels(self) -> bool:
+        return (self.n_channels == 1 or self.color_space == "rgb") and self.spatial == 0
+
+    @property
+    def n_features(self) -> int:
+        width = 1 if self.n_channels == 1 or self.color_space == "gray" else 3
+        return width + (2 if self.spatial > 0 else 0)
+
+    def features(self, pixels: np.ndarray, rows, columns) -> np.ndarray:
+        """Features of (n, channels) pixels at image coordinates (rows, columns)."""
+        features = pixels
+        if self.n_channels == 3:
+            features = color_features(pixels, self.color_space, self.channel_order)
+        if self.spatial > 0:
+            features = spatial_features(features, rows, columns, self.shape, self.spatial)
+        return features
+
+
+def _flat_pixels(rows: np.ndarray, offset: int, length: int) -> np.ndarray:
+    """Pixels [offset, offset + length) of whole image rows, as (length, channels)."""
+    return _pixels_of(rows)[offset : offset + length]
+
+
+def _flat_features(rows, offset, length, start, spec):
+    pixels = _flat_pixels(rows, offset, length)
+    if spec.spatial > 0:
+        image_rows, columns = np.divmod(np.arange(start, start + length), spec.shape[1])
+    else:
+        image_rows = columns = None
+    return spec.features(pixels, image_rows, columns)
+
+
+def _flat_blocks(channels: da.Array, block_length: int):
+    """(start, length, rows, offset) of consecutive blocks of the row-major pixels: the pixels
+    [start, start + length) are ``rows`` (a dask slice of whole image rows) from `offset` on."""
+    height, width = channels.shape[:2]
+    n_pixels = height * width
+    for start in range(0, n_pixels, block_length):
+        stop = min(n_pixels, start + block_length)
+        first_row, last_row = start // width, (stop - 1) // width
+        yield start, stop - start, channels[first_row : last_row + 1], start - first_row * width
+
+
+def _block_length(channels: da.Array) -> int:
+    """Pixels per block of a pass: a multiple of the engine's chunk size near the mean chunk."""
+    chunk_pixels = channels.shape[0] * channels.shape[1] / channels.npartitions
+    return CHUNK_SIZE * max(1, round(chunk_pixels / CHUNK_SIZE))
+
+
+def _sample_array(channels: da.Array, spec: _FeatureSpec) -> da.Array:
+    """The features of all pixels, (H * W, n_features), in blocks that start at multiples of
+    CHUNK_SIZE, each computed from the image rows it covers."""
+    dtype = channels.dtype if spec.features_are_pixels else np.dtype(np.float64)
+    blocks = []
+    for start, length, rows, offset in _flat_blocks(channels, _block_length(channels)):
+        task = dask.delayed(_flat_features, pure=True)(rows, offset, length, start, spec)
+        blocks.append(da.from_delayed(task, shape=(length, spec.n_features), dtype=dtype))
+    return da.concatenate(blocks, axis=0)
+
+
+def _nearest(samples, origin, relative, dtype):
+    """Labels of the samples (nearest of the centers `relative` to `origin`), and the pass's
+    per-chunk partial sums."""
+    n = samples.shape[0]
+    k, d = relative.shape
+    n_chunks = -(-n // CHUNK_SIZE)
+    labels = np.zeros(n, dtype=dtype)
+    sums = np.empty((n_chunks, k, d))
+    weight_sums = np.empty((n_chunks, k))
+    square_sums = np.empty((n_chunks, k))
+    n_changed = np.empty(n_chunks, dtype=np.int64)
+    with parallel_section():
+        lloyd.lloyd_pass(
+            samples, origin, _NO_WEIGHTS, relative, labels, sums, weight_sums, square_sums,
+            n_changed,
+        )  # fmt: skip
+    return labels, (sums, weight_sums, square_sums), n_changed
+
+
+def _block_partials(samples, origin, relative, dtype):
+    return _nearest(samples, origin, relative, dtype)[1]
+
+
+def _block_changes(samples, origin, before, after, dtype):
+    """How many labels differ between the centers `before` and `after`."""
+    labels, _, _ = _nearest(samples, origin, before, dtype)
+    n = samples.shape[0]
+    k, d = after.shape
+    n_chunks = -(-n // CHUNK_SIZE)
+    n_changed = np.empty(n_chunks, dtype=np.int64)
+    with parallel_section():
+        lloyd.lloyd_pass(
+            samples, origin, _NO_WEIGHTS, after, labels, np.empty((n_chunks, k, d)),
+            np.empty((n_chunks, k)), np.empty((n_chunks, k)), n_changed,
+        )  # fmt: skip
+    return int(n_changed.sum())
+
+
+def _block_farthest(samples, origin, relative, centers, m, start, dtype):
+    """Per chunk of the block, its m samples farthest from their centers (global indices), and
+    the label and float64 row of each."""
+    labels, _, _ = _nearest(samples, origin, relative, dtype)
+    n_chunks = -(-samples.shape[0] // CHUNK_SIZE)
+    top_index = np.empty((n_chunks, m), dtype=np.int64)
+    top_distance = np.empty((n_chunks, m))
+    with parallel_section():
+        lloyd.farthest_samples(samples, _NO_WEIGHTS, centers, labels, top_index, top_distance)
+    found = top_index[top_index >= 0]
+    chosen = {
+        int(start + i): (int(labels[i]), np.asarray(samples[i], dtype=np.float64)) for i in found
+    }
+    top_index[top_index >= 0] += start
+    return top_index, top_distance, chosen
+
+
+class _ChunkedEngine(LloydEngine):
+    """The k-means engine over a dask array of samples whose blocks start at multiples of
+    CHUNK_SIZE: each block's pass gives the in-memory engine's partials of the same chunks.
+
+    Labels are not kept (they would be one byte per pixel): a pass only returns partial sums.
+    """
+
+    def __init__(self, samples: da.Array, weights, k: int):
+        if weights is not None:
+            raise ValueError("the chunked engine takes no sample weights")
+        self.samples = samples
+        self.n_samples, self.n_features = samples.shape
+        if self.n_features > MAX_FEATURES_DIRECT and k > 1:
+            raise ValueError(f"at most {MAX_FEATURES_DIRECT} features; got {self.n_features}")
+        self.k = k
+        self.weights = _NO_WEIGHTS
+        self.total_weight = float(self.n_samples)
+        self.n_chunks = -(-self.n_samples // CHUNK_SIZE)
+        self.labels = np.zeros(0, dtype=label_dtype(k))
+        self._direct = True
+        self._exact_updates = False  # blocks keep no labels: every pass sums all samples
+        self._totals = None
+        self._origin = sums_origin(samples)
+        self._dtype = label_dtype(k)
+        self._last_relative = None
+        self._last_partials = None
+        self._farthest = {}
+
+    def _blocks(self) -> list:
+        return list(self.samples.to_delayed().ravel())
+
+    def _block_starts(self) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(self.samples.chunks[0])[:-1]])
+
+    def chunk_partials(self, relative: np.ndarray, moves_only: bool = False):
+        """The engine chunks' partial sums, computed block by block (whole sums: `moves_only`
+        is never asked for, as the engine keeps no labels).
+
+        The number of changed labels is exact when it is 0; otherwise it is a positive lower
+        bound: chunks whose partial sums differ from the last pass's have some changed label, and
+        only when no chunk's sums differ are the labels of the two passes compared.
+        """
+        tasks = [
+            dask.delayed(_block_partials, pure=True)(block, self._origin, relative, self._dtype)
+            for block in self._blocks()
+        ]
+        parts = dask.compute(*tasks)
+        partials = tuple(np.concatenate([part[i] for part in parts]) for i in range(3))
+        if self._last_partials is None:
+            changed = self.n_samples
+        else:
+            changed = sum(
+                int((before != after).reshape(len(after), -1).any(axis=1).sum())
+                for before, after in zip(self._last_partials, partials, strict=True)
+            )
+            if changed == 0:
+                changed = self._count_changes(self._last_relative, relative)
+        self._last_relative, self._last_partials = relative, partials
+        return (*partials, changed)
+
+    def _count_changes(self, before: np.ndarray, after: np.ndarray) -> int:
+        tasks = [
+            dask.delayed(_block_changes, pure=True)(block, self._origin, before, after, self._dtype)
+            for block in self._blocks()
+        ]
+        return int(sum(dask.compute(*tasks)))
+
+    def farthest_per_chunk(self, centers: np.ndarray, m: int):
+        tasks = [
+            dask.delayed(_block_farthest, pure=True)(
+                block, self._origin, self._last_relative, centers, m, int(start), self._dtype
+            )
+            for block, start in zip(self._blocks(), self._block_starts(), strict=True)
+        ]
+        parts = dask.compute(*tasks)
+        self._farthest = {}
+        for part in parts:
+            self._farthest.update(part[2])
+        top_index = np.concatenate([part[0] for part in parts])
+        top_distance = np.concatenate([part[1] for part in parts])
+        return top_index, top_distance
+
+    def labelled_sample(self, i: int) -> tuple[int, np.ndarray]:
+        return self._farthest[int(i)]
+
+    def rows(self, index) -> np.ndarray:
+        if isinstance(index, slice):
+            return np.asarray(self.samples[index].compute())
+        unique, inverse = np.unique(index, return_inverse=True)
+        return np.asarray(self.samples[unique].compute())[inverse]
+
+
+def _label_pixel_block(block, origin, relative, spec, dtype, block_info=None):
+    """Labels of a (h, w[, channels]) block of the image from the final centers."""
+    (row_start, _), (column_start, _) = block_info[0]["array-location"][:2]
+    height, width = block.shape[:2]
+    rows = columns = None
+    if spec.spatial > 0:
+        rows = np.repeat(np.arange(row_start, row_start + height), width)
+        columns = np.tile(np.arange(column_start, column_start + width), height)
+    features = spec.features(_pixels_of(block), rows, columns)
+    labels, _, _ = _nearest(features, origin, relative, dtype)
+    return labels.reshape(height, width)
+
+
+def _block_colour_sums(rows, offset, length, start, spec, origin, relative, k, dtype):
+    """Per cluster, the pixel count and (unless the features are the pixels) the colour sums of
+    a block of pixels."""
+    pixels = _flat_pixels(rows, offset, length)
+    features = _flat_features(rows, offset, length, start, spec)
+    labels, _, _ = _nearest(features, origin, relative, dtype)
+    if spec.features_are_pixels:
+        return np.bincount(labels, minlength=k).astype(np.float64), None
+    colour_sums, totals = colour_sums_of(pixels, None, labels, k)
+    return totals, colour_sums
+
+
+def _segment_pixels(channels, alpha, spec: _FeatureSpec, k: int, options) -> DaskSegmentation:
+    engine = _ChunkedEngine(_sample_array(channels, spec), None, k)
+    result = fit_engine(engine, options["criteria"], options["attempts"], options["init"],
+                        options["seed"])  # fmt: skip
+    origin, dtype = engine._origin, label_dtype(k)
+    relative = result.centers - origin
+    tasks = [
+        dask.delayed(_block_colour_sums, pure=True)(
+            rows, offset, length, start, spec, origin, relative, k, dtype
+        )
+        for start, length, rows, offset in _flat_blocks(channels, _block_length(channels))
+    ]
+    parts = dask.compute(*tasks)
+    totals = np.zeros(k)
+    for part in parts:
+        totals += part[0]
+    if spec.features_are_pixels:
+        mean_colours = result.centers
+    else:
+        colour_sums = np.zeros((k, spec.n_channels))
+        for part in parts:
+            colour_sums += part[1]
+        mean_colours = colour_sums / np.maximum(totals, 1e-300)[:, None]
+    labels = channels.map_blocks(
+        _label_pixel_block, origin, relative, spec, dtype, dtype=dtype,
+        drop_axis=2 if channels.ndim == 3 else None,
+    )  # fmt: skip
+    return _segmentation(labels, result, mean_colours, totals, "pixels", alpha, channels.dtype)
+
+
+# --- Canny --------------------------------------------------------------------------------------
+
+
+def halo_depth(aperture_size: int) -> int:
+    """Rows and columns around a chunk that decide its pixels' Canny states.
+
+    A pixel's state needs the gradient magnitude of its 8 neighbours (suppression) and each
+    magnitude needs the Sobel window of aperture // 2 pixels around it: 2, 3 and 4 pixels for
+    apertures 3, 5 and 7.
+    """
+    return 1 + aperture_size // 2
+
+
+def _chunk_states(haloed, top, left, height, width, n_channels, aperture, l2, low, high):
+    """Canny states of a chunk from the chunk with its halo: 0 off, 1 weak, 2 strong.
+
+    The in-memory classification runs twice on the haloed pixels: with (low, high), where every
+    pixel above low that survives suppression is EDGE or CANDIDATE, and with (high, high), where
+    exactly the strong ones are EDGE and nothing is followed.
+    """
+    rows = _kernel_rows(haloed, haloed.shape[0], haloed.shape[1] * n_channels)
+    above_low = np.empty(haloed.shape[:2], dtype=np.uint8)
+    strong = np.empty(haloed.shape[:2], dtype=np.uint8)
+    with parallel_section():
+        classify_image(rows, n_channels, aperture, l2, low, high, BAND_ROWS, above_low)
+        classify_image(rows, n_channels, aperture, l2, high, high, BAND_ROWS, strong)
+    core = (slice(top, top + height), slice(left, left + width))
+    states = (above_low[core] != NOT_EDGE).astype(np.uint8)
+    states += strong[core] == EDGE
+    return states
+
+
+def _chunk_components(states: np.ndarray):
+    """Labels (int32) of the 8-connected components of weak and strong pixels, and for each label
+    (index 0 unused) whether its component holds a strong pixel."""
+    mask = np.ascontiguousarray(states)
+    labels = np.empty(mask.shape, dtype=np.int32)
+    stack = np.empty(mask.size, dtype=np.int64)
+    n_components = components.label_components(mask, labels, stack)
+    has_strong = np.zeros(n_components + 1, dtype=bool)
+    has_strong[labels[states == 2]] = True
+    return labels, has_strong
+
+
+def _block_geometry(block_info, depth: int, row_chunks, column_chunks):
+    """(top, left, height, width): where a chunk sits in its block of the overlapped array."""
+    i, j = block_info[0]["chunk-location"][:2]
+    return (depth if i > 0 else 0, depth if j > 0 else 0, row_chunks[i], column_chunks[j])
+
+
+def _summary_block(haloed, depth, row_chunks, column_chunks, parameters, block_info=None):
+    """A chunk's border labels (top, bottom, left and right lines) and strong flags, as a
+    one-element object array."""
+    geometry = _block_geometry(block_info, depth, row_chunks, column_chunks)
+    labels, has_strong = _chunk_components(_chunk_states(haloed, *geometry, *parameters))
+    summary = np.empty((1,) * haloed.ndim, dtype=object)
+    # Copies: views would keep the whole chunk's labels alive until the hysteresis is resolved.
+    summary.flat[0] = (
+        labels[0].copy(),
+        labels[-1].copy(),
+        labels[:, 0].copy(),
+        labels[:, -1].copy(),
+        has_strong,
+    )
+    return summary
+
+
+def _edges_block(haloed, keep, depth, row_chunks, column_chunks, parameters, block_info=None):
+    geometry = _block_geometry(block_info, depth, row_chunks, column_chunks)
+    labels, _ = _chunk_components(_chunk_states(haloed, *geometry, *parameters))
+    i, j = block_info[0]["chunk-location"][:2]
+    return np.where(keep[i, j][labels], np.uint8(255), np.uint8(0))
+
+
+def _merged_chunks(chunks: tuple, minimum: int) -> tuple:
+    """Chunk sizes with those below `minimum` merged into their neighbours (same total)."""
+    merged: list[int] = []
+    for size in chunks:
+        if merged and merged[-1] < minimum:
+            merged[-1] += size
+        else:
+            merged.append(size)
+    if len(merged) > 1 and merged[-1] < minimum:
+        merged[-2] += merged.pop()
+    return tuple(merged)
+
+
+def _node_pairs(first: np.ndarray, second: np.ndarray):
+    """Pairs of nodes facing each other across a border: first[t] with second[t - 1 .. t + 1],
+    where both are nodes (>= 0)."""
+    pairs = []
+    n = len(first)
+    for shift in (-1, 0, 1):
+        a = first[max(0, -shift) : n - max(0, shift)]
+        b = second[max(0, shift) : n - max(0, -shift)]
+        both = (a >= 0) & (b >= 0)
+        pairs.append((a[both], b[both]))
+    return np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
+
+
+def _resolve_hysteresis(grid: np.ndarray, n_rows: int, n_columns: int) -> np.ndarray:
+    """Per chunk, which of its components are edges: those with a strong pixel, joined across
+    chunk borders with union-find over the components that touch a border.
+
+    `grid` holds each chunk's summary (see :func:`_summary_block`); the result, of the same shape,
+    each chunk's flags (index 0 unused).
+    """
+    summaries = list(grid.ravel())
+    # One node per component on a chunk's border.
+    border_labels, node_starts, n_nodes = [], [], 0
+    for top, bottom, left, right, _ in summaries:
+        labels = np.unique(np.concatenate([top, bottom, left, right]))
+        labels = labels[labels > 0]
+        border_labels.append(labels)
+        node_starts.append(n_nodes)
+        n_nodes += len(labels)
+
+    def nodes(index, line):
+        """Node of each pixel of a border line of chunk `index`, -1 off the mask."""
+        labels = border_labels[index]
+        position = np.searchsorted(labels, line)
+        found = (line > 0) & (position < len(labels))
+        result = np.full(len(line), -1, dtype=np.int64)
+        result[found] = node_starts[index] + position[found]
+        return result
+
+    def line(i, j, side):
+        """Nodes along one side (0 top, 1 bottom, 2 left, 3 right) of chunk (i, j)."""
+        index = i * n_columns + j
+        return nodes(index, summaries[index][side])
+
+    first, second = [], []
+    for i in range(n_rows - 1):  # borders between chunk rows: whole image rows
+        above = np.concatenate([line(i, j, 1) for j in range(n_columns)])
+        below = np.concatenate([line(i + 1, j, 0) for j in range(n_columns)])
+        pair = _node_pairs(above, below)
+        first.append(pair[0])
+        second.append(pair[1])
+    for j in range(n_columns - 1):  # borders between chunk columns: whole image columns
+        left = np.concatenate([line(i, j, 3) for i in range(n_rows)])
+        right = np.concatenate([line(i, j + 1, 2) for i in range(n_rows)])
+        pair = _node_pairs(left, right)
+        first.append(pair[0])
+        second.append(pair[1])
+    parent = np.arange(n_nodes, dtype=np.int64)
+    if first:
+        components.union_pairs(parent, np.concatenate(first), np.concatenate(second))
+    roots = np.empty(n_nodes, dtype=np.int64)
+    components.find_roots(parent, roots)
+    node_strong = np.concatenate(
+        [summary[4][labels] for summary, labels in zip(summaries, border_labels, strict=True)]
+        + [np.zeros(0, dtype=bool)]
+    )
+    root_strong = np.zeros(n_nodes, dtype=bool)
+    root_strong[roots[node_strong]] = True
+    keep = np.empty((n_rows, n_columns), dtype=object)
+    for index, (summary, labels, start) in enumerate(
+        zip(summaries, border_labels, node_starts, strict=True)
+    ):
+        flags = summary[4].copy()
+        flags[labels] = root_strong[roots[start : start + len(labels)]]
+        keep.flat[index] = flags
+    return keep
+
+
+def canny(
+    image, threshold1: float, threshold2: float, *, aperture_size: int = 3, l2_gradient=False
+) -> da.Array:
+    """Canny edges of a dask array image, identical to :func:`fastseg.canny` on the whole image.
+
+    Parameters
+    ----------
+    image : dask array of shape (H, W) or (H, W, C), dtype uint8, 1 <= C <= 4, any chunking
+    threshold1, threshold2, aperture_size, l2_gradient
+        As for :func:`fastseg.canny`.
+
+    Returns
+    -------
+    edges : dask array of shape (H, W), dtype uint8, with the image's row and column chunks
+        255 on edges, 0 elsewhere; lazy.
+
+    Notes
+    -----
+    Each chunk is classified (Sobel, magnitude, suppression, weak/strong) from the chunk with a
+    halo of :func:`halo_depth` pixels, read from its neighbours, by the in-memory kernel; that
+    decides every pixel of the chunk exactly. Hysteresis then keeps the 8-connected components
+    of weak and strong pixels that hold a strong pixel: each chunk labels its components, the
+    components on chunk borders are joined with union-find over the pairs of pixels that touch
+    across a border (one small task for the whole image), and each chunk writes the edges of the
+    components kept. The edge map equals ``fastseg.canny`` (and so ``cv2.Canny``) pixel for
+    pixel. The chunks are classified twice, once for the borders and once for the edges, so no
+    full-size intermediate is held.
+
+    Examples
+    --------
+    >>> import dask.array as da, numpy as np, fastseg.dask
+    >>> image = np.zeros((8, 8), dtype=np.uint8)
+    >>> image[:, 4:] = 200
+    >>> edges = fastseg.dask.canny(da.from_array(image, chunks=3), 50, 150)
+    >>> edges.compute()[0]
+    array([  0,   0,   0, 255,   0,   0,   0,   0], dtype=uint8)
+    """
+    image = _check_dask_image(image, "image", {np.dtype(np.uint8)}, "uint8", 4)
+    aperture_size = _validate.check_aperture_size(aperture_size)
+    l2_gradient = _validate.check_bool(l2_gradient, "l2_gradient")
+    threshold1 = _validate.check_float(threshold1, "threshold1", 0.0)
+    threshold2 = _validate.check_float(threshold2, "threshold2", 0.0)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    n_channels = 1 if image.ndim == 2 else image.shape[2]
+    low, high = _magnitude_thresholds(threshold1, threshold2, aperture_size, l2_gradient)
+    parameters = (n_channels, aperture_size, l2_gradient, low, high)
+    depth = halo_depth(aperture_size)
+    chunks = image.chunks
+    # Overlapping needs chunks at least as large as the halo; the result gets the input's chunks.
+    merged = (_merged_chunks(chunks[0], depth), _merged_chunks(chunks[1], depth))
+    if merged != chunks[:2]:
+        image = image.rechunk(merged + chunks[2:])
+    overlap_depth = {0: depth, 1: depth, 2: 0}
+    overlapped = da.overlap.overlap(
+        image, depth={a: overlap_depth[a] for a in range(image.ndim)},
+        boundary={a: "none" for a in range(image.ndim)},
+    )  # fmt: skip
+    grid = tuple(len(c) for c in image.chunks)
+    geometry = (depth, merged[0], merged[1], parameters)
+    drop = {"drop_axis": 2} if image.ndim == 3 else {}
+    summaries = overlapped.map_blocks(
+        _summary_block, *geometry, dtype=object, chunks=tuple((1,) * n for n in grid),
+    )  # fmt: skip
+    resolved = dask.delayed(_resolve_hysteresis, pure=True)(summaries, grid[0], grid[1])
+    # Every chunk reads its flags from the one resolved grid (a byte per component).
+    edges = overlapped.map_blocks(
+        _edges_block, resolved, *geometry, dtype=np.uint8, chunks=merged, **drop
+    )
+    if merged != chunks[:2]:
+        edges = edges.rechunk(chunks[:2])
+    return edges
+
+
+# --- files --------------------------------------------------------------------------------------
+
+
+def open_image(path, chunks: int | None = None) -> da.Array:
+    """A zarr array (a directory) or a TIFF file as a lazy dask array, read chunk by chunk.
+
+    Parameters
+    ----------
+    path : str or Path
+        A zarr array directory, or a .tif/.tiff file (tiled TIFFs are read tile by tile).
+    chunks : int or None, default None
+        Rows and columns per chunk (channels stay in one chunk); None keeps the stored chunks.
+
+    Returns
+    -------
+    dask array of shape (H, W) or (H, W, C)
+
+    Raises
+    ------
+    FileNotFoundError
+        If `path` does not exist.
+    ValueError
+        If `path` is neither a zarr array nor a TIFF file, or `chunks` is not positive.
+    """
+    path = Path(path)
+    if chunks is not None:
+        chunks = _validate.check_int(chunks, "chunks", 1)
+    if not path.exists():
+        raise FileNotFoundError(f"`path` must name a zarr store or a TIFF file; {str(path)!r} "
+                                "does not exist.")  # fmt: skip
+    import zarr
+
+    try:
+        if path.is_dir():
+            array = zarr.open_array(str(path), mode="r")
+        elif path.suffix.lower() in _TIFF_SUFFIXES:
+            array = _TiffPixels(path)
+        else:
+            raise ValueError(f"cannot read {str(path)!r} lazily: not a zarr store or a TIFF file.")
+    except (OSError, KeyError, TypeError, zarr.errors.BaseZarrError) as exc:
+        raise ValueError(f"cannot read {str(path)!r} as a zarr array or TIFF: {exc}") from exc
+    image = da.from_array(array, chunks=array.chunks, asarray=True)
+    if chunks is not None:
+        image = image.rechunk((chunks, chunks) + (-1,) * (image.ndim - 2))
+    return image
+
+
+class _TiffPixels:
+    """The first image of a TIFF file as an array-like that reads only the tiles asked for.
+
+    Each read opens the file and closes it again, so no file handle outlives a task and the
+    object pickles as its path (for process schedulers).
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        array = self._open(lambda pixels: pixels)
+        self.shape, self.dtype, self.chunks = array.shape, array.dtype, array.chunks
+        self.ndim = len(self.shape)
+
+    def _open(self, read):
+        import tifffile
+        import zarr
+
+        with tifffile.TiffFile(self.path) as tiff, tiff.series[0].aszarr() as store:
+            opened = zarr.open(store, mode="r")
+            pixels = opened if isinstance(opened, zarr.Array) else opened["0"]
+            return read(pixels)
+
+    def __getitem__(self, key):
+        return self._open(lambda pixels: pixels[key])
+
+
+def to_zarr(array: da.Array, path, *, overwrite: bool = True) -> None:
+    """Compute `array` into a zarr store at `path`, all or nothing.
+
+    The store is written under a temporary name beside `path` and renamed into place when
+    complete, so a failed computation leaves no partial output (and an existing store at `path`
+    stays as it was).
+    """
+    if not isinstance(array, da.Array):
+        raise TypeError(f"`array` must be a dask.array.Array; got {type(array).__name__}.")
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{str(path)!r} exists.")
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        da.to_zarr(array, str(temporary))
+        if path.exists():
+            old = path.with_name(f".{path.name}.{uuid.uuid4().hex}.old")
+            os.replace(path, old)
+            os.replace(temporary, path)
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
+        else:
+            os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            shutil.rmtree(temporary, ignore_errors=True)
+
+
+def segment_to_zarr(path_in, k: int, chunks: int | None, out, **options) -> DaskSegmentation:
+    """Segment the image at `path_in` (zarr or TIFF, read lazily) and write its labels to the
+    zarr store `out`, all or nothing. `options` are those of :func:`segment`."""
+    result = segment(open_image(path_in, chunks), k, **options)
+    to_zarr(result.labels, out)
+    return result
+
+
+def canny_to_zarr(
+    path_in,
+    threshold1: float,
+    threshold2: float,
+    chunks: int | None,
+    out,
+    *,
+    aperture_size: int = 3,
+    l2_gradient: bool = False,
+    channel_order: str = "rgb",
+) -> None:
+    """Canny edges of the image at `path_in` (zarr or TIFF, read lazily) into the zarr store
+    `out`, all or nothing.
+
+    `channel_order` is the order of the stored colour channels: they are passed to Canny in
+    OpenCV's BGR order, so that the edges are those ``cv2.Canny`` finds in ``cv2.imread`` of the
+    same picture (the channel order only matters where two channels' gradients tie).
+    """
+    if channel_order not in ("rgb", "bgr"):
+        raise ValueError(f"`channel_order` must be one of rgb, bgr; got {channel_order!r}.")
+    image = open_image(path_in, chunks)
+    if channel_order == "rgb" and image.ndim == 3 and image.shape[2] >= 3:
+        image = image[:, :, 2::-1]
+    edges = canny(image, threshold1, threshold2, aperture_size=aperture_size,
+                  l2_gradient=l2_gradient)  # fmt: skip
+    to_zarr(edges, out)

@@ -1,0 +1,182 @@
+"""Segment a 1-gigapixel image chunk by chunk with fastseg.dask, and time dask-ml's KMeans on it.
+
+The image (32768 x 32768 x 3 uint8 by default, 3 GB uncompressed) is a mosaic of scikit-image's
+photos (astronaut, coffee, chelsea), each tile shifted by a small colour offset so that the colours
+vary; it is written to a zarr store one chunk at a time and never held in memory. Each contender
+then runs in a fresh process on the threaded scheduler, reading the store lazily, and reports its
+wall time and peak resident memory (``ru_maxrss``):
+
+* fastseg.dask.segment, k=8, 10 Lloyd iterations (tol=None), seed 0, labels written to zarr;
+* dask_ml.cluster.KMeans, k=8, max_iter=10, tol=0, k-means|| init, on the same pixels as an
+  (n, 3) float32 dask array (dask-ml's Lloyd step sums samples in their own dtype, so uint8 would
+  overflow). ``--dask-ml-rows`` limits it to the top rows of the image when the full image would
+  take too long; the time is then also scaled to the full image.
+
+If dask-ml fails with the installed Dask, the exact error is printed in its place.
+
+Usage::
+
+    python scripts/bench_dask.py [--size 32768] [--chunk 1024] [--store DIR] [--dask-ml-rows N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_store(path: Path, size: int, chunk: int) -> None:
+    """Write the mosaic into a zarr array at `path`, chunk by chunk."""
+    import cv2
+    import skimage.data
+    import zarr
+
+    photos = [skimage.data.astronaut(), skimage.data.coffee(), skimage.data.chelsea()]
+    tiles = [cv2.resize(photo, (chunk, chunk), interpolation=cv2.INTER_AREA) for photo in photos]
+    array = zarr.create_array(
+        store=str(path), shape=(size, size, 3), chunks=(chunk, chunk, 3), dtype=np.uint8
+    )
+    n = -(-size // chunk)
+    for i in range(n):
+        for j in range(n):
+            offset = np.array([(i * 7 + j * 3) % 13, (i * 5 + j) % 11, (i + j * 5) % 9]) - 5
+            tile = np.clip(tiles[(i * 7 + j) % 3].astype(np.int16) + offset, 0, 255)
+            rows = slice(i * chunk, min(size, (i + 1) * chunk))
+            columns = slice(j * chunk, min(size, (j + 1) * chunk))
+            height, width = rows.stop - rows.start, columns.stop - columns.start
+            array[rows, columns] = tile[:height, :width].astype(np.uint8)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def run_fastseg(store: Path, out: Path, k: int, iterations: int) -> dict:
+    import dask
+
+    import fastseg
+    import fastseg.dask
+
+    dask.config.set(scheduler="threads")
+    baseline = peak_rss_mb()
+    image = fastseg.dask.open_image(store)
+    start = time.perf_counter()
+    result = fastseg.dask.segment(
+        image, k, seed=0, criteria=fastseg.Criteria(max_iter=iterations, tol=None)
+    )
+    clustered = time.perf_counter()
+    fastseg.dask.to_zarr(result.labels, out)
+    done = time.perf_counter()
+    return {
+        "method": result.method,
+        "n_iter": result.n_iter,
+        "distinct_colours_pass_and_kmeans_s": clustered - start,
+        "labels_to_zarr_s": done - clustered,
+        "total_s": done - start,
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_after_imports_mb": baseline,
+        "counts": result.counts.tolist(),
+    }
+
+
+def run_dask_ml(store: Path, k: int, iterations: int, rows: int | None) -> dict:
+    import dask
+
+    import fastseg.dask
+
+    dask.config.set(scheduler="threads")
+    try:
+        from dask_ml.cluster import KMeans
+    except Exception as exc:  # report whatever stops it
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    baseline = peak_rss_mb()
+    image = fastseg.dask.open_image(store)
+    if rows is not None:
+        image = image[:rows]
+    height, width = image.shape[:2]
+    chunk_rows = max(1, (1 << 20) // width)  # about a million pixels per block
+    pixels = image.rechunk((chunk_rows, width, 3)).reshape(height * width, 3).astype(np.float32)
+    start = time.perf_counter()
+    try:
+        model = KMeans(n_clusters=k, max_iter=iterations, tol=0, random_state=0)
+        model.fit(pixels)
+    except Exception as exc:  # report whatever stops it
+        return {"error": f"{type(exc).__name__}: {exc}", "rows": height}
+    elapsed = time.perf_counter() - start
+    return {
+        "rows": height,
+        "n_iter": int(model.n_iter_),
+        "fit_s": elapsed,
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_after_imports_mb": baseline,
+    }
+
+
+def in_subprocess(*args: str) -> dict:
+    """Run this script's worker mode in a fresh process; its last stdout line is JSON."""
+    completed = subprocess.run(
+        [sys.executable, __file__, *args], capture_output=True, text=True, cwd=ROOT
+    )
+    if completed.returncode != 0:
+        return {"error": completed.stderr.strip().splitlines()[-1] if completed.stderr else "?"}
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=32768, help="image side in pixels")
+    parser.add_argument("--chunk", type=int, default=1024, help="chunk side in pixels")
+    parser.add_argument("--store", type=Path, help="zarr store (default: a temporary folder)")
+    parser.add_argument("--k", type=int, default=8)
+    parser.add_argument("--iterations", type=int, default=10)
+    parser.add_argument("--dask-ml-rows", type=int, help="rows of the image given to dask-ml")
+    parser.add_argument("--skip-dask-ml", action="store_true")
+    parser.add_argument("--worker", choices=["fastseg", "dask-ml"], help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker == "fastseg":
+        print(json.dumps(run_fastseg(args.store, args.out, args.k, args.iterations)))
+        return
+    if args.worker == "dask-ml":
+        print(json.dumps(run_dask_ml(args.store, args.k, args.iterations, args.dask_ml_rows)))
+        return
+
+    folder = Path(tempfile.mkdtemp(prefix="fastseg-bench-")) if args.store is None else None
+    store = args.store or folder / "image.zarr"
+    labels = store.with_name(store.stem + "_labels.zarr")
+    needed = args.size * args.size * 3 * 2  # image and labels, uncompressed: an upper bound
+    free = shutil.disk_usage(store.parent).free
+    if free < needed:
+        sys.exit(f"need {needed / 1e9:.1f} GB free beside {store}; {free / 1e9:.1f} GB free")
+    if not store.exists():
+        start = time.perf_counter()
+        make_store(store, args.size, args.chunk)
+        print(f"wrote {store} ({args.size}x{args.size}x3, chunks {args.chunk}) "
+              f"in {time.perf_counter() - start:.0f} s")  # fmt: skip
+    common = ["--store", str(store), "--k", str(args.k), "--iterations", str(args.iterations)]
+    megapixels = args.size * args.size / 1e6
+    ours = in_subprocess("--worker", "fastseg", "--out", str(labels), *common)
+    print(f"fastseg.dask.segment, {megapixels:.0f} MP, k={args.k}: {json.dumps(ours)}")
+    if not args.skip_dask_ml:
+        rows = [] if args.dask_ml_rows is None else ["--dask-ml-rows", str(args.dask_ml_rows)]
+        theirs = in_subprocess("--worker", "dask-ml", *common, *rows)
+        if "fit_s" in theirs and theirs["rows"] < args.size:
+            theirs["fit_s_scaled_to_full_image"] = theirs["fit_s"] * args.size / theirs["rows"]
+        print(f"dask_ml KMeans, k={args.k}: {json.dumps(theirs)}")
+    if folder is not None:
+        shutil.rmtree(folder)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,379 @@
+"""fastseg.dask: the chunked drivers give the in-memory results, on threads and on a cluster.
+
+The bar for the distinct-colour path, the per-pixel path and Canny is bit-identity with the
+in-memory functions (zero differing labels or edge pixels, equal centres), whatever the chunking.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import cv2
+import dask
+import dask.array as da
+import numpy as np
+import pytest
+import skimage.data
+import tifffile
+
+import fastseg
+import fastseg.dask as fdask
+from fastseg import Criteria
+from fastseg.cli import main as cli_main
+
+
+def chunked(image, chunks):
+    """`image` as a dask array; `chunks` gives rows and columns, the channels stay whole unless
+    a third entry splits them."""
+    if image.ndim == 3 and isinstance(chunks, tuple) and len(chunks) == 2:
+        chunks = (*chunks, -1)
+    return da.from_array(image, chunks=chunks)
+
+
+def assert_same_segmentation(result, expected, exact_mean_colours=True):
+    labels = result.labels.compute()
+    assert labels.dtype == expected.labels.dtype
+    assert np.array_equal(labels, expected.labels)
+    assert np.array_equal(result.centers, expected.centers)
+    assert np.array_equal(result.counts, expected.counts)
+    assert np.array_equal(result.palette, expected.palette)
+    assert result.compactness == expected.compactness
+    assert result.n_iter == expected.n_iter
+    assert result.method == expected.method
+    if exact_mean_colours:
+        assert np.array_equal(result.mean_colors, expected.mean_colors)
+    else:
+        np.testing.assert_allclose(result.mean_colors, expected.mean_colors, rtol=1e-12, atol=0)
+
+
+@pytest.fixture(scope="module")
+def photos():
+    coffee = skimage.data.coffee()
+    return {
+        "astronaut": skimage.data.astronaut(),
+        "coffee": coffee,
+        "chelsea": skimage.data.chelsea(),
+        "camera": skimage.data.camera(),
+        "coffee_small": np.ascontiguousarray(coffee[100:250, 200:400]),
+        "camera_top": np.ascontiguousarray(skimage.data.camera()[150:250]),
+        "chelsea_left": np.ascontiguousarray(skimage.data.chelsea()[:, 100:160]),
+    }
+
+
+# --- segmentation: the distinct-colour path ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "chunks", "options"),
+    [
+        ("astronaut", (100, 77), {}),
+        ("astronaut", (512, 512), {"color_space": "lab"}),
+        ("astronaut", (33, 512, 1), {"color_space": "hsv", "attempts": 2}),  # channels split
+        ("coffee", (130, 1000), {"init": "random"}),
+        ("chelsea", (1, 451), {"channel_order": "bgr", "color_space": "hsv"}),  # one row each
+        ("camera", (200, 70), {}),
+    ],
+)
+def test_distinct_path_is_bit_identical(photos, name, chunks, options):
+    image = photos[name]
+    expected = fastseg.segment(image, 5, seed=0, **options)
+    assert expected.method == "distinct"
+    result = fdask.segment(chunked(image, chunks), 5, seed=0, **options)
+    assert_same_segmentation(result, expected)
+    assert result.labels.chunks == chunked(image, chunks).chunks[:2]
+
+
+def test_given_init_and_alpha_channel(photos, rng):
+    image = photos["coffee_small"]
+    alpha = rng.integers(0, 256, image.shape[:2], dtype=np.uint8)
+    rgba = np.dstack([image, alpha])
+    init = np.array([[20.0, 20, 20], [200, 200, 200], [150, 80, 40], [90, 60, 30]])
+    expected = fastseg.segment(rgba, 4, init=init, criteria=Criteria(max_iter=7))
+    result = fdask.segment(chunked(rgba, (40, 64)), 4, init=init, criteria=Criteria(max_iter=7))
+    assert_same_segmentation(result, expected)
+    assert np.array_equal(result.recolor().compute(), expected.recolor())
+    assert np.array_equal(result.masks().compute(), expected.masks())
+
+
+def test_too_many_distinct_colours_take_the_pixel_path(rng):
+    image = rng.integers(0, 256, (60, 70, 3), dtype=np.uint8)
+    expected = fastseg.segment(image, 3, seed=2)
+    assert expected.method == "pixels"
+    assert_same_segmentation(fdask.segment(chunked(image, (25, 33)), 3, seed=2), expected)
+
+
+def test_more_clusters_than_colours_take_the_pixel_path():
+    image = np.zeros((20, 30, 3), dtype=np.uint8)
+    image[:, 10:] = (200, 10, 10)
+    expected = fastseg.segment(image, 3, seed=0, method="distinct")
+    assert expected.method == "pixels"
+    result = fdask.segment(chunked(image, (7, 11)), 3, seed=0, method="distinct")
+    assert_same_segmentation(result, expected)
+
+
+# --- segmentation: the per-pixel path -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "chunks", "options"),
+    [
+        ("uint8", (37, 61), {"method": "pixels"}),
+        ("uint8", (150, 200), {"spatial": 0.5}),
+        ("uint8", (20, 200), {"method": "pixels", "color_space": "hsv", "attempts": 2}),
+        ("uint16", (64, 64), {}),
+        ("float32", (50, 41), {"init": "random"}),
+        ("float64", (37, 61), {"color_space": "lab"}),
+        ("gray_float64", (16, 200), {"spatial": 1.0}),
+    ],
+)
+def test_pixel_path_is_bit_identical(photos, kind, chunks, options):
+    image = photos["coffee_small"]
+    if kind == "uint16":
+        image = image.astype(np.uint16) * 257
+    elif kind.endswith("float32"):
+        image = (image / 255.0).astype(np.float32)
+    elif kind == "float64":
+        image = image / 255.0
+    elif kind == "gray_float64":
+        image = image[:, :, 1] / 255.0
+    expected = fastseg.segment(image, 5, seed=3, **options)
+    assert expected.method == "pixels"
+    result = fdask.segment(chunked(image, chunks), 5, seed=3, **options)
+    # Float colours other than the features themselves are summed per block.
+    features_are_pixels = options.get("color_space", "rgb") == "rgb" and "spatial" not in options
+    exact = image.dtype.kind == "u" or features_are_pixels
+    assert_same_segmentation(result, expected, exact_mean_colours=exact)
+
+
+def test_pixel_path_seeds_from_the_same_subsample(photos):
+    # 240 000 pixels: more than the seeding subsample, so the seeding draws rows at random.
+    image = photos["coffee"]
+    expected = fastseg.segment(image, 6, seed=1, method="pixels", criteria=Criteria(max_iter=4))
+    result = fdask.segment(
+        chunked(image, (100, 150)), 6, seed=1, method="pixels", criteria=Criteria(max_iter=4)
+    )
+    assert_same_segmentation(result, expected)
+
+
+def test_pixel_path_reseeds_empty_clusters_alike(photos):
+    image = photos["coffee_small"] / 255.0
+    # Two centres far from every pixel: their clusters are empty after the first pass.
+    init = np.array([[0.1] * 3, [0.5] * 3, [0.9] * 3, [50.0] * 3, [60.0] * 3])
+    expected = fastseg.segment(image, 5, init=init, criteria=Criteria(max_iter=5))
+    assert (expected.counts > 0).all()
+    result = fdask.segment(chunked(image, (64, 200)), 5, init=init, criteria=Criteria(max_iter=5))
+    assert_same_segmentation(result, expected)
+
+
+# --- Canny ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("l2_gradient", [False, True])
+@pytest.mark.parametrize(
+    ("name", "aperture_size", "chunks"),
+    [
+        ("camera_top", 3, (1, 512)),  # one row per chunk
+        ("camera", 5, (129, 61)),  # chunks that do not divide the image
+        ("camera_top", 7, (3, 170)),  # chunks smaller than the halo
+        ("astronaut", 3, (100, 77)),
+        ("astronaut", 7, (512, 512)),  # one chunk
+        ("coffee", 5, (2, 600)),
+        ("chelsea_left", 3, (64, 3, 1)),  # thin columns; channels split
+    ],
+)
+def test_canny_is_identical_to_the_whole_image(photos, name, aperture_size, chunks, l2_gradient):
+    image = photos[name]
+    for low, high in ((50, 150), (10, 30)):
+        expected = fastseg.canny(
+            image, low, high, aperture_size=aperture_size, l2_gradient=l2_gradient
+        )
+        edges = fdask.canny(
+            chunked(image, chunks), low, high, aperture_size=aperture_size,
+            l2_gradient=l2_gradient,
+        )  # fmt: skip
+        assert edges.dtype == np.uint8 and edges.chunks == chunked(image, chunks).chunks[:2]
+        computed = edges.compute()
+        assert int((computed != expected).sum()) == 0
+        assert computed.any()
+
+
+def test_hysteresis_follows_edges_across_many_chunks():
+    # A weak ramp edge that is strong only at its far end: every edge pixel in the other chunks
+    # is kept only through the chain of chunks.
+    image = np.zeros((40, 120), dtype=np.uint8)
+    image[:, 60:] = np.linspace(40, 120, 40).astype(np.uint8)[:, None]
+    image[35:, 60:] = 250
+    expected = fastseg.canny(image, 60, 300)
+    assert expected[:30].any()  # the weak part is linked to the strong end
+    for chunks in ((3, 7), (1, 120), (40, 1), (6, 61)):
+        edges = fdask.canny(da.from_array(image, chunks=chunks), 60, 300).compute()
+        assert np.array_equal(edges, expected)
+
+
+def test_canny_on_multichannel_and_noise(rng):
+    for channels in (2, 4):
+        image = rng.integers(0, 256, (45, 38, channels), dtype=np.uint8)
+        expected = cv2.Canny(np.ascontiguousarray(image[:, :, 0]), 100, 200)
+        assert np.array_equal(
+            fdask.canny(chunked(image[:, :, 0], (9, 13)), 100, 200).compute(), expected
+        )
+        expected = fastseg.canny(image, 100, 200, l2_gradient=True)
+        edges = fdask.canny(chunked(image, (9, 13)), 100, 200, l2_gradient=True).compute()
+        assert np.array_equal(edges, expected)
+
+
+def test_fastseg_does_not_import_dask():
+    code = "import sys, fastseg; sys.exit('dask' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
+
+
+def test_halo_depth():
+    assert [fdask.halo_depth(a) for a in (3, 5, 7)] == [2, 3, 4]
+
+
+# --- bad input -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: fdask.segment(np.zeros((4, 4, 3), np.uint8), 2), TypeError, "`image`.*dask"),
+        (lambda: fdask.segment(da.zeros((4, 4, 3), dtype=np.int32), 2), TypeError, "`image`"),
+        (lambda: fdask.segment(da.zeros((4, 4, 3, 1), dtype=np.uint8), 2), ValueError, "`image`"),
+        (lambda: fdask.segment(da.zeros((4, 4, 2), dtype=np.uint8), 2), ValueError, "`image`"),
+        (lambda: fdask.segment(da.zeros((0, 4), dtype=np.uint8), 1), ValueError, "`image`"),
+        (lambda: fdask.segment(da.zeros((4, 4), dtype=np.uint8), 17), ValueError, "`k`"),
+        (lambda: fdask.segment(da.zeros((4, 4), dtype=np.uint8), 2.0), TypeError, "`k`"),
+        (
+            lambda: fdask.segment(da.zeros((4, 4), dtype=np.uint8), 2, method="x"),
+            ValueError,
+            "`method`",
+        ),
+        (
+            lambda: fdask.segment(da.full((4, 4), np.nan), 2),
+            ValueError,
+            "`image` must contain only finite",
+        ),
+        (
+            lambda: fdask.segment(da.zeros((4, 4), dtype=np.uint8), 2, color_space="hsv"),
+            ValueError,
+            "`color_space`",
+        ),
+        (lambda: fdask.canny(np.zeros((4, 4), np.uint8), 1, 2), TypeError, "`image`.*dask"),
+        (lambda: fdask.canny(da.zeros((4, 4), dtype=np.float32), 1, 2), TypeError, "`image`"),
+        (lambda: fdask.canny(da.zeros((4,), dtype=np.uint8), 1, 2), ValueError, "`image`"),
+        (lambda: fdask.canny(da.zeros((4, 4, 5), dtype=np.uint8), 1, 2), ValueError, "`image`"),
+        (lambda: fdask.canny(da.zeros((4, 4), dtype=np.uint8), -1, 2), ValueError, "`threshold1`"),
+        (
+            lambda: fdask.canny(da.zeros((4, 4), dtype=np.uint8), 1, 2, aperture_size=4),
+            ValueError,
+            "`aperture_size`",
+        ),
+        (lambda: fdask.open_image("/nonexistent/x.zarr"), FileNotFoundError, "does not exist"),
+        (lambda: fdask.to_zarr(np.zeros(3), "x.zarr"), TypeError, "`array`"),
+    ],
+)
+def test_bad_input_names_the_argument(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+# --- files and the command line ------------------------------------------------------------------
+
+
+def test_zarr_and_tiff_round_trip(photos, tmp_path):
+    image = photos["coffee_small"]
+    store = tmp_path / "image.zarr"
+    fdask.to_zarr(chunked(image, (64, 64)), store)
+    opened = fdask.open_image(store)
+    assert opened.chunks[:2] == ((64, 64, 22), (64, 64, 64, 8))
+    assert np.array_equal(opened.compute(), image)
+    assert fdask.open_image(store, chunks=50).chunks[0] == (50, 50, 50)
+    tiff = tmp_path / "image.tif"
+    tifffile.imwrite(tiff, image, tile=(64, 64))
+    assert np.array_equal(fdask.open_image(tiff, chunks=40).compute(), image)
+    png = tmp_path / "a.png"
+    png.write_bytes(b"not a picture")
+    with pytest.raises(ValueError, match="not a zarr store or a TIFF"):
+        fdask.open_image(png)
+
+
+def test_failed_write_leaves_no_output(tmp_path):
+    def explode(block):
+        raise RuntimeError("chunk failed")
+
+    failing = da.zeros((8, 8), chunks=4, dtype=np.uint8).map_blocks(explode, dtype=np.uint8)
+    out = tmp_path / "out.zarr"
+    with pytest.raises(RuntimeError, match="chunk failed"):
+        fdask.to_zarr(failing, out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_chunks_writes_labels_and_edges(photos, tmp_path, capsys):
+    image = photos["coffee_small"]
+    store = tmp_path / "image.zarr"
+    fdask.to_zarr(chunked(image, (64, 64)), store)
+    labels_out = tmp_path / "labels.zarr"
+    assert (
+        cli_main(["segment", str(store), "-k", "4", "--chunks", "50", "-o", str(labels_out)]) == 0
+    )
+    assert "-> " in capsys.readouterr().out
+    expected = fastseg.segment(image, 4, seed=0)
+    assert np.array_equal(fdask.open_image(labels_out).compute(), expected.labels)
+    edges_out = tmp_path / "edges.zarr"
+    argv = ["edges", str(store), "--chunks", "30", "--aperture", "5", "-o", str(edges_out)]
+    assert cli_main(argv) == 0
+    bgr = np.ascontiguousarray(image[:, :, ::-1])
+    expected_edges = cv2.Canny(bgr, 100, 200, apertureSize=5)
+    assert np.array_equal(fdask.open_image(edges_out).compute(), expected_edges)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["segment", "{store}", "--chunks", "50", "-o", "{tmp}/out.png"], "-o must end in .zarr"),
+        (["segment", "{tmp}/missing.zarr", "--chunks", "50", "-o", "{tmp}/o.zarr"], "not exist"),
+        (["segment", "{store}", "-k", "0", "--chunks", "50", "-o", "{tmp}/o.zarr"], "`k`"),
+        (["segment", "{store}", "--chunks", "0", "-o", "{tmp}/o.zarr"], "--chunks"),
+        (["edges", "{store}", "--chunks", "50", "--auto", "-o", "{tmp}/o.zarr"], "--auto"),
+    ],
+)
+def test_cli_chunks_errors(photos, tmp_path, capsys, argv, message):
+    store = tmp_path / "image.zarr"
+    fdask.to_zarr(chunked(photos["coffee_small"], (64, 64)), store)
+    argv = [a.format(store=store, tmp=tmp_path) for a in argv]
+    assert cli_main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["image.zarr"]
+
+
+# --- a process cluster ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def client():
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        processes=True, n_workers=2, threads_per_worker=1, host="127.0.0.1",
+        dashboard_address=None,
+    )  # fmt: skip
+    with distributed.Client(cluster) as connected:
+        yield connected
+    cluster.close()
+
+
+def test_cluster_gives_the_same_results(client, photos):
+    image = photos["astronaut"]
+    expected = fastseg.segment(image, 4, seed=0)
+    with dask.config.set(scheduler=client.get):
+        result = fdask.segment(chunked(image, (128, 200)), 4, seed=0)
+        assert_same_segmentation(result, expected)
+        small = photos["coffee_small"] / 255.0
+        expected = fastseg.segment(small, 3, seed=0, criteria=Criteria(max_iter=5))
+        result = fdask.segment(chunked(small, (75, 100)), 3, seed=0, criteria=Criteria(max_iter=5))
+        assert_same_segmentation(result, expected)
+        expected_edges = fastseg.canny(image, 50, 150, aperture_size=5)
+        edges = fdask.canny(chunked(image, (100, 130)), 50, 150, aperture_size=5).compute()
+        assert np.array_equal(edges, expected_edges)
