@@ -180,13 +180,11 @@ def _distinct_colours(pixels: np.ndarray):
     memory may serve as the table of labels of :func:`colors.label_pixels`.
     """
     table = _borrow_table()
-    n_blocks = colors.N_COLOURS // colors.TABLE_BLOCK
-    block_counts = np.empty(n_blocks, dtype=np.int64)
+    distinct_per_part = np.empty(min(numba.get_num_threads(), colors.MAX_PARTS), dtype=np.int64)
     with parallel_section():
-        colors.count_colours(pixels, table, min(numba.get_num_threads(), colors.MAX_PARTS))
-        colors.count_distinct_per_block(table, block_counts)
-    starts = np.concatenate([[0], np.cumsum(block_counts)[:-1]])
-    n_distinct = int(block_counts.sum())
+        colors.count_colours(pixels, table, distinct_per_part)
+    starts = np.concatenate([[0], np.cumsum(distinct_per_part)[:-1]])
+    n_distinct = int(distinct_per_part.sum())
     colours = np.empty((n_distinct, 3), dtype=np.uint8)
     counts = np.empty(n_distinct)
     with parallel_section():

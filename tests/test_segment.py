@@ -175,11 +175,14 @@ def test_distinct_colours_kernel_matches_numpy(photos):
 def test_colour_counts_match_numpy_for_any_number_of_parts(photos, n_parts):
     pixels = np.ascontiguousarray(photos["astronaut"].reshape(-1, 3))
     table = np.zeros(colors.TABLE_SIZE, dtype=np.uint32)
-    colors.count_colours(pixels, table, n_parts)
+    distinct_per_part = np.empty(n_parts, dtype=np.int64)
+    colors.count_colours(pixels, table, distinct_per_part)
     codes = (pixels[:, 0].astype(np.int64) << 16) | (pixels[:, 1].astype(np.int64) << 8)
     expected = np.bincount(codes | pixels[:, 2], minlength=colors.N_COLOURS)
     np.testing.assert_array_equal(table[: colors.N_COLOURS], expected)
     assert not table[colors.N_COLOURS :].any()  # the spare entries are left as they were
+    slices = np.array_split(expected != 0, np.arange(1, n_parts) * -(-colors.N_COLOURS // n_parts))
+    np.testing.assert_array_equal(distinct_per_part, [part.sum() for part in slices])
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int32])

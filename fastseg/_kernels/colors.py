@@ -11,8 +11,6 @@ import numpy as np
 from .._config import CHUNK_SIZE, parallel_kernel
 
 N_COLOURS = 1 << 24
-#: Bins per block when scanning the table.
-TABLE_BLOCK = 1 << 16
 #: Most parts a count is split into, and the table's spare entries: one cache line per part.
 MAX_PARTS = 64
 TABLE_SIZE = N_COLOURS + 16 * MAX_PARTS
@@ -24,55 +22,56 @@ def _packed(pixels, i):
 
 
 @parallel_kernel
-def count_colours(pixels, table, n_parts):
-    """table[code] = number of pixels of each packed colour.
+def count_colours(pixels, table, distinct_per_part):
+    """table[code] = number of pixels of each packed colour, counted in parts.
 
-    Part p counts only the colours of the p-th slice of the table, scanning every pixel: parts
-    never write to the same bin, and the counts are exact whatever the number of parts. The
-    loop has no branch: a pixel of another slice is counted in the part's spare entry, past the
-    colours, instead (a branch taken at random costs more than the increment).
+    The table splits into as many equal slices as there are parts. Part p counts only the
+    colours of slice p, scanning every pixel: parts never write to the same bin, and the counts
+    are exact whatever the number of parts. The loop has no branch: a pixel of another slice is
+    counted in the part's spare entry, past the colours, instead (a branch taken at random costs
+    more than the increment).
 
     Parameters
     ----------
     pixels : (n, 3) uint8
     table : (TABLE_SIZE,) uint32, zeroed by the caller; its spare entries are zero again on return
-    n_parts : int, in [1, MAX_PARTS] (the number of threads is a good choice)
+    distinct_per_part : (n_parts,) int64, 1 <= n_parts <= MAX_PARTS (the number of threads is a
+        good choice), overwritten with the number of distinct colours in each slice
     """
+    n_parts = distinct_per_part.shape[0]
     part_size = (N_COLOURS + n_parts - 1) // n_parts
     for part in numba.prange(n_parts):
         low = part * part_size
         spare = N_COLOURS + 16 * part
+        first_seen = 0
         for i in range(pixels.shape[0]):
             code = _packed(pixels, i)
             inside = np.uint64(code - low) < np.uint64(part_size)
-            table[code if inside else spare] += 1
+            index = code if inside else spare
+            count = table[index]
+            first_seen += count == 0
+            table[index] = count + 1
+        distinct_per_part[part] = first_seen - (table[spare] != 0)
         table[spare] = 0
 
 
 @parallel_kernel
-def count_distinct_per_block(table, block_counts):
-    """block_counts[b] = number of nonzero bins in block b of the table."""
-    for block in numba.prange(block_counts.shape[0]):
-        total = 0
-        for code in range(block * TABLE_BLOCK, (block + 1) * TABLE_BLOCK):
-            total += table[code] != 0
-        block_counts[block] = total
-
-
-@parallel_kernel
-def gather_distinct(table, block_starts, colours, counts):
+def gather_distinct(table, part_starts, colours, counts):
     """List the distinct colours and their counts.
 
     Parameters
     ----------
-    table : (TABLE_SIZE,) uint32 counts
-    block_starts : (n_blocks,) int64, index of the first distinct colour of each block
+    table : (TABLE_SIZE,) uint32 counts, from :func:`count_colours`
+    part_starts : (n_parts,) int64, index of the first distinct colour of each slice of the
+        table (the slices of :func:`count_colours`)
     colours : (m, 3) uint8, overwritten with the distinct colours, in increasing packed order
     counts : (m,) float64, overwritten with their pixel counts
     """
-    for block in numba.prange(block_starts.shape[0]):
-        index = block_starts[block]
-        for code in range(block * TABLE_BLOCK, (block + 1) * TABLE_BLOCK):
+    n_parts = part_starts.shape[0]
+    part_size = (N_COLOURS + n_parts - 1) // n_parts
+    for part in numba.prange(n_parts):
+        index = part_starts[part]
+        for code in range(part * part_size, min((part + 1) * part_size, N_COLOURS)):
             count = table[code]
             if count != 0:
                 colours[index, 0] = (code >> 16) & 255
