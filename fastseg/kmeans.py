@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _validate
 from ._config import CHUNK_SIZE, parallel_section
-from ._kernels import lloyd
+from ._kernels import checks, lloyd
 
 __all__ = ["Criteria", "KMeansResult", "kmeans"]
 
@@ -239,16 +239,23 @@ class LloydEngine:
             self._square_sums = np.empty((self.n_chunks, k))
             self._n_changed = np.empty(self.n_chunks, dtype=np.int64)
         # Passes after the first of a run may add only what relabelled samples change in the
-        # sums (see lloyd.lloyd_pass) where that is exact: integer samples and weights, in memory,
-        # with every sum below 2^53.
-        largest = float(np.iinfo(samples.dtype).max) if samples.dtype.kind == "u" else np.inf
+        # sums (see lloyd.lloyd_pass) where that is exact: integer values (of any dtype, as
+        # photos converted to float32 for cv2.kmeans hold) and weights, in memory, with every
+        # sum below 2^53.
         self._exact_updates = (
             self._direct
             and isinstance(samples, np.ndarray)
-            and self.total_weight * self.n_features * largest**2 < 2.0**53
             and (weights is None or bool(np.all(np.floor(weights) == weights)))
+            and self.total_weight * self.n_features * self._integer_span() ** 2 < 2.0**53
         )
         self._totals = None  # the sums of the last direct pass, matching self.labels
+
+    def _integer_span(self) -> float:
+        """Largest distance of a coordinate from the sums' origin, or inf for non-integer data."""
+        if self.samples.dtype.kind == "u":
+            return float(np.iinfo(self.samples.dtype).max)
+        with parallel_section():
+            return float(checks.integer_span(self.samples))
 
     # -- one pass --------------------------------------------------------------------------------
 

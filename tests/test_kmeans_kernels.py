@@ -90,12 +90,15 @@ def test_lloyd_pass_moves_only_gives_the_changes_of_the_sums(rng, dtype, d, weig
     np.testing.assert_allclose(old_squares + square_sums.sum(0), new_squares, rtol=1e-9, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_updating_the_sums_with_moves_gives_the_same_bits(rng, weighted):
-    """Integer samples and weights: the engine's updated sums equal full passes, bit for bit."""
+def test_updating_the_sums_with_moves_gives_the_same_bits(rng, dtype, weighted):
+    """Integer values and weights: the engine's updated sums equal full passes, bit for bit."""
     from fastseg.kmeans import Criteria, LloydEngine
 
-    samples = rng.integers(0, 256, size=(3 * CHUNK_SIZE + 77, 3)).astype(np.uint8)
+    values = rng.integers(0, 256, size=(3 * CHUNK_SIZE + 77, 3))
+    # Float values away from 0 (measured from the first sample), still integers.
+    samples = (values - 7 * (np.dtype(dtype).kind == "f")).astype(dtype)
     weights = rng.integers(0, 5, len(samples)).astype(np.float64) if weighted else None
     seeds = samples[:5].astype(np.float64) + 0.5
     results = []
@@ -108,6 +111,17 @@ def test_updating_the_sums_with_moves_gives_the_same_bits(rng, weighted):
     assert n_iter == full[2] > 3 and compactness == full[1]
     np.testing.assert_array_equal(centers, full[0])
     np.testing.assert_array_equal(labels, full[3])
+
+
+def test_sums_are_updated_only_where_that_is_exact(rng):
+    from fastseg.kmeans import LloydEngine
+
+    integers = rng.integers(0, 256, size=(1000, 3)).astype(np.float32)
+    assert LloydEngine(integers, None, 4)._exact_updates
+    assert not LloydEngine(integers / 255, None, 4)._exact_updates  # fractions
+    assert not LloydEngine(integers, rng.uniform(size=1000), 4)._exact_updates  # weights
+    assert not LloydEngine(integers * 2.0**26, None, 4)._exact_updates  # squares above 2^53
+    assert not LloydEngine(rng.integers(0, 9, size=(1000, 40)), None, 4)._exact_updates  # wide
 
 
 def test_lloyd_pass_counts_changed_labels(rng):

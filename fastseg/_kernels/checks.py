@@ -17,3 +17,23 @@ def all_finite(values):
                 if not np.isfinite(values[i, j]):
                     bad[chunk] = 1
     return not bad.any()
+
+
+@parallel_kernel
+def integer_span(values):
+    """Largest |values[i, j] - values[0, j]| over the 2-D array, or inf if a value is not an
+    integer (integer dtypes always are)."""
+    n_rows = values.shape[0]
+    n_chunks = (n_rows + CHUNK_SIZE - 1) // CHUNK_SIZE
+    spans = np.zeros(n_chunks)
+    for chunk in numba.prange(n_chunks):
+        stop = min(n_rows, (chunk + 1) * CHUNK_SIZE)
+        span = 0.0
+        for i in range(chunk * CHUNK_SIZE, stop):
+            for j in range(values.shape[1]):
+                value = np.float64(values[i, j])
+                if value != np.floor(value):
+                    span = np.inf
+                span = max(span, abs(value - np.float64(values[0, j])))
+        spans[chunk] = span
+    return spans.max()
