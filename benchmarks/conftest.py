@@ -1,28 +1,65 @@
+"""Shared set-up of the benchmark suites: peers, the `large` marker, timing one case.
+
+Run: python -m pytest benchmarks/ --benchmark-only           (1, 4 and 12 MP photos)
+     python -m pytest benchmarks/ --benchmark-only --large   (also 48 MP)
+
+Every case is a :class:`fastseg.bench.Case`: the same inputs, methods and quality measure as
+``fastseg bench`` and ``scripts/bench_report.py``. Each records its quality in extra_info beside
+its time (the MSE per pixel for k-means), so that speed is never bought with quality.
+"""
+
 import sys
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
-import skimage.data
 
 # The peers registry lives with the tests, which compare against the same peers.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-MEGAPIXELS = {1: (1155, 866), 4: (2310, 1732), 12: (4000, 3000)}
+from peers import importable
+
+from fastseg import bench
+
+#: Photo sizes in megapixels; 48 MP only with --large.
+SIZES = [1, 4, 12, pytest.param(48, marks=pytest.mark.large)]
 
 
-@pytest.fixture(scope="session")
-def photo_at():
-    """The astronaut photo resized (bilinear) to about 1, 4 or 12 megapixels, cached."""
-    cache = {}
+def pytest_addoption(parser):
+    parser.addoption("--large", action="store_true", help="also run the 48 MP cases")
 
-    def make(megapixels: int) -> np.ndarray:
-        if megapixels not in cache:
-            size = MEGAPIXELS[megapixels]
-            cache[megapixels] = cv2.resize(
-                skimage.data.astronaut(), size, interpolation=cv2.INTER_LINEAR
-            )
-        return cache[megapixels]
 
-    return make
+def pytest_configure(config):
+    config.addinivalue_line("markers", "large: 48 MP inputs, run only with --large")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--large"):
+        return
+    skip = pytest.mark.skip(reason="48 MP case: pass --large to run it")
+    for item in items:
+        if "large" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled():
+    import fastseg
+
+    fastseg.warmup()
+
+
+def time_case(benchmark, case: bench.Case):
+    """Time `case` with pytest-benchmark (`case.repeats` rounds after a warm-up on a small
+    input) and record its quality; skip it when the peer is not installed."""
+    method = bench.METHODS[case.kind][case.method]
+    if not importable(method.requires):
+        pytest.skip(f"{method.requires} is not installed")
+    call, warm_up, quality_of = bench.prepare(case)
+    warm_up()
+    benchmark.group = case.group
+    result = benchmark.pedantic(call, rounds=case.repeats, iterations=1, warmup_rounds=0)
+    benchmark.extra_info.update(
+        quality=quality_of(result), megapixels=case.megapixels, note=method.note,
+        same_work_as=method.twin or "",
+    )  # fmt: skip
+    return result

@@ -1,58 +1,41 @@
-"""k-means throughput: fastseg against cv2.kmeans and scikit-learn on the same arrays.
+"""k-means on the per-pixel path and on feature vectors: fastseg against its peers.
 
-Run: python -m pytest benchmarks/test_bench_kmeans.py --benchmark-only
-Each case records the MSE per sample (compactness / n) beside its time, in extra_info.
-Per-pixel path (no colour compression), K=8, 10 iterations, 1 attempt, k-means++ seeding.
+Run: python -m pytest benchmarks/test_bench_kmeans.py --benchmark-only [--large]
+
+Same work for everyone: K, 10 center updates, 1 attempt, k-means++ seeding (faiss: random
+seeding, against fastseg seeded at random rows; "faiss.Kmeans" trains on at most 256 samples per
+centroid, "faiss.Kmeans all points" on every sample). extra_info["quality"] is the MSE per sample.
+The photo is the astronaut resized (bilinear); cv2.kmeans converts uint8 to float32 as a cv2
+user must; the slow peers (scikit-learn, faiss without sampling) are not run at 48 MP.
 """
 
-import numpy as np
 import pytest
-from peers import (
-    KMEANS_PEERS,
-    fastseg_sklearn_criteria,
-    sklearn_kmeans,
-)
+from conftest import SIZES, time_case
+from peers import KMEANS_METHODS
 
-import fastseg
+from fastseg import bench
 
-K, MAX_ITER, ATTEMPTS = 8, 10, 1
+PER_PIXEL = [name for name, method in KMEANS_METHODS.items() if not method.takes_image]
 
 
-def run(benchmark, function, samples, k, rounds):
-    _, _, compactness = benchmark.pedantic(
-        function, args=(samples, k, MAX_ITER, ATTEMPTS, 0), rounds=rounds, iterations=1,
-        warmup_rounds=0,
-    )  # fmt: skip
-    benchmark.extra_info["mse"] = float(compactness) / len(samples)
-    benchmark.extra_info["n"] = len(samples)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled():
-    fastseg.warmup()
-
-
-@pytest.mark.parametrize("megapixels", [1, 4, 12])
+@pytest.mark.parametrize("method", PER_PIXEL)
+@pytest.mark.parametrize("k", [3, 8, 16])
 @pytest.mark.parametrize("dtype", ["uint8", "float32"])
-@pytest.mark.parametrize("peer", sorted(KMEANS_PEERS))
-@pytest.mark.parametrize("who", ["fastseg", "peer"])
-def test_photo_pixels(benchmark, photo_at, megapixels, dtype, peer, who):
-    benchmark.group = f"kmeans {megapixels} MP {dtype} vs {peer}"
-    pixels = photo_at(megapixels).reshape(-1, 3).astype(dtype)
-    peer_function, fastseg_function = KMEANS_PEERS[peer]
-    function = fastseg_function if who == "fastseg" else peer_function
-    slow = who == "peer" and megapixels == 12
-    run(benchmark, function, pixels, K, rounds=1 if slow else 3)
+@pytest.mark.parametrize("megapixels", SIZES)
+def test_photo_pixels(benchmark, megapixels, dtype, k, method):
+    if megapixels == 48 and method not in bench.LARGE_KMEANS:
+        pytest.skip("slow peer: tens of seconds per call at 48 MP")
+    repeats = bench.repeats_for(KMEANS_METHODS[method], megapixels, 5)
+    data = ("photo", megapixels, "smooth", dtype)
+    time_case(benchmark, bench.Case("kmeans", method, data, (("k", k),), repeats))
 
 
-@pytest.mark.parametrize("d", [64, 256])
-@pytest.mark.parametrize("who", ["fastseg", "sklearn.KMeans"])
-def test_feature_vectors(benchmark, d, who):
-    benchmark.group = f"kmeans features n=100000 d={d} K=32"
-    rng = np.random.default_rng(0)
-    centers = rng.normal(size=(32, d)).astype(np.float32) * 3
-    samples = centers[rng.integers(0, 32, 100_000)] + rng.normal(size=(100_000, d)).astype(
-        np.float32
-    )
-    function = fastseg_sklearn_criteria if who == "fastseg" else sklearn_kmeans
-    run(benchmark, function, samples, 32, rounds=3)
+@pytest.mark.parametrize("method", PER_PIXEL)
+@pytest.mark.parametrize(
+    "data, k",
+    [(("colour_xy", 1), 8), (("blobs", 64, 100_000), 32), (("blobs", 256, 100_000), 32)],
+    ids=["d=5 colour+xy 1 MP", "d=64 n=100000", "d=256 n=100000"],
+)
+def test_feature_vectors(benchmark, data, k, method):
+    repeats = bench.repeats_for(KMEANS_METHODS[method], 1, 3)
+    time_case(benchmark, bench.Case("kmeans", method, data, (("k", k),), repeats))

@@ -1,45 +1,34 @@
-"""Colour segmentation (distinct-colour path) against cv2.kmeans on the same pixels.
+"""Colour segmentation on the distinct-colour path (fastseg.segment) and the peers.
 
-Run: python -m pytest benchmarks/test_bench_segment.py --benchmark-only
-12 MP photos, K=8, cv2's criteria (EPS|MAX_ITER, 10, 1.0), 1 attempt, k-means++ seeding: the
-smooth astronaut photo, and the same photo with Gaussian noise (sigma 12), which has about a
-million distinct colours. MSE per pixel in extra_info.
+Run: python -m pytest benchmarks/test_bench_segment.py --benchmark-only [--large]
+
+fastseg.segment clusters the distinct colours of the 8-bit photo weighted by their pixel counts:
+the same objective as every pixel, with the same work (K, 10 center updates, 1 attempt,
+k-means++) as the per-pixel cases of test_bench_kmeans.py, which share its benchmark groups on
+the smooth photo. The noisy photo (Gaussian noise, sigma 12, fixed seed) has several times more
+distinct colours; its groups time the per-pixel fastseg and cv2.kmeans here.
+extra_info["quality"] is the MSE per pixel.
 """
 
-import cv2
-import numpy as np
 import pytest
-from peers import cv2_kmeans
+from conftest import SIZES, time_case
+from peers import KMEANS_METHODS
 
-import fastseg
-
-CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0)
-
-
-@pytest.fixture(scope="module")
-def photos_12mp(photo_at):
-    smooth = photo_at(12)
-    noise = np.random.default_rng(0).normal(0, 12, smooth.shape)
-    noisy = np.clip(smooth + noise, 0, 255).astype(np.uint8)
-    return {"smooth": smooth, "noisy": noisy}
+from fastseg import bench
 
 
+@pytest.mark.parametrize("k", [3, 8, 16])
 @pytest.mark.parametrize("photo", ["smooth", "noisy"])
-@pytest.mark.parametrize("who", ["fastseg.segment", "cv2.kmeans"])
-def test_segment_12mp(benchmark, photos_12mp, photo, who):
-    benchmark.group = f"segment 12 MP {photo} photo, K=8"
-    image = photos_12mp[photo]
-    if who == "fastseg.segment":
-        fastseg.segment(image[:100, :100], 8, seed=0)  # compile outside the timing
-        result = benchmark.pedantic(
-            fastseg.segment, args=(image, 8), kwargs=dict(criteria=CRITERIA, seed=0),
-            rounds=5, iterations=1,
-        )  # fmt: skip
-        benchmark.extra_info["method"] = result.method
-        compactness = result.compactness
-    else:
-        pixels = image.reshape(-1, 3)
-        _, _, compactness = benchmark.pedantic(
-            cv2_kmeans, args=(pixels, 8, 10, 1, 0), rounds=2, iterations=1
-        )
-    benchmark.extra_info["mse"] = float(compactness) / (image.shape[0] * image.shape[1])
+@pytest.mark.parametrize("megapixels", SIZES)
+def test_distinct_colours(benchmark, megapixels, photo, k):
+    repeats = bench.repeats_for(KMEANS_METHODS["fastseg.segment"], megapixels, 5)
+    data = ("photo", megapixels, photo, "uint8")
+    time_case(benchmark, bench.Case("kmeans", "fastseg.segment", data, (("k", k),), repeats))
+
+
+@pytest.mark.parametrize("method", ["fastseg", "cv2.kmeans"])
+@pytest.mark.parametrize("megapixels", SIZES)
+def test_noisy_photo_pixels(benchmark, megapixels, method):
+    repeats = bench.repeats_for(KMEANS_METHODS[method], megapixels, 5)
+    data = ("photo", megapixels, "noisy", "uint8")
+    time_case(benchmark, bench.Case("kmeans", method, data, (("k", 8),), repeats))

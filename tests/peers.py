@@ -1,56 +1,60 @@
 """The peers fastseg is compared with, written once for the oracle tests and the benchmarks.
 
+The definitions live in :mod:`fastseg.bench`, which the ``fastseg bench`` command and
+``scripts/bench_report.py`` time; the oracle tests and the pytest-benchmark suites in
+``benchmarks/`` take them from here.
+
 Each k-means peer takes (samples, k, max_iter, attempts, seed) and returns (labels, centers,
-compactness), with its own meaning of "max_iter" as documented by the peer; each peer is given
-the k-means++ seeding (its "init family").
+compactness). max_iter is the number of center updates for every peer (cv2.kmeans is given
+OpenCV's count max_iter + 1, which includes the first assignment); each peer is given k-means++
+seeding where it has it (faiss has only random seeding), and is paired with the fastseg call that
+does the same work.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from fastseg.bench import (
+    CANNY_METHODS,
+    ELBOW_METHODS,
+    KMEANS_METHODS,
+    SILHOUETTE_METHODS,
+    cv2_canny,
+    cv2_kmeans,
+    faiss_kmeans,
+    fastseg_kmeans,
+    fastseg_kmeans_random,
+    fastseg_segment,
+    importable,
+    skimage_canny,
+    sklearn_kmeans,
+)
 
-import fastseg
+__all__ = [
+    "CANNY_METHODS",
+    "CANNY_PEERS",
+    "ELBOW_METHODS",
+    "KMEANS_METHODS",
+    "KMEANS_PEERS",
+    "SILHOUETTE_METHODS",
+    "cv2_canny",
+    "cv2_kmeans",
+    "faiss_kmeans",
+    "fastseg_kmeans",
+    "fastseg_kmeans_random",
+    "fastseg_segment",
+    "importable",
+    "skimage_canny",
+    "sklearn_kmeans",
+]
 
-
-def fastseg_cv2_criteria(samples, k, max_iter, attempts, seed):
-    """fastseg with OpenCV's criteria tuple: the same count of passes as cv2.kmeans."""
-    result = fastseg.kmeans(samples, k, criteria=(1, max_iter, 0.0), attempts=attempts, seed=seed)
-    return result.labels, result.centers, result.compactness
-
-
-def fastseg_sklearn_criteria(samples, k, max_iter, attempts, seed):
-    """fastseg with max_iter center updates and no tolerance, as KMeans(max_iter, tol=0)."""
-    criteria = fastseg.Criteria(max_iter=max_iter, tol=None)
-    result = fastseg.kmeans(samples, k, criteria=criteria, attempts=attempts, seed=seed)
-    return result.labels, result.centers, result.compactness
-
-
-def cv2_kmeans(samples, k, max_iter, attempts, seed):
-    """cv2.kmeans (float32 only: other dtypes are converted, as a cv2 user must)."""
-    import cv2
-
-    cv2.setRNGSeed(seed)
-    data = np.asarray(samples, dtype=np.float32)
-    criteria = (cv2.TERM_CRITERIA_MAX_ITER, max_iter, 0.0)
-    compactness, labels, centers = cv2.kmeans(
-        data, k, None, criteria, attempts, cv2.KMEANS_PP_CENTERS
-    )
-    return labels[:, 0], centers, compactness
-
-
-def sklearn_kmeans(samples, k, max_iter, attempts, seed, algorithm="lloyd"):
-    from sklearn.cluster import KMeans
-
-    model = KMeans(
-        k, init="k-means++", n_init=attempts, max_iter=max_iter, tol=0.0,
-        random_state=seed, algorithm=algorithm,
-    )  # fmt: skip
-    model.fit(samples)
-    return model.labels_, model.cluster_centers_, model.inertia_
-
-
-#: name -> (function, the fastseg variant that does the same work)
+#: peer name -> (peer function, the fastseg function that does the same work)
 KMEANS_PEERS = {
-    "cv2.kmeans": (cv2_kmeans, fastseg_cv2_criteria),
-    "sklearn.KMeans": (sklearn_kmeans, fastseg_sklearn_criteria),
+    name: (method.function, KMEANS_METHODS[method.twin].function)
+    for name, method in KMEANS_METHODS.items()
+    if method.twin is not None
+}
+
+#: Canny peer name -> function (image, low, high, aperture_size, l2_gradient)
+CANNY_PEERS = {
+    name: method.function for name, method in CANNY_METHODS.items() if method.twin is not None
 }
