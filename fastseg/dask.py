@@ -34,11 +34,13 @@ from .kmeans import (
     sums_origin,
 )
 from .segment import (
+    Segmentation,
     _distinct_colours,
     _return_table,
     check_options,
     color_features,
     colour_sums_of,
+    packed_codes,
     palette_of,
     spatial_features,
     takes_distinct,
@@ -113,48 +115,18 @@ def _tree_reduce(parts: list, merge):
 
 
 @dataclass(frozen=True, eq=False)
-class DaskSegmentation:
-    """The outcome of :func:`segment`: lazy labels, everything else computed.
-
-    Attributes
-    ----------
-    labels : dask array of shape (H, W), uint8 (uint16 when k > 255)
-        Cluster of each pixel, with the chunks of the image; computed when asked for.
-    centers : ndarray of shape (k, n_features), float64
-    palette : ndarray of shape (k, channels), uint8
-    counts : ndarray of shape (k,), int64
-    compactness : float
-    n_iter : int
-    method : str
-        "distinct" or "pixels".
-    mean_colors : ndarray of shape (k, channels), float64
-    alpha : dask array of shape (H, W) or None
-    dtype : numpy.dtype
-        The image's dtype.
-
-    The fields mean what they mean in :class:`fastseg.Segmentation`.
+class DaskSegmentation(Segmentation):
+    """The outcome of :func:`segment`: the fields of :class:`fastseg.Segmentation`, with the labels
+    (and the alpha channel, if any) as lazy dask arrays that keep the image's chunks; everything
+    else is computed.
     """
-
-    labels: da.Array
-    centers: np.ndarray
-    palette: np.ndarray
-    counts: np.ndarray
-    compactness: float
-    n_iter: int
-    method: str
-    mean_colors: np.ndarray
-    alpha: da.Array | None
-    dtype: np.dtype
 
     def recolor(self) -> da.Array:
         """The image with each pixel replaced by its cluster's mean colour, as a lazy dask array.
 
         Same shape, dtype and channel order as the input; an alpha channel is kept as it was.
         """
-        colours = self.mean_colors
-        if self.dtype.kind == "u":
-            colours = np.clip(np.rint(colours), 0, np.iinfo(self.dtype).max)
-        colours = colours.astype(self.dtype)
+        colours = self.cluster_colours()
         n_channels = colours.shape[1]
         image = self.labels.map_blocks(
             _recolour_block, colours, dtype=self.dtype, new_axis=2,
@@ -290,23 +262,15 @@ def _pixels_of(block: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(block).reshape(-1, channels)
 
 
-def _packed_codes(colours: np.ndarray) -> np.ndarray:
-    return (
-        (colours[:, 0].astype(np.int64) << 16)
-        | (colours[:, 1].astype(np.int64) << 8)
-        | colours[:, 2].astype(np.int64)
-    )
-
-
 def _block_colours(block: np.ndarray):
     """Packed distinct colours of a (h, w, 3) uint8 block, increasing, and their counts."""
     pixels = _pixels_of(block)
     if len(pixels) < SMALL_BLOCK:
-        codes, counts = np.unique(_packed_codes(pixels), return_counts=True)
+        codes, counts = np.unique(packed_codes(pixels), return_counts=True)
         return codes, counts.astype(np.float64)
     colours, counts, table = _distinct_colours(pixels)
     _return_table(table, colours)
-    return _packed_codes(colours), counts
+    return packed_codes(colours), counts
 
 
 def _merge_colours(*parts):
@@ -380,7 +344,7 @@ def _segment_distinct(channels, alpha, colours, counts, k, color_space, channel_
         # The graph carries the colours and their labels (5 bytes per colour); one task turns
         # them into the 16 MB table of every packed colour that the chunks read.
         table = dask.delayed(_colour_table, pure=True)(
-            _packed_codes(colours).astype(np.uint32), result.labels
+            packed_codes(colours).astype(np.uint32), result.labels
         )
         labels = channels.map_blocks(_label_colour_block, table, dtype=dtype, drop_axis=2)
     return _segmentation(labels, result, mean_colours, totals, "distinct", alpha, channels.dtype)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 from dataclasses import dataclass
 
@@ -238,24 +239,27 @@ class LloydEngine:
             self._weight_sums = np.empty((self.n_chunks, k))
             self._square_sums = np.empty((self.n_chunks, k))
             self._n_changed = np.empty(self.n_chunks, dtype=np.int64)
-        # Passes after the first of a run may add only what relabelled samples change in the
-        # sums (see lloyd.lloyd_pass) where that is exact: integer values (of any dtype, as
-        # photos converted to float32 for cv2.kmeans hold) and weights, in memory, with every
-        # sum below 2^53.
-        self._exact_updates = (
-            self._direct
-            and isinstance(samples, np.ndarray)
-            and (weights is None or bool(np.all(np.floor(weights) == weights)))
-            and self.total_weight * self.n_features * self._integer_span() ** 2 < 2.0**53
-        )
         self._totals = None  # the sums of the last direct pass, matching self.labels
 
-    def _integer_span(self) -> float:
-        """Largest distance of a coordinate from the sums' origin, or inf for non-integer data."""
-        if self.samples.dtype.kind == "u":
-            return float(np.iinfo(self.samples.dtype).max)
+    @functools.cached_property
+    def _exact_updates(self) -> bool:
+        """Whether passes after the first of a run may add only what relabelled samples change in
+        the sums (see lloyd.lloyd_pass): where that is exact, for integer values (of any dtype, as
+        photos converted to float32 for cv2.kmeans hold) and weights, with every sum below 2^53.
+
+        Decided on the first such pass, so engines that never update scan nothing.
+        """
+        if not self._direct:
+            return False
         with parallel_section():
-            return float(checks.integer_span(self.samples))
+            weights = self.weights[:, None]
+            if weights.shape[0] and not np.isfinite(checks.integer_span(weights)):
+                return False
+            if self.samples.dtype.kind == "u":
+                span = float(np.iinfo(self.samples.dtype).max)
+            else:
+                span = float(checks.integer_span(self.samples))
+        return self.total_weight * self.n_features * span**2 < 2.0**53
 
     # -- one pass --------------------------------------------------------------------------------
 

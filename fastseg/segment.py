@@ -67,15 +67,19 @@ class Segmentation:
     alpha: np.ndarray | None
     dtype: np.dtype
 
+    def cluster_colours(self) -> np.ndarray:
+        """Mean colour of each cluster in the input's dtype (rounded for integer images)."""
+        colours = self.mean_colors
+        if self.dtype.kind == "u":
+            colours = np.clip(np.rint(colours), 0, np.iinfo(self.dtype).max)
+        return colours.astype(self.dtype)
+
     def recolor(self) -> np.ndarray:
         """The image with each pixel replaced by its cluster's mean colour.
 
         Same shape, dtype and channel order as the input; an alpha channel is kept as it was.
         """
-        colours = self.mean_colors
-        if self.dtype.kind == "u":
-            colours = np.clip(np.rint(colours), 0, np.iinfo(self.dtype).max)
-        image = colours.astype(self.dtype)[self.labels]
+        image = self.cluster_colours()[self.labels]
         if image.shape[-1] == 1:
             image = image[..., 0]
         if self.alpha is not None:
@@ -166,10 +170,18 @@ def _borrow_table() -> np.ndarray:
     return table
 
 
+def packed_codes(colours: np.ndarray) -> np.ndarray:
+    """The packed code ``c0 << 16 | c1 << 8 | c2`` of each (m, 3) uint8 colour, int64."""
+    return (
+        (colours[:, 0].astype(np.int64) << 16)
+        | (colours[:, 1].astype(np.int64) << 8)
+        | colours[:, 2].astype(np.int64)
+    )
+
+
 def _return_table(table: np.ndarray, colours: np.ndarray) -> None:
     """Zero the entries of `colours` (all that were written) and keep the table for reuse."""
-    codes = (colours[:, 0].astype(np.int64) << 16) | (colours[:, 1].astype(np.int64) << 8)
-    table[codes | colours[:, 2]] = 0
+    table[packed_codes(colours)] = 0
     _spare_tables.table = table
 
 
