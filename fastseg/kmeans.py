@@ -413,12 +413,12 @@ class LloydEngine:
         A sample of weight w spans w units of the cumulative weights, exactly as w copies of it
         would; samples of weight 0 are never drawn.
         """
-        draws = np.sort(draws)  # sorted, the searches walk the cumulative weights in order
+        draws = np.sort(draws)
         if self.weights.shape[0] == 0:
             return np.minimum((draws * self.n_samples).astype(np.int64), self.n_samples - 1)
-        cumulative = np.cumsum(self.weights)
-        indices = np.searchsorted(cumulative, draws * cumulative[-1], side="right")
-        return np.minimum(indices, self.n_samples - 1)
+        indices = np.empty(len(draws), dtype=np.int64)
+        lloyd.indices_by_weight(self.weights, draws, indices)
+        return indices
 
     def seeding_rows(self, rng: np.random.Generator):
         """The rows the seeding draws from, as float64 in a canonical order, and their weights.

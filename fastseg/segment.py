@@ -181,7 +181,8 @@ def packed_codes(colours: np.ndarray) -> np.ndarray:
 
 def _return_table(table: np.ndarray, colours: np.ndarray) -> None:
     """Zero the entries of `colours` (all that were written) and keep the table for reuse."""
-    table[packed_codes(colours)] = 0
+    with parallel_section():
+        colors.put_colour_values(colours, np.zeros(len(colours), table.dtype), table)
     _spare_tables.table = table
 
 
@@ -382,9 +383,9 @@ def _finish(prepared: _Prepared, result, k: int, image) -> Segmentation:
         # more often. Its entries are set back to 0 for the table's next use.
         label_table = prepared.table.view(labels.dtype)[: colors.N_COLOURS]
         with parallel_section():
-            colors.put_colour_labels(prepared.colours, result.labels, label_table)
+            colors.put_colour_values(prepared.colours, result.labels, label_table)
             colors.label_pixels(prepared.pixels, label_table, labels)
-            colors.put_colour_labels(prepared.colours, np.zeros_like(result.labels), label_table)
+            colors.put_colour_values(prepared.colours, np.zeros_like(result.labels), label_table)
     dtype = np.asarray(image).dtype
     return Segmentation(
         labels=labels.reshape(height, width),

@@ -182,3 +182,22 @@ def test_farthest_samples_matches_reference(rng):
         expected = np.argsort(-candidates, kind="stable")[:3] + chunk * CHUNK_SIZE
         np.testing.assert_array_equal(top_index[chunk], expected)
         np.testing.assert_allclose(top_distance[chunk], distances[expected], rtol=1e-12)
+
+
+@pytest.mark.parametrize("integer_weights", [False, True])
+def test_indices_by_weight_match_searchsorted_over_cumulative_weights(rng, integer_weights):
+    for _ in range(50):
+        n = int(rng.integers(1, 3000))
+        weights = rng.integers(0, 5, n).astype(np.float64)
+        if not integer_weights:
+            weights *= rng.random(n)
+        weights[rng.integers(n)] += 1.0  # some weight
+        draws = np.sort(rng.random(int(rng.integers(1, 500))))
+        draws[-1] = np.nextafter(1.0, 0.0)  # the top of the range, where rounding bites
+        indices = np.empty(len(draws), dtype=np.int64)
+        lloyd.indices_by_weight(weights, draws, indices)
+
+        cumulative = np.cumsum(weights)
+        expected = np.searchsorted(cumulative, draws * cumulative[-1], side="right")
+        np.testing.assert_array_equal(indices, np.minimum(expected, n - 1))
+        assert (weights[indices] > 0).all()  # rows of weight 0 are never drawn

@@ -11,10 +11,10 @@ def all_finite(values):
     n_chunks = (n_rows + CHUNK_SIZE - 1) // CHUNK_SIZE
     bad = np.zeros(n_chunks, dtype=np.uint8)
     for chunk in numba.prange(n_chunks):
-        stop = min(n_rows, (chunk + 1) * CHUNK_SIZE)
-        for i in range(chunk * CHUNK_SIZE, stop):
-            for j in range(values.shape[1]):
-                if not np.isfinite(values[i, j]):
+        rows = values[chunk * CHUNK_SIZE : (chunk + 1) * CHUNK_SIZE]  # see _kernels
+        for i in range(rows.shape[0]):
+            for j in range(rows.shape[1]):
+                if not np.isfinite(rows[i, j]):
                     bad[chunk] = 1
     return not bad.any()
 
@@ -27,11 +27,11 @@ def integer_span(values):
     n_chunks = (n_rows + CHUNK_SIZE - 1) // CHUNK_SIZE
     spans = np.zeros(n_chunks)
     for chunk in numba.prange(n_chunks):
-        stop = min(n_rows, (chunk + 1) * CHUNK_SIZE)
+        rows = values[chunk * CHUNK_SIZE : (chunk + 1) * CHUNK_SIZE]
         span = 0.0
-        for i in range(chunk * CHUNK_SIZE, stop):
-            for j in range(values.shape[1]):
-                value = np.float64(values[i, j])
+        for i in range(rows.shape[0]):
+            for j in range(rows.shape[1]):
+                value = np.float64(rows[i, j])
                 if value != np.floor(value):
                     span = np.inf
                 span = max(span, abs(value - np.float64(values[0, j])))

@@ -18,7 +18,12 @@ TABLE_SIZE = N_COLOURS + 16 * MAX_PARTS
 
 @numba.njit(inline="always")
 def _packed(pixels, i):
-    return (np.int64(pixels[i, 0]) << 16) | (np.int64(pixels[i, 1]) << 8) | np.int64(pixels[i, 2])
+    """Packed colour of pixel i, unsigned: an index with no wraparound test (see _kernels)."""
+    return (
+        (np.uint64(pixels[i, 0]) << np.uint64(16))
+        | (np.uint64(pixels[i, 1]) << np.uint64(8))
+        | np.uint64(pixels[i, 2])
+    )
 
 
 @parallel_kernel
@@ -39,14 +44,14 @@ def count_colours(pixels, table, distinct_per_part):
         good choice), overwritten with the number of distinct colours in each slice
     """
     n_parts = distinct_per_part.shape[0]
-    part_size = (N_COLOURS + n_parts - 1) // n_parts
+    part_size = np.uint64((N_COLOURS + n_parts - 1) // n_parts)
     for part in numba.prange(n_parts):
-        low = part * part_size
-        spare = N_COLOURS + 16 * part
+        low = np.uint64(part) * part_size
+        spare = np.uint64(N_COLOURS + 16 * part)
         first_seen = 0
         for i in range(pixels.shape[0]):
             code = _packed(pixels, i)
-            inside = np.uint64(code - low) < np.uint64(part_size)
+            inside = code - low < part_size  # wraps around below `low`
             index = code if inside else spare
             count = table[index]
             first_seen += count == 0
@@ -71,9 +76,12 @@ def gather_distinct(table, part_starts, colours, counts):
     part_size = (N_COLOURS + n_parts - 1) // n_parts
     for part in numba.prange(n_parts):
         index = part_starts[part]
-        for code in range(part * part_size, min((part + 1) * part_size, N_COLOURS)):
-            count = table[code]
+        low = part * part_size
+        part_table = table[low : min(low + part_size, N_COLOURS)]  # see _kernels
+        for offset in range(part_table.shape[0]):
+            count = part_table[offset]
             if count != 0:
+                code = low + offset
                 colours[index, 0] = (code >> 16) & 255
                 colours[index, 1] = (code >> 8) & 255
                 colours[index, 2] = code & 255
@@ -82,17 +90,17 @@ def gather_distinct(table, part_starts, colours, counts):
 
 
 @parallel_kernel
-def put_colour_labels(colours, colour_labels, label_table):
-    """label_table[packed colour of colours[j]] = colour_labels[j] for every j.
+def put_colour_values(colours, values, table):
+    """table[packed colour of colours[j]] = values[j] for every j.
 
     Parameters
     ----------
     colours : (m, 3) uint8, distinct colours
-    colour_labels : (m,) integer
-    label_table : (2^24,) integer, written at the m packed colours only
+    values : (m,) of the table's dtype: labels, or zeros to clear the entries of the colours
+    table : (2^24,) or longer, written at the m packed colours only
     """
     for j in numba.prange(colours.shape[0]):
-        label_table[_packed(colours, j)] = colour_labels[j]
+        table[_packed(colours, j)] = values[j]
 
 
 @parallel_kernel
@@ -107,5 +115,7 @@ def label_pixels(pixels, label_table, labels):
     """
     n = pixels.shape[0]
     for chunk in numba.prange((n + CHUNK_SIZE - 1) // CHUNK_SIZE):
-        for i in range(chunk * CHUNK_SIZE, min(n, (chunk + 1) * CHUNK_SIZE)):
-            labels[i] = label_table[_packed(pixels, i)]
+        start, stop = chunk * CHUNK_SIZE, min(n, (chunk + 1) * CHUNK_SIZE)
+        chunk_pixels, chunk_labels = pixels[start:stop], labels[start:stop]  # see _kernels
+        for i in range(stop - start):
+            chunk_labels[i] = label_table[_packed(chunk_pixels, i)]

@@ -32,23 +32,22 @@ def half_squared_norms(centers, out):
 
 
 @kernel
-def _nearest_in_tile(
-    samples, origin, centers, half_norms, tile_start, m, tile, score, best_score, best
-):
-    """Copy m samples into `tile` (features by rows, from `origin`); best[t] = nearest center.
+def _nearest_in_tile(tile_samples, origin, centers, half_norms, tile, score, best_score, best):
+    """Copy the tile's samples into `tile` (features by rows, from `origin`); best[t] = nearest
+    center of sample t.
 
     A function of its own (not inlined into the parallel loop) so that the unrolled loads of the
     three-feature case are never evaluated for other widths.
     """
-    d = samples.shape[1]
+    m, d = tile_samples.shape
     best_score[:m] = np.inf
     best[:m] = 0
     # |x - c|^2 = |x|^2 + 2 (|c|^2 / 2 - x.c): the bracket alone decides the nearest center.
     if d == 3:  # pixels: the same steps with the feature loop unrolled
         for t in range(m):
-            tile[0, t] = samples[tile_start + t, 0] - origin[0]
-            tile[1, t] = samples[tile_start + t, 1] - origin[1]
-            tile[2, t] = samples[tile_start + t, 2] - origin[2]
+            tile[0, t] = tile_samples[t, 0] - origin[0]
+            tile[1, t] = tile_samples[t, 1] - origin[1]
+            tile[2, t] = tile_samples[t, 2] - origin[2]
         for j in range(centers.shape[0]):
             half_norm, c0, c1, c2 = half_norms[j], centers[j, 0], centers[j, 1], centers[j, 2]
             for t in range(m):
@@ -59,7 +58,7 @@ def _nearest_in_tile(
         return
     for t in range(m):
         for f in range(d):
-            tile[f, t] = samples[tile_start + t, f] - origin[f]
+            tile[f, t] = tile_samples[t, f] - origin[f]
     for j in range(centers.shape[0]):
         score[:m] = half_norms[j]
         for f in range(d):
@@ -73,14 +72,14 @@ def _nearest_in_tile(
 
 
 @kernel
-def _accumulate_tile(weights, tile_start, m, tile, best, lane_sums, lane_weights, lane_squares):
-    """Add the tile's samples, weighted, to the lane sums of their centers."""
+def _accumulate_tile(tile_weights, m, tile, best, lane_sums, lane_weights, lane_squares):
+    """Add the tile's m samples, weighted, to the lane sums of their centers."""
     d = tile.shape[0]
-    weighted = weights.shape[0] > 0
+    weighted = tile_weights.shape[0] > 0
     for t in range(m):
         j = best[t]
         lane = t & (LANES - 1)
-        weight = weights[tile_start + t] if weighted else 1.0
+        weight = tile_weights[t] if weighted else 1.0
         lane_weights[lane, j] += weight
         if d == 3:
             x0, x1, x2 = tile[0, t], tile[1, t], tile[2, t]
@@ -97,19 +96,17 @@ def _accumulate_tile(weights, tile_start, m, tile, best, lane_sums, lane_weights
 
 
 @kernel
-def _accumulate_moves(
-    weights, tile_start, m, tile, best, previous, lane_sums, lane_weights, lane_squares
-):
+def _accumulate_moves(tile_weights, m, tile, best, previous, lane_sums, lane_weights, lane_squares):
     """Move the tile's relabelled samples, weighted, from their previous center's sums to their
     new one's (as differences: subtracted from the previous, added to the new)."""
     d = tile.shape[0]
-    weighted = weights.shape[0] > 0
+    weighted = tile_weights.shape[0] > 0
     for t in range(m):
         j, before = best[t], previous[t]
         if j == before:
             continue
         lane = t & (LANES - 1)
-        weight = weights[tile_start + t] if weighted else 1.0
+        weight = tile_weights[t] if weighted else 1.0
         lane_weights[lane, j] += weight
         lane_weights[lane, before] -= weight
         square = 0.0
@@ -173,25 +170,27 @@ def lloyd_pass(
         lane_squares = np.zeros((LANES, k))
         changed = 0
         for tile_start in range(start, stop, TILE):
-            m = min(TILE, stop - tile_start)
+            # Views of the tile, indexed from 0 (see _kernels).
+            tile_stop = min(tile_start + TILE, stop)
+            m = tile_stop - tile_start
+            tile_labels = labels[tile_start:tile_stop]
+            tile_weights = weights[tile_start:tile_stop]  # empty if weights are
             _nearest_in_tile(
-                samples, origin, centers, half_norms, tile_start, m, tile, score, best_score, best
-            )
+                samples[tile_start:tile_stop], origin, centers, half_norms, tile, score,
+                best_score, best,
+            )  # fmt: skip
             tile_changed = 0
             for t in range(m):
-                previous[t] = labels[tile_start + t]
+                previous[t] = tile_labels[t]
                 tile_changed += previous[t] != best[t]
-                labels[tile_start + t] = best[t]
+                tile_labels[t] = best[t]
             changed += tile_changed
             if not moves_only:
-                _accumulate_tile(
-                    weights, tile_start, m, tile, best, lane_sums, lane_weights, lane_squares
-                )
+                _accumulate_tile(tile_weights, m, tile, best, lane_sums, lane_weights, lane_squares)
             elif tile_changed:
                 _accumulate_moves(
-                    weights, tile_start, m, tile, best, previous, lane_sums, lane_weights,
-                    lane_squares,
-                )  # fmt: skip
+                    tile_weights, m, tile, best, previous, lane_sums, lane_weights, lane_squares
+                )
         sums[chunk] = lane_sums[0]
         weight_sums[chunk] = lane_weights[0]
         square_sums[chunk] = lane_squares[0]
@@ -300,3 +299,32 @@ def farthest_samples(samples, weights, centers, labels, top_index, top_distance)
                 position -= 1
             top_distance[chunk, position] = distance
             top_index[chunk, position] = i
+
+
+@kernel
+def indices_by_weight(weights, draws, indices):
+    """indices[j] = the first i whose cumulative weight ``weights[0] + ... + weights[i]``
+    exceeds ``draws[j]`` times the total weight (n - 1 if none does, by rounding).
+
+    The same indices as ``numpy.searchsorted(numpy.cumsum(weights), draws * total,
+    side="right")``, bit for bit (both add the weights in order), in one pass over the weights
+    and without their (n,) cumulative sums.
+
+    Parameters
+    ----------
+    weights : (n,) float64, not negative
+    draws : (m,) float64 in [0, 1), sorted
+    indices : (m,) int64, overwritten
+    """
+    n, m = weights.shape[0], draws.shape[0]
+    total = 0.0
+    for i in range(n):
+        total += weights[i]
+    cumulative = 0.0
+    j = 0
+    for i in range(n):
+        cumulative += weights[i]
+        while j < m and draws[j] * total < cumulative:
+            indices[j] = i
+            j += 1
+    indices[j:] = n - 1
