@@ -4,13 +4,21 @@ The image (32768 x 32768 x 3 uint8 by default, 3 GB uncompressed) is a mosaic of
 photos (astronaut, coffee, chelsea), each tile shifted by a small colour offset so that the colours
 vary; it is written to a zarr store one chunk at a time and never held in memory. Each contender
 then runs in a fresh process on the threaded scheduler, reading the store lazily, and reports its
-wall time and peak resident memory (``ru_maxrss``):
+wall time, its peak resident memory (``ru_maxrss``) and that peak less the memory after its
+imports (in chunks of the image):
 
-* fastseg.dask.segment, k=8, 10 Lloyd iterations (tol=None), seed 0, labels written to zarr;
-* dask_ml.cluster.KMeans, k=8, max_iter=10, tol=0, k-means|| init, on the same pixels as an
-  (n, 3) float32 dask array (dask-ml's Lloyd step sums samples in their own dtype, so uint8 would
-  overflow). ``--dask-ml-rows`` limits it to the top rows of the image when the full image would
-  take too long; the time is then also scaled to the full image.
+* fastseg.dask.segment on the distinct-colour path (the default for 8-bit images) and on the
+  per-pixel path (``method="pixels"``), k=8, 10 Lloyd iterations (tol=None), labels written to
+  zarr;
+* dask_ml.cluster.KMeans, k=8, max_iter=10, tol=0, on the same pixels as an (n, 3) float32 dask
+  array (dask-ml's Lloyd step sums samples in their own dtype, so uint8 would overflow).
+
+All start from the same centers: k-means++ (scikit-learn's ``kmeans_plusplus``, seed 0) on 32768
+pixels drawn from 16 chunks, so the times compare the same iterations from the same start, and
+the compactness (sum of squared distances, divided by the pixel count) is printed beside each.
+``--dask-ml-init k-means||`` gives dask-ml its own default seeding instead (which, at this size,
+takes most of its time). ``--dask-ml-rows`` limits dask-ml to the top rows of the image; its time
+is then also scaled to the full image.
 
 If dask-ml fails with the installed Dask, the exact error is printed in its place.
 
@@ -62,18 +70,48 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def run_fastseg(store: Path, out: Path, k: int, iterations: int) -> dict:
+def shared_init(store: Path, k: int) -> np.ndarray:
+    """k-means++ centers of 32768 pixels drawn from 16 chunks of the image (seed 0)."""
+    from sklearn.cluster import kmeans_plusplus
+
+    import fastseg.dask
+
+    image = fastseg.dask.open_image(store)
+    rng = np.random.default_rng(0)
+    row_chunks, column_chunks = image.numblocks[:2]
+    picks = rng.choice(row_chunks * column_chunks, size=min(16, row_chunks * column_chunks))
+    blocks = [image.blocks[int(p // column_chunks), int(p % column_chunks)] for p in picks]
+    pixels = np.concatenate([np.asarray(b.compute()).reshape(-1, 3) for b in blocks])
+    sample = pixels[rng.choice(len(pixels), size=min(32768, len(pixels)), replace=False)]
+    centers, _ = kmeans_plusplus(sample.astype(np.float64), k, random_state=0)
+    return centers
+
+
+def memory_report(baseline: float, chunk_bytes: int) -> dict:
+    peak = peak_rss_mb()
+    return {
+        "peak_rss_mb": peak,
+        "rss_after_imports_mb": baseline,
+        "peak_beyond_imports_in_chunks": (peak - baseline) * 2**20 / chunk_bytes,
+    }
+
+
+def chunk_bytes_of(image) -> int:
+    return int(np.prod([chunks[0] for chunks in image.chunks])) * image.dtype.itemsize
+
+
+def run_fastseg(store: Path, out: Path, k: int, iterations: int, init, method: str) -> dict:
     import dask
 
     import fastseg
     import fastseg.dask
 
     dask.config.set(scheduler="threads")
-    baseline = peak_rss_mb()
     image = fastseg.dask.open_image(store)
+    baseline = peak_rss_mb()
     start = time.perf_counter()
     result = fastseg.dask.segment(
-        image, k, seed=0, criteria=fastseg.Criteria(max_iter=iterations, tol=None)
+        image, k, init=init, method=method, criteria=fastseg.Criteria(iterations, tol=None)
     )
     clustered = time.perf_counter()
     fastseg.dask.to_zarr(result.labels, out)
@@ -81,16 +119,15 @@ def run_fastseg(store: Path, out: Path, k: int, iterations: int) -> dict:
     return {
         "method": result.method,
         "n_iter": result.n_iter,
-        "distinct_colours_pass_and_kmeans_s": clustered - start,
+        "kmeans_s": clustered - start,
         "labels_to_zarr_s": done - clustered,
         "total_s": done - start,
-        "peak_rss_mb": peak_rss_mb(),
-        "rss_after_imports_mb": baseline,
-        "counts": result.counts.tolist(),
+        "mse": result.compactness / (image.shape[0] * image.shape[1]),
+        **memory_report(baseline, chunk_bytes_of(image)),
     }
 
 
-def run_dask_ml(store: Path, k: int, iterations: int, rows: int | None) -> dict:
+def run_dask_ml(store: Path, k: int, iterations: int, rows: int | None, init) -> dict:
     import dask
 
     import fastseg.dask
@@ -100,8 +137,8 @@ def run_dask_ml(store: Path, k: int, iterations: int, rows: int | None) -> dict:
         from dask_ml.cluster import KMeans
     except Exception as exc:  # report whatever stops it
         return {"error": f"{type(exc).__name__}: {exc}"}
-    baseline = peak_rss_mb()
     image = fastseg.dask.open_image(store)
+    baseline = peak_rss_mb()
     if rows is not None:
         image = image[:rows]
     height, width = image.shape[:2]
@@ -109,7 +146,7 @@ def run_dask_ml(store: Path, k: int, iterations: int, rows: int | None) -> dict:
     pixels = image.rechunk((chunk_rows, width, 3)).reshape(height * width, 3).astype(np.float32)
     start = time.perf_counter()
     try:
-        model = KMeans(n_clusters=k, max_iter=iterations, tol=0, random_state=0)
+        model = KMeans(n_clusters=k, max_iter=iterations, tol=0, random_state=0, init=init)
         model.fit(pixels)
     except Exception as exc:  # report whatever stops it
         return {"error": f"{type(exc).__name__}: {exc}", "rows": height}
@@ -118,8 +155,8 @@ def run_dask_ml(store: Path, k: int, iterations: int, rows: int | None) -> dict:
         "rows": height,
         "n_iter": int(model.n_iter_),
         "fit_s": elapsed,
-        "peak_rss_mb": peak_rss_mb(),
-        "rss_after_imports_mb": baseline,
+        "mse": float(model.inertia_) / (height * width),
+        **memory_report(baseline, chunk_bytes_of(fastseg.dask.open_image(store))),
     }
 
 
@@ -141,15 +178,21 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=8)
     parser.add_argument("--iterations", type=int, default=10)
     parser.add_argument("--dask-ml-rows", type=int, help="rows of the image given to dask-ml")
+    parser.add_argument("--dask-ml-init", choices=["shared", "k-means||"], default="shared")
     parser.add_argument("--skip-dask-ml", action="store_true")
+    parser.add_argument("--methods", default="distinct,pixels", help="fastseg paths to run")
     parser.add_argument("--worker", choices=["fastseg", "dask-ml"], help=argparse.SUPPRESS)
+    parser.add_argument("--method", default="auto", help=argparse.SUPPRESS)
+    parser.add_argument("--init", help=argparse.SUPPRESS)  # JSON centers
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    init = "k-means||" if args.init is None else np.array(json.loads(args.init))
     if args.worker == "fastseg":
-        print(json.dumps(run_fastseg(args.store, args.out, args.k, args.iterations)))
+        result = run_fastseg(args.store, args.out, args.k, args.iterations, init, args.method)
+        print(json.dumps(result))
         return
     if args.worker == "dask-ml":
-        print(json.dumps(run_dask_ml(args.store, args.k, args.iterations, args.dask_ml_rows)))
+        print(json.dumps(run_dask_ml(args.store, args.k, args.iterations, args.dask_ml_rows, init)))
         return
 
     folder = Path(tempfile.mkdtemp(prefix="fastseg-bench-")) if args.store is None else None
@@ -165,15 +208,23 @@ def main() -> None:
         print(f"wrote {store} ({args.size}x{args.size}x3, chunks {args.chunk}) "
               f"in {time.perf_counter() - start:.0f} s")  # fmt: skip
     common = ["--store", str(store), "--k", str(args.k), "--iterations", str(args.iterations)]
+    centers = json.dumps(shared_init(store, args.k).tolist())
     megapixels = args.size * args.size / 1e6
-    ours = in_subprocess("--worker", "fastseg", "--out", str(labels), *common)
-    print(f"fastseg.dask.segment, {megapixels:.0f} MP, k={args.k}: {json.dumps(ours)}")
+    for method in args.methods.split(","):
+        ours = in_subprocess(
+            "--worker", "fastseg", "--method", method, "--init", centers, "--out", str(labels),
+            *common,
+        )  # fmt: skip
+        name = f"fastseg.dask.segment ({method}), {megapixels:.0f} MP, k={args.k}"
+        print(f"{name}: {json.dumps(ours)}")
+        shutil.rmtree(labels, ignore_errors=True)
     if not args.skip_dask_ml:
         rows = [] if args.dask_ml_rows is None else ["--dask-ml-rows", str(args.dask_ml_rows)]
-        theirs = in_subprocess("--worker", "dask-ml", *common, *rows)
+        own_init = [] if args.dask_ml_init == "k-means||" else ["--init", centers]
+        theirs = in_subprocess("--worker", "dask-ml", *common, *rows, *own_init)
         if "fit_s" in theirs and theirs["rows"] < args.size:
             theirs["fit_s_scaled_to_full_image"] = theirs["fit_s"] * args.size / theirs["rows"]
-        print(f"dask_ml KMeans, k={args.k}: {json.dumps(theirs)}")
+        print(f"dask_ml KMeans ({args.dask_ml_init} init), k={args.k}: {json.dumps(theirs)}")
     if folder is not None:
         shutil.rmtree(folder)
 
