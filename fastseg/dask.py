@@ -10,6 +10,7 @@ Needs the optional dependencies: ``pip install 'fastseg[dask]'``.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
@@ -31,6 +32,7 @@ from .kmeans import (
     fit_engine,
     kmeans,
     label_dtype,
+    sums_are_exact,
     sums_origin,
 )
 from .segment import (
@@ -201,18 +203,23 @@ def segment(
     palette, counts, compactness and iterations are bit-identical to :func:`fastseg.segment`.
 
     The per-pixel path (16-bit and float images, ``spatial > 0`` or ``method="pixels"``) runs one
-    Dask pass per Lloyd iteration: the pixels are cut into blocks that start at multiples of the
-    engine's chunk size, so each block yields exactly the in-memory engine's per-chunk partial
-    sums, which are then reduced in chunk order as in memory. The seeding draws the same rows.
-    Labels, centres, compactness and iterations are therefore bit-identical too. The mean colours
-    (and so the palette) are sums of all pixels per cluster: exact, hence identical, for 8- and
-    16-bit images; for float images whose features are not the pixels themselves (hsv, lab, gray
-    or spatial features) they are summed per block and may differ from the in-memory values in the
-    last bits.
+    Dask pass per Lloyd iteration. Where the features are the 8- or 16-bit pixels themselves (rgb
+    or gray, no spatial features) every sum of a pass is an integer below 2^53, exact in any
+    order: each chunk of the image yields the partial sums of its own pixels, so a pass reads
+    each chunk once and holds a few chunks per worker. Elsewhere the order of the additions
+    matters: the pixels are cut, in row-major order, into blocks of whole image rows that start
+    at multiples of the engine's chunk size, so each block yields exactly the in-memory engine's
+    per-chunk partial sums, reduced in chunk order as in memory. Either way the seeding and the
+    re-seeding of empty clusters draw the same rows as in memory, and labels, centres,
+    compactness and iterations are bit-identical. The mean colours (and so the palette) are sums
+    of all pixels per cluster: exact, hence identical, for 8- and 16-bit images; for float images
+    whose features are not the pixels themselves (hsv, lab, gray or spatial features) they are
+    summed per block and may differ from the in-memory values in the last bits.
 
-    A per-pixel pass reads the image again: the image is never held in memory, only a few blocks
-    per worker. On the distinct path the image is read twice, once for the colours and once when
-    the labels are computed.
+    The image is never held in memory. A per-pixel pass reads it again; on the distinct path it
+    is read twice, once for the colours and once when the labels are computed, and memory is
+    bounded by the colour counts (a 64 MB table per worker thread and the merged counts of at
+    most 2^24 colours), not by the image size.
 
     Examples
     --------
@@ -447,6 +454,15 @@ def _block_partials(samples, origin, relative, dtype):
     return _nearest(samples, origin, relative, dtype)[1]
 
 
+def _chunk_totals(samples, origin, relative, dtype):
+    """The partial sums of a chunk of the image's pixels, added up (exact, see
+    :func:`_sums_exact_by_chunk`): one row per chunk instead of one per engine chunk."""
+    return tuple(
+        part.sum(axis=0, keepdims=True)
+        for part in _block_partials(samples, origin, relative, dtype)
+    )
+
+
 def _block_changes(samples, origin, before, after, dtype):
     """How many labels differ between the centers `before` and `after`."""
     labels, _, _ = _nearest(samples, origin, before, dtype)
@@ -484,13 +500,19 @@ class _ChunkedEngine(LloydEngine):
     CHUNK_SIZE: each block's pass gives the in-memory engine's partials of the same chunks.
 
     Labels are not kept (they would be one byte per pixel): a pass only returns partial sums.
+
+    The samples are the features of the pixels of `channels` (an (H, W[, C]) image) by `spec`,
+    in row-major order. With `by_chunk` (features that are the pixels themselves, with exact
+    sums: see :func:`_sums_exact_by_chunk`), passes sum each chunk of the image on its own and
+    the seeding reads its rows from the image's chunks; the re-seeding of empty clusters still
+    reads blocks of whole engine chunks (:attr:`samples`), so that it picks the same rows as in
+    memory. Otherwise every pass reads :attr:`samples`.
     """
 
-    def __init__(self, samples: da.Array, weights, k: int):
-        if weights is not None:
-            raise ValueError("the chunked engine takes no sample weights")
-        self.samples = samples
-        self.n_samples, self.n_features = samples.shape
+    def __init__(self, channels: da.Array, spec: _FeatureSpec, k: int, by_chunk: bool):
+        self._channels, self._spec = channels, spec
+        self.n_samples = channels.shape[0] * channels.shape[1]
+        self.n_features = spec.n_features
         if self.n_features > MAX_FEATURES_DIRECT and k > 1:
             raise ValueError(f"at most {MAX_FEATURES_DIRECT} features; got {self.n_features}")
         self.k = k
@@ -501,11 +523,23 @@ class _ChunkedEngine(LloydEngine):
         self._direct = True
         self._exact_updates = False  # blocks keep no labels: every pass sums all samples
         self._totals = None
-        self._origin = sums_origin(samples)
         self._dtype = label_dtype(k)
+        self.image = channels if by_chunk else None
+        # Unsigned pixels are measured from 0, as in memory.
+        self._origin = np.zeros(self.n_features) if by_chunk else sums_origin(self.samples)
         self._last_relative = None
         self._last_partials = None
         self._farthest = {}
+        self._pass_blocks = self._blocks() if self.image is None else _chunk_pixels(self.image)
+
+    @functools.cached_property
+    def samples(self) -> da.Array:
+        """The (n, n_features) samples, in blocks of whole engine chunks (built when first
+        needed: a graph of one task per block, each slicing whole rows of the image)."""
+        return _sample_array(self._channels, self._spec)
+
+    def one_cluster(self) -> LloydEngine:
+        return type(self)(self._channels, self._spec, 1, self.image is not None)
 
     def _blocks(self) -> list:
         return list(self.samples.to_delayed().ravel())
@@ -521,9 +555,10 @@ class _ChunkedEngine(LloydEngine):
         bound: chunks whose partial sums differ from the last pass's have some changed label, and
         only when no chunk's sums differ are the labels of the two passes compared.
         """
+        partials_of = _block_partials if self.image is None else _chunk_totals
         tasks = [
-            dask.delayed(_block_partials, pure=True)(block, self._origin, relative, self._dtype)
-            for block in self._blocks()
+            dask.delayed(partials_of, pure=True)(block, self._origin, relative, self._dtype)
+            for block in self._pass_blocks
         ]
         parts = dask.compute(*tasks)
         partials = tuple(np.concatenate([part[i] for part in parts]) for i in range(3))
@@ -542,7 +577,7 @@ class _ChunkedEngine(LloydEngine):
     def _count_changes(self, before: np.ndarray, after: np.ndarray) -> int:
         tasks = [
             dask.delayed(_block_changes, pure=True)(block, self._origin, before, after, self._dtype)
-            for block in self._blocks()
+            for block in self._pass_blocks
         ]
         return int(sum(dask.compute(*tasks)))
 
@@ -568,7 +603,12 @@ class _ChunkedEngine(LloydEngine):
         if isinstance(index, slice):
             return np.asarray(self.samples[index].compute())
         unique, inverse = np.unique(index, return_inverse=True)
-        return np.asarray(self.samples[unique].compute())[inverse]
+        if self.image is None:
+            return np.asarray(self.samples[unique].compute())[inverse]
+        # Point reads touch only the chunks that hold the points.
+        rows, columns = np.divmod(unique, self.image.shape[1])
+        pixels = np.asarray(self.image.vindex[rows, columns].compute())
+        return pixels.reshape(len(unique), self.n_features)[inverse]
 
 
 def _label_pixel_block(block, origin, relative, spec, dtype, block_info=None):
@@ -584,30 +624,61 @@ def _label_pixel_block(block, origin, relative, spec, dtype, block_info=None):
     return labels.reshape(height, width)
 
 
+def _pixel_counts(pixels, origin, relative, k, dtype):
+    """Per cluster, the pixel count of (m, channels) pixels that are the features."""
+    labels, _, _ = _nearest(pixels, origin, relative, dtype)
+    return np.bincount(labels, minlength=k).astype(np.float64), None
+
+
 def _block_colour_sums(rows, offset, length, start, spec, origin, relative, k, dtype):
     """Per cluster, the pixel count and (unless the features are the pixels) the colour sums of
     a block of pixels."""
     pixels = _flat_pixels(rows, offset, length)
+    if spec.features_are_pixels:
+        return _pixel_counts(pixels, origin, relative, k, dtype)
     features = _flat_features(rows, offset, length, start, spec)
     labels, _, _ = _nearest(features, origin, relative, dtype)
-    if spec.features_are_pixels:
-        return np.bincount(labels, minlength=k).astype(np.float64), None
     colour_sums, totals = colour_sums_of(pixels, None, labels, k)
     return totals, colour_sums
 
 
+def _sums_exact_by_chunk(channels: da.Array) -> bool:
+    """Whether the partial sums of a pass over the pixels of an image are exact whatever their
+    grouping: unsigned integer pixels, every sum below 2^53."""
+    if channels.dtype.kind != "u":
+        return False
+    n_pixels = channels.shape[0] * channels.shape[1]
+    n_channels = 1 if channels.ndim == 2 else channels.shape[2]
+    return sums_are_exact(n_pixels, n_channels, float(np.iinfo(channels.dtype).max))
+
+
+def _chunk_pixels(channels: da.Array) -> list:
+    """The pixels of each chunk of the image, as delayed (m, channels) arrays."""
+    to_pixels = dask.delayed(_pixels_of, pure=True)
+    return [to_pixels(block) for row in _delayed_blocks(channels) for block in row]
+
+
 def _segment_pixels(channels, alpha, spec: _FeatureSpec, k: int, options) -> DaskSegmentation:
-    engine = _ChunkedEngine(_sample_array(channels, spec), None, k)
+    # Where the image's own chunks can be summed one by one, a pass reads each chunk once and
+    # holds a few chunks per worker; else it reads whole rows of pixels in row-major order.
+    by_chunk = spec.features_are_pixels and _sums_exact_by_chunk(channels)
+    engine = _ChunkedEngine(channels, spec, k, by_chunk)
     result = fit_engine(engine, options["criteria"], options["attempts"], options["init"],
                         options["seed"])  # fmt: skip
     origin, dtype = engine._origin, label_dtype(k)
     relative = result.centers - origin
-    tasks = [
-        dask.delayed(_block_colour_sums, pure=True)(
-            rows, offset, length, start, spec, origin, relative, k, dtype
-        )
-        for start, length, rows, offset in _flat_blocks(channels, _block_length(channels))
-    ]
+    if by_chunk:
+        tasks = [
+            dask.delayed(_pixel_counts, pure=True)(pixels, origin, relative, k, dtype)
+            for pixels in engine._pass_blocks
+        ]
+    else:
+        tasks = [
+            dask.delayed(_block_colour_sums, pure=True)(
+                rows, offset, length, start, spec, origin, relative, k, dtype
+            )
+            for start, length, rows, offset in _flat_blocks(channels, _block_length(channels))
+        ]
     parts = dask.compute(*tasks)
     totals = np.zeros(k)
     for part in parts:

@@ -205,6 +205,13 @@ def check_init(init, k: int, n_features: int):
     return centers
 
 
+def sums_are_exact(total_weight: float, n_features: int, span: float) -> bool:
+    """Whether every sum of a pass (of integer samples and weights, measured from an integer
+    origin, each coordinate at most `span` from it) is an integer below 2^53, hence exact in
+    float64 whatever the order of the additions."""
+    return total_weight * n_features * span**2 < 2.0**53
+
+
 def sums_origin(samples) -> np.ndarray:
     """The point that the direct pass measures samples from, float64 of shape (n_features,).
 
@@ -259,7 +266,7 @@ class LloydEngine:
                 span = float(np.iinfo(self.samples.dtype).max)
             else:
                 span = float(checks.integer_span(self.samples))
-        return self.total_weight * self.n_features * span**2 < 2.0**53
+        return sums_are_exact(self.total_weight, self.n_features, span)
 
     # -- one pass --------------------------------------------------------------------------------
 
@@ -398,9 +405,13 @@ class LloydEngine:
         """The samples at `index` (an index array, or slice(None) for all), as they are."""
         return self.samples[index]
 
+    def one_cluster(self) -> LloydEngine:
+        """An engine over the same samples with k = 1."""
+        return type(self)(self.samples, self.weights if self.weights.size else None, 1)
+
     def mean_variance(self) -> float:
         """Mean over features of the weighted variance of the samples (for scikit-learn's tol)."""
-        one = type(self)(self.samples, self.weights if self.weights.size else None, 1)
+        one = self.one_cluster()
         sums, weight_sums, _, _ = one.assign(np.zeros((1, self.n_features)))
         _, _, inertia, _ = one.assign(sums / weight_sums[:, None])
         return inertia / (self.total_weight * self.n_features)

@@ -156,13 +156,18 @@ def test_pixel_path_seeds_from_the_same_subsample(photos):
     assert_same_segmentation(result, expected)
 
 
-def test_pixel_path_reseeds_empty_clusters_alike(photos):
+@pytest.mark.parametrize("scale", [1.0, 255.0])  # float pixels; 8-bit ones, summed by chunk
+def test_pixel_path_reseeds_empty_clusters_alike(photos, scale):
     image = photos["coffee_small"] / 255.0
+    if scale != 1.0:
+        image = np.rint(image * scale).astype(np.uint8)
     # Two centres far from every pixel: their clusters are empty after the first pass.
-    init = np.array([[0.1] * 3, [0.5] * 3, [0.9] * 3, [50.0] * 3, [60.0] * 3])
-    expected = fastseg.segment(image, 5, init=init, criteria=Criteria(max_iter=5))
+    init = np.array([[0.1] * 3, [0.5] * 3, [0.9] * 3, [50.0] * 3, [60.0] * 3]) * scale
+    expected = fastseg.segment(image, 5, init=init, criteria=Criteria(max_iter=5), method="pixels")
     assert (expected.counts > 0).all()
-    result = fdask.segment(chunked(image, (64, 200)), 5, init=init, criteria=Criteria(max_iter=5))
+    result = fdask.segment(
+        chunked(image, (64, 200)), 5, init=init, criteria=Criteria(max_iter=5), method="pixels"
+    )
     assert_same_segmentation(result, expected)
 
 
@@ -377,3 +382,14 @@ def test_cluster_gives_the_same_results(client, photos):
         expected_edges = fastseg.canny(image, 50, 150, aperture_size=5)
         edges = fdask.canny(chunked(image, (100, 130)), 50, 150, aperture_size=5).compute()
         assert np.array_equal(edges, expected_edges)
+
+
+def test_pixel_passes_read_each_chunk_where_sums_are_exact(photos):
+    image = chunked(photos["coffee_small"], (37, 61))
+    assert fdask._sums_exact_by_chunk(image)
+    assert fdask._sums_exact_by_chunk(image.astype(np.uint16))
+    assert not fdask._sums_exact_by_chunk(image.astype(np.float32))  # sums depend on the order
+    blocks = fdask._chunk_pixels(image)
+    assert len(blocks) == image.numblocks[0] * image.numblocks[1]
+    pixels = np.concatenate([block.compute() for block in blocks])
+    assert len(pixels) == image.shape[0] * image.shape[1]
