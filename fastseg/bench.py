@@ -790,12 +790,23 @@ def add_speedups(rows: list[Row]) -> None:
 # -- peak memory ---------------------------------------------------------------------------------
 
 
-def _resident_bytes(field_name: str) -> int:
+def resident_bytes(field_name: str) -> int:
+    """A memory figure of this process from /proc/self/status: "VmRSS" (now) or "VmHWM" (the
+    high-water mark), in bytes (Linux only)."""
     with open("/proc/self/status") as status:
         for line in status:
             if line.startswith(field_name + ":"):
                 return int(line.split()[1]) * 1024
     raise OSError(f"{field_name} not in /proc/self/status")
+
+
+def reset_peak_memory() -> int:
+    """Restart the kernel's high-water mark of the resident set from the current size
+    (/proc/self/clear_refs) and return that size in bytes: ``resident_bytes("VmHWM")`` minus it
+    is then the peak growth since this call."""
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")
+    return resident_bytes("VmRSS")
 
 
 def _probe_peak_memory(case_json: str) -> None:
@@ -809,13 +820,11 @@ def _probe_peak_memory(case_json: str) -> None:
     call, warm_up, _ = prepare(case)
     warm_up()
     gc.collect()
-    with open("/proc/self/clear_refs", "w") as clear:
-        clear.write("5")
-    before = _resident_bytes("VmRSS")
+    before = reset_peak_memory()
     start = time.perf_counter()
     call()
     seconds = time.perf_counter() - start
-    peak = _resident_bytes("VmHWM")
+    peak = resident_bytes("VmHWM")
     pixels = case.megapixels * 1e6
     print(json.dumps({"extra_bytes_per_pixel": (peak - before) / pixels, "seconds": seconds}))
 

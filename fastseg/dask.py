@@ -624,18 +624,10 @@ def _label_pixel_block(block, origin, relative, spec, dtype, block_info=None):
     return labels.reshape(height, width)
 
 
-def _pixel_counts(pixels, origin, relative, k, dtype):
-    """Per cluster, the pixel count of (m, channels) pixels that are the features."""
-    labels, _, _ = _nearest(pixels, origin, relative, dtype)
-    return np.bincount(labels, minlength=k).astype(np.float64), None
-
-
 def _block_colour_sums(rows, offset, length, start, spec, origin, relative, k, dtype):
-    """Per cluster, the pixel count and (unless the features are the pixels) the colour sums of
-    a block of pixels."""
+    """Per cluster, the pixel count and the colour sums of a block of pixels (whose features
+    are not the pixels themselves)."""
     pixels = _flat_pixels(rows, offset, length)
-    if spec.features_are_pixels:
-        return _pixel_counts(pixels, origin, relative, k, dtype)
     features = _flat_features(rows, offset, length, start, spec)
     labels, _, _ = _nearest(features, origin, relative, dtype)
     colour_sums, totals = colour_sums_of(pixels, None, labels, k)
@@ -667,11 +659,9 @@ def _segment_pixels(channels, alpha, spec: _FeatureSpec, k: int, options) -> Das
                         options["seed"])  # fmt: skip
     origin, dtype = engine._origin, label_dtype(k)
     relative = result.centers - origin
-    if by_chunk:
-        tasks = [
-            dask.delayed(_pixel_counts, pure=True)(pixels, origin, relative, k, dtype)
-            for pixels in engine._pass_blocks
-        ]
+    if spec.features_are_pixels:
+        # The centers are the mean colours already, and the engine's last pass counted them.
+        totals, mean_colours = result.cluster_weights, result.centers
     else:
         tasks = [
             dask.delayed(_block_colour_sums, pure=True)(
@@ -679,16 +669,12 @@ def _segment_pixels(channels, alpha, spec: _FeatureSpec, k: int, options) -> Das
             )
             for start, length, rows, offset in _flat_blocks(channels, _block_length(channels))
         ]
-    parts = dask.compute(*tasks)
-    totals = np.zeros(k)
-    for part in parts:
-        totals += part[0]
-    if spec.features_are_pixels:
-        mean_colours = result.centers
-    else:
+        parts = dask.compute(*tasks)
+        totals = np.zeros(k)
         colour_sums = np.zeros((k, spec.n_channels))
-        for part in parts:
-            colour_sums += part[1]
+        for part_totals, part_sums in parts:
+            totals += part_totals
+            colour_sums += part_sums
         mean_colours = colour_sums / np.maximum(totals, 1e-300)[:, None]
     labels = channels.map_blocks(
         _label_pixel_block, origin, relative, spec, dtype, dtype=dtype,

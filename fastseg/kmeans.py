@@ -108,12 +108,15 @@ class KMeansResult:
         Weighted sum of squared distances of the samples to their centers (scikit-learn's inertia).
     n_iter : int
         Center updates made by the kept attempt.
+    cluster_weights : ndarray of shape (k,), float64
+        Total weight of each center's samples: their number when there are no sample weights.
     """
 
     labels: np.ndarray
     centers: np.ndarray
     compactness: float
     n_iter: int
+    cluster_weights: np.ndarray
 
 
 def draw_cumulative(cumulative: np.ndarray, u: float) -> int:
@@ -424,7 +427,7 @@ class LloydEngine:
         A sample of weight w spans w units of the cumulative weights, exactly as w copies of it
         would; samples of weight 0 are never drawn.
         """
-        draws = np.sort(draws)
+        draws = np.sort(draws)  # sorted, one walk over the weights finds them all
         if self.weights.shape[0] == 0:
             return np.minimum((draws * self.n_samples).astype(np.int64), self.n_samples - 1)
         indices = np.empty(len(draws), dtype=np.int64)
@@ -475,7 +478,8 @@ class LloydEngine:
     def run(self, centers: np.ndarray, criteria: Criteria, tol: float | None):
         """Lloyd iterations from `centers`; `tol` is the absolute threshold on the total shift.
 
-        Returns (centers, compactness, n_iter); ``self.labels`` holds the matching labels.
+        Returns (centers, compactness, n_iter, cluster_weights), the last being the total weight
+        of each center's samples; ``self.labels`` holds the matching labels.
         """
         n_iter = 0
         compactness = None
@@ -484,7 +488,7 @@ class LloydEngine:
             sums, weight_sums, inertia, changed = self.assign(centers, update=iteration > 0)
             if iteration > 0 and changed == 0:
                 # Same labels as the last pass: the centers are a fixed point.
-                compactness = inertia
+                compactness, cluster_weights = inertia, weight_sums
                 n_iter = iteration + 1
                 break
             updated = self.new_centers(sums, weight_sums, centers)
@@ -496,8 +500,8 @@ class LloydEngine:
             ):
                 break
         if compactness is None:
-            _, _, compactness, _ = self.assign(centers, update=True)
-        return centers, compactness, n_iter
+            _, cluster_weights, compactness, _ = self.assign(centers, update=True)
+        return centers, compactness, n_iter, cluster_weights
 
 
 def kmeans(
@@ -580,9 +584,9 @@ def run_attempts(engine, init, criteria, tol, attempts, rng) -> KMeansResult:
             seeds = engine.seed_kmeans_pp(rng) if init == "k-means++" else engine.seed_random(rng)
         else:
             seeds = init
-        centers, compactness, n_iter = engine.run(seeds, criteria, tol)
+        centers, compactness, n_iter, cluster_weights = engine.run(seeds, criteria, tol)
         if best is None or compactness < best.compactness:
             # The last attempt's labels are not overwritten any more: no copy needed.
             labels = engine.labels if attempt == attempts - 1 else engine.labels.copy()
-            best = KMeansResult(labels, centers, float(compactness), n_iter)
+            best = KMeansResult(labels, centers, float(compactness), n_iter, cluster_weights)
     return best

@@ -182,7 +182,7 @@ def packed_codes(colours: np.ndarray) -> np.ndarray:
 def _return_table(table: np.ndarray, colours: np.ndarray) -> None:
     """Zero the entries of `colours` (all that were written) and keep the table for reuse."""
     with parallel_section():
-        colors.put_colour_values(colours, np.zeros(len(colours), table.dtype), table)
+        colors.clear_colours(colours, table)
     _spare_tables.table = table
 
 
@@ -364,8 +364,9 @@ def _finish(prepared: _Prepared, result, k: int, image) -> Segmentation:
     height, width = prepared.shape
     weights = prepared.weights
     if prepared.samples is prepared.pixels:
-        # The pixels themselves were clustered: the centers are the mean colours already.
-        totals = np.bincount(result.labels, minlength=k).astype(np.float64)
+        # The pixels themselves were clustered: the centers are the mean colours already, and
+        # the engine's last pass counted them.
+        totals = result.cluster_weights
         mean_colours = result.centers
     else:
         colour_sums, totals = colour_sums_of(prepared.colours, weights, result.labels, k)
@@ -383,9 +384,9 @@ def _finish(prepared: _Prepared, result, k: int, image) -> Segmentation:
         # more often. Its entries are set back to 0 for the table's next use.
         label_table = prepared.table.view(labels.dtype)[: colors.N_COLOURS]
         with parallel_section():
-            colors.put_colour_values(prepared.colours, result.labels, label_table)
+            colors.put_colour_labels(prepared.colours, result.labels, label_table)
             colors.label_pixels(prepared.pixels, label_table, labels)
-            colors.put_colour_values(prepared.colours, np.zeros_like(result.labels), label_table)
+            colors.clear_colours(prepared.colours, label_table)
     dtype = np.asarray(image).dtype
     return Segmentation(
         labels=labels.reshape(height, width),

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import cv2
@@ -32,12 +31,9 @@ FORCED_UPDATES = (cv2.TERM_CRITERIA_MAX_ITER, 10, 0.0)
 
 
 def timed(call, repeats: int):
-    """(best, median) seconds of `repeats` calls, and the last call's result."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = call()
-        times.append(time.perf_counter() - start)
+    """(best, median) seconds of `repeats` calls (timed as every benchmark case is), and the
+    last call's result."""
+    times, result = bench.time_calls(call, repeats)
     return min(times), float(np.median(times)), result
 
 

@@ -66,18 +66,18 @@ def make_store(path: Path, size: int, chunk: int) -> None:
             array[rows, columns] = tile[:height, :width].astype(np.uint8)
 
 
-def status_mb(field: str) -> float:
-    """A memory figure of this process from /proc/self/status (VmRSS, VmHWM), in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024.0
-    raise KeyError(field)
+def resident_mb(field: str) -> float:
+    """VmRSS (now) or VmHWM (peak) of this process, in MiB."""
+    from fastseg import bench
+
+    return bench.resident_bytes(field) / 2**20
 
 
 def start_memory_watch() -> float:
-    """Reset the process's peak resident size to the current one (Linux) and return it."""
-    Path("/proc/self/clear_refs").write_text("5")
-    return status_mb("VmRSS")
+    """Reset the process's peak resident size to the current one and return it, in MiB."""
+    from fastseg import bench
+
+    return bench.reset_peak_memory() / 2**20
 
 
 def shared_init(store: Path, k: int) -> np.ndarray:
@@ -99,7 +99,7 @@ def shared_init(store: Path, k: int) -> np.ndarray:
 
 def memory_report(baseline: float, chunk_bytes: int) -> dict:
     """Peak resident size since :func:`start_memory_watch`, and its growth in image chunks."""
-    peak = status_mb("VmHWM")
+    peak = resident_mb("VmHWM")
     return {
         "peak_rss_mb": peak,
         "rss_after_imports_mb": baseline,
@@ -127,7 +127,7 @@ def run_fastseg(store: Path, out: Path, k: int, iterations: int, init, method: s
     start = time.perf_counter()
     result = fastseg.dask.segment(image, k, init=init, method=method, criteria=criteria)
     clustered = time.perf_counter()
-    peak_of_kmeans = status_mb("VmHWM")
+    peak_of_kmeans = resident_mb("VmHWM")
     fastseg.dask.to_zarr(result.labels, out)
     done = time.perf_counter()
     return {

@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's fastseg
 
 import fastseg
-from fastseg import edges
+from fastseg import bench, edges
 from fastseg._kernels import colors
 
 # The modules, not the functions of the same name that the package exports.
@@ -92,14 +92,6 @@ CANNY_STAGES = [
 ]
 
 
-def resident(field_name: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field_name + ":"):
-                return int(line.split()[1]) * 1024
-    raise OSError(field_name)
-
-
 #: The largest high-water mark seen at the end of a profiled call.
 largest_peak = [0]
 
@@ -107,14 +99,12 @@ largest_peak = [0]
 def profile(title: str, call, stages, n_pixels: int):
     """Run `call` once with `stages` timed; print the breakdown; return the call's result."""
     timer = StageTimer()
-    with open("/proc/self/clear_refs", "w") as clear:
-        clear.write("5")  # the high-water mark restarts from the current resident size
-    before = resident("VmRSS")
+    before = bench.reset_peak_memory()
     with timer.installed(stages):
         start = time.perf_counter()
         result = call()
         total = time.perf_counter() - start
-    peak = resident("VmHWM")
+    peak = bench.resident_bytes("VmHWM")
     largest_peak[0] = max(largest_peak[0], peak)
     print(f"\n{title}: {total:.3f} s, peak extra memory {(peak - before) / n_pixels:.2f} B/px "
           f"({(peak - before) / 2**20:.0f} MiB)")  # fmt: skip

@@ -191,11 +191,11 @@ def test_label_table_kernels_match_numpy(photos, rng, dtype):
     colours, inverse = np.unique(pixels, axis=0, return_inverse=True)
     colour_labels = rng.integers(0, np.iinfo(dtype).max, len(colours)).astype(dtype)
     table = np.zeros(colors.N_COLOURS, dtype=dtype)
-    colors.put_colour_values(colours, colour_labels, table)
+    colors.put_colour_labels(colours, colour_labels, table)
     labels = np.empty(len(pixels), dtype=dtype)
     colors.label_pixels(pixels, table, labels)
     np.testing.assert_array_equal(labels, colour_labels[inverse.ravel()])
-    colors.put_colour_values(colours, np.zeros_like(colour_labels), table)
+    colors.clear_colours(colours, table)
     assert not table.any()
 
 

@@ -90,17 +90,31 @@ def gather_distinct(table, part_starts, colours, counts):
 
 
 @parallel_kernel
-def put_colour_values(colours, values, table):
-    """table[packed colour of colours[j]] = values[j] for every j.
+def put_colour_labels(colours, colour_labels, label_table):
+    """label_table[packed colour of colours[j]] = colour_labels[j] for every j.
 
     Parameters
     ----------
     colours : (m, 3) uint8, distinct colours
-    values : (m,) of the table's dtype: labels, or zeros to clear the entries of the colours
-    table : (2^24,) or longer, written at the m packed colours only
+    colour_labels : (m,) integer
+    label_table : (2^24,) integer, written at the m packed colours only
     """
     for j in numba.prange(colours.shape[0]):
-        table[_packed(colours, j)] = values[j]
+        label_table[_packed(colours, j)] = colour_labels[j]
+
+
+@parallel_kernel
+def clear_colours(colours, table):
+    """table[packed colour of colours[j]] = 0 for every j: a table of counts or labels is zero
+    again once the entries of all the colours written to it are cleared.
+
+    Parameters
+    ----------
+    colours : (m, 3) uint8, distinct colours
+    table : (2^24,) or longer, of any integer dtype
+    """
+    for j in numba.prange(colours.shape[0]):
+        table[_packed(colours, j)] = 0
 
 
 @parallel_kernel
