@@ -14,21 +14,87 @@ from .select_k import Elbow, choose_k, elbow, knee_point, silhouette_score
 __version__ = "0.1.0"
 
 
-def warmup() -> None:
-    """Compile (or load from the disk cache) the kernels for the common input types.
+def warmup(progress: bool = False) -> None:
+    """Compile (or load from the disk cache) the kernels of the public API for common inputs.
 
-    Call it once at start-up to keep compilation out of the first real call.
+    Covers :func:`segment` on 8-bit grey and colour images (distinct-colour and per-pixel paths,
+    every colour space), :func:`kmeans` on uint8, uint16, float32 and float64 samples, :func:`canny`
+    and :func:`auto_canny`, :func:`elbow`, :func:`choose_k`, :func:`silhouette_score`, the
+    :mod:`fastseg.opencv` drop-ins, and :func:`fastseg.dask.segment` and :func:`fastseg.dask.canny`
+    when Dask is installed. Run it once, for example in a container's build step, so that the
+    first real call of each of them in a later process only loads compiled kernels from the cache.
+
+    Parameters
+    ----------
+    progress : bool, default False
+        Show a progress bar (tqdm) on stderr, one step per group of kernels.
     """
-    import numpy as np
+    import importlib.util
 
-    points = np.arange(96, dtype=np.float64).reshape(32, 3) % 7
-    for dtype in (np.uint8, np.uint16, np.float32, np.float64):
-        kmeans(points.astype(dtype), 3, seed=0, criteria=Criteria(max_iter=2))
-        kmeans(np.repeat(points, 12, axis=1).astype(dtype), 3, seed=0, criteria=Criteria(2))
-    gray = (np.arange(64 * 64) % 251).astype(np.uint8).reshape(64, 64)
-    for image in (gray, np.dstack([gray] * 3)):
-        for l2_gradient in (False, True):
-            canny(image, 50, 150, l2_gradient=l2_gradient)
+    import numpy as np
+    from tqdm import tqdm
+
+    from . import opencv
+
+    # Inputs with the types and layouts of real ones, and more samples than the seeding reads,
+    # so that its subsampling path compiles too: 65536 distinct colours (an odd multiplier is a
+    # bijection modulo 2**24).
+    codes = np.arange(1 << 16, dtype=np.int64) * 40503 % (1 << 24)
+    image = np.dstack([codes >> 16, codes >> 8 & 255, codes & 255]).astype(np.uint8)
+    image = image.reshape(256, 256, 3)
+    gray = np.ascontiguousarray(image[:, :, 0])
+    rgba = np.dstack([image, gray])
+    points = image.reshape(-1, 3).astype(np.float64)
+    many = np.repeat(points, 7, axis=1)  # more features than the direct pass takes
+    labels = np.arange(len(points)) % 3
+
+    def segments():
+        for picture in (image, gray, rgba):
+            for method in ("distinct", "pixels"):
+                for color_space in ("rgb", "hsv", "lab") if picture.ndim == 3 else ("rgb",):
+                    segment(picture, 4, seed=0, method=method, color_space=color_space)
+
+    def k_means():
+        for dtype in (np.uint8, np.uint16, np.float32, np.float64):
+            for data in (points, many):
+                samples = data.astype(dtype)
+                kmeans(samples, 4, seed=0)
+                kmeans(samples, 4, seed=0, init="random", sample_weight=np.ones(len(samples)))
+                opencv.kmeans(samples.astype(np.float32), 4, None, (3, 10, 1.0), 1, 2)
+
+    def edges():
+        for picture in (gray, image, rgba):
+            for aperture_size in (3, 5, 7):
+                canny(picture, 50, 150, aperture_size=aperture_size, l2_gradient=True)
+            auto_canny(picture)
+        dx = gray.astype(np.int16) - 128  # as cv2.Sobel gives them
+        opencv.Canny(dx, np.ascontiguousarray(dx[::-1]), 50, 150)
+
+    def choosing_k():
+        elbow(image, range(1, 5), seed=0)
+        choose_k(image, range(2, 5), method="silhouette", seed=0)
+        for dtype in (np.uint8, np.uint16, np.float32, np.float64):
+            silhouette_score(points.astype(dtype), labels, sample_size=500, seed=0)
+
+    def chunked():
+        if importlib.util.find_spec("dask") is None:
+            return
+        import dask
+        import dask.array as da
+
+        from . import dask as fastseg_dask
+
+        with dask.config.set(scheduler="synchronous"):
+            for picture in (image, gray):
+                chunks = (128, 128, 3) if picture.ndim == 3 else (128, 128)
+                lazy = da.from_array(picture, chunks=chunks)
+                for method in ("distinct", "pixels"):
+                    fastseg_dask.segment(lazy, 4, seed=0, method=method).labels.compute()
+                fastseg_dask.canny(lazy, 50, 150).compute()
+
+    steps = [segments, k_means, edges, choosing_k, chunked]
+    for step in tqdm(steps, desc="compiling kernels", unit="step", disable=not progress):
+        step()
 
 
 __all__ = [

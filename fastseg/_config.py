@@ -1,13 +1,15 @@
 """Numba settings for every kernel in fastseg, kept in one place.
 
-Importing this module compiles nothing. It decides four things:
+Importing this module compiles nothing and touches no file. It decides four things:
 
-* the options passed to ``numba.njit`` (on-disk cache, no GIL, no fastmath: user data may hold
-  values that fastmath would treat as impossible, and results must match plain NumPy);
-* whether kernels are cached on disk: Numba caches into ``NUMBA_CACHE_DIR`` if set and writable,
-  else into ``__pycache__`` beside the source, else into the user's cache folder, and refuses to
-  define a cached function (an error at import) when none of them is writable, as in a read-only
-  container. Then fastseg compiles without caching instead;
+* the options passed to ``numba.njit`` (no GIL, no fastmath: user data may hold values that
+  fastmath would treat as impossible, and results must match plain NumPy);
+* where compiled kernels are cached: in ``NUMBA_CACHE_DIR`` when it is set, else in the user's
+  cache folder (``$XDG_CACHE_HOME/fastseg/<version>``, by default ``~/.cache/fastseg/<version>``,
+  on Linux; the platform's cache folder elsewhere), never inside the installed package or beside
+  the source.
+  The folder is chosen at the first compilation; when it cannot be written (a read-only container),
+  kernels compile in every process and one :class:`CacheWarning` says so;
 * the threading layer: a thread-safe one (TBB, then OpenMP) unless the user chose one through
   ``NUMBA_THREADING_LAYER``; Numba's fallback "workqueue" layer aborts the process when two Python
   threads enter parallel code at once, so with it every parallel call is serialised by a lock;
@@ -20,12 +22,27 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import sys
 import tempfile
 import threading
+import time
+import warnings
 
 import numba
-from numba.core.caching import FunctionCache
-from numba.misc.appdirs import AppDirs
+from numba.core import event
+from numba.core.caching import (
+    CompileResultCacheImpl,
+    FunctionCache,
+    NullCache,
+    _Cache,
+    _CacheLocator,
+    _SourceFileBackedLocatorMixin,
+)
+from numba.misc.appdirs import user_cache_dir
+
+
+class CacheWarning(RuntimeWarning):
+    """No folder can hold compiled kernels: they are compiled again in every process."""
 
 
 def _writable(folder: str) -> bool:
@@ -38,18 +55,78 @@ def _writable(folder: str) -> bool:
     return True
 
 
-def _find_cache_folder() -> str | None:
-    """The first folder, in Numba's order of preference, where kernels can be cached; or None."""
-    kernels = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_kernels")
-    candidates = [numba.config.CACHE_DIR] if numba.config.CACHE_DIR else []
-    candidates += [os.path.join(kernels, "__pycache__")]
-    candidates += [AppDirs(appname="numba", appauthor=False).user_cache_dir]
-    return next((folder for folder in candidates if _writable(folder)), None)
+def user_cache_folder() -> str:
+    """The per-user folder for this version's compiled kernels (it may not exist yet)."""
+    from . import __version__  # the package has finished importing when this is called
+
+    if sys.platform.startswith(("win", "darwin")):
+        return user_cache_dir("fastseg", appauthor=False, version=__version__)
+    # XDG: a relative or empty XDG_CACHE_HOME is to be ignored.
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "fastseg", __version__)
 
 
-#: Where compiled kernels are cached, or None when no folder is writable (no caching then).
-CACHE_FOLDER = _find_cache_folder()
-_OPTIONS = {"cache": CACHE_FOLDER is not None, "nogil": True}
+_folder_lock = threading.Lock()
+_folder_found = False
+_folder: str | None = None
+
+
+def cache_folder() -> str | None:
+    """Where compiled kernels are cached, or None when no folder is writable (no caching then).
+
+    ``NUMBA_CACHE_DIR`` when it is set, else :func:`user_cache_folder`. Decided once per process,
+    at the first call, which creates the folder.
+    """
+    global _folder, _folder_found
+    with _folder_lock:
+        if not _folder_found:
+            candidates = [numba.config.CACHE_DIR] if numba.config.CACHE_DIR else []
+            candidates.append(user_cache_folder())
+            _folder = next((f for f in candidates if _writable(f)), None)
+            _folder_found = True
+        return _folder
+
+
+def __getattr__(name: str):
+    if name == "CACHE_FOLDER":  # computed on first use: importing fastseg touches no file
+        return cache_folder()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _FolderLocator(_SourceFileBackedLocatorMixin, _CacheLocator):
+    """Numba's cache locator for fastseg: always :func:`cache_folder`, never the source tree.
+
+    Inside the folder, each source folder gets its own subfolder named by a hash of its path
+    (Numba's scheme), so installs of the same version in different environments do not share
+    files; each index also records a hash of the source file, so an edited or reinstalled file
+    makes its old entries stale instead of wrong.
+    """
+
+    def __init__(self, py_func, py_file, folder):
+        self._py_file = py_file
+        self._lineno = py_func.__code__.co_firstlineno
+        self._cache_path = os.path.join(folder, self.get_suitable_cache_subpath(py_file))
+
+    def get_cache_path(self):
+        return self._cache_path
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        folder = cache_folder()
+        if folder is None or not os.path.exists(py_file):
+            return None
+        locator = cls(py_func, py_file, folder)
+        try:
+            locator.ensure_cache_path()
+        except OSError:
+            return None
+        return locator
+
+
+class _FolderCacheImpl(CompileResultCacheImpl):
+    _locator_classes = (_FolderLocator,)
 
 
 class _TolerantCache(FunctionCache):
@@ -59,6 +136,14 @@ class _TolerantCache(FunctionCache):
     copied folder), which would make every later call of the function fail. Here such a file
     is recompiled and overwritten. Unpickling garbage can raise almost any exception.
     """
+
+    _impl_class = _FolderCacheImpl
+
+    def _index_key(self, sig, codegen):
+        # Numba's key leaves out the settings that change the machine code of the same source:
+        # a kernel compiled with bounds checks must not be loaded without them, or the reverse.
+        settings = (bool(numba.config.BOUNDSCHECK), int(numba.config.OPT))
+        return (*super()._index_key(sig, codegen), settings)
 
     def load_overload(self, sig, target_context):
         try:
@@ -77,10 +162,69 @@ class _TolerantCache(FunctionCache):
                 pass
 
 
+_warned = False
+
+
+def _warn_no_cache() -> None:
+    global _warned
+    with _folder_lock:
+        if _warned:
+            return
+        _warned = True
+    folder = numba.config.CACHE_DIR or user_cache_folder()
+    warnings.warn(
+        f"fastseg cannot write its cache of compiled kernels ({folder} is not writable): "
+        "kernels are compiled again in every process. Set NUMBA_CACHE_DIR to a writable folder.",
+        CacheWarning,
+        stacklevel=2,
+    )
+
+
+class _LazyCache(_Cache):
+    """The disk cache of one kernel, set up at the kernel's first compilation, not at import."""
+
+    def __init__(self, py_func):
+        self._py_func = py_func
+        self._cache = None
+        self._lock = threading.Lock()
+
+    def _resolved(self) -> _Cache:
+        with self._lock:
+            if self._cache is None:
+                try:
+                    self._cache = _TolerantCache(self._py_func)
+                except RuntimeError:  # no locator: no writable folder
+                    self._cache = NullCache()
+                    _warn_no_cache()
+            return self._cache
+
+    @property
+    def cache_path(self):
+        return self._resolved().cache_path
+
+    def load_overload(self, sig, target_context):
+        return self._resolved().load_overload(sig, target_context)
+
+    def save_overload(self, sig, data):
+        self._resolved().save_overload(sig, data)
+
+    def enable(self):
+        self._resolved().enable()
+
+    def disable(self):
+        self._resolved().disable()
+
+    def flush(self):
+        self._resolved().flush()
+
+
+_OPTIONS = {"nogil": True}
+
+
 def _compiled(function, **options):
+    # Not njit(cache=True): Numba's own cache would pick a folder beside the source at import.
     dispatcher = numba.njit(**_OPTIONS, **options)(function)
-    if _OPTIONS["cache"]:
-        dispatcher._cache = _TolerantCache(function)
+    dispatcher._cache = _LazyCache(function)
     return dispatcher
 
 
@@ -90,8 +234,111 @@ def kernel(function):
 
 
 def parallel_kernel(function):
-    """Compile `function`, which has a ``prange`` loop, as a parallel kernel."""
-    return _compiled(function, parallel=True)
+    """Compile `function`, which has a ``prange`` loop, as a parallel kernel.
+
+    Under a threading layer that is not thread-safe, every call takes the one lock of
+    :func:`parallel_section`, so no caller can forget it.
+    """
+    dispatcher = _compiled(function, parallel=True)
+    return _Guarded(dispatcher) if _parallel_lock is not None else dispatcher
+
+
+class _Guarded:
+    """A parallel kernel whose calls are serialised by the lock of :func:`parallel_section`."""
+
+    def __init__(self, dispatcher):
+        self.dispatcher = dispatcher
+        self.__doc__ = dispatcher.__doc__
+        self.__name__ = dispatcher.__name__
+
+    def __call__(self, *args):
+        with _parallel_lock:
+            return self.dispatcher(*args)
+
+    def __getattr__(self, name):
+        return getattr(self.dispatcher, name)
+
+
+class CompileTimer(event.Listener):
+    """Counts the functions Numba compiles, and the time it takes, while installed.
+
+    Only outermost compilations count: a kernel's helpers compile within its time. Loading a
+    kernel from the disk cache is not a compilation. See :func:`compile_timer`.
+    """
+
+    def __init__(self):
+        self.seconds = 0.0
+        self.kernels = 0
+        self._depth = 0
+        self._started = 0.0
+
+    def on_start(self, ev):
+        # Compilations run one at a time (Numba's global compiler lock): no lock needed here.
+        if self._depth == 0:
+            self._started = time.perf_counter()
+        self._depth += 1
+
+    def on_end(self, ev):
+        self._depth -= 1
+        if self._depth == 0:
+            self.seconds += time.perf_counter() - self._started
+            self.kernels += 1
+
+
+@contextlib.contextmanager
+def compile_timer():
+    """Context that measures the compilations inside it, for reports such as "compiled kernels
+    in 9.8 s, cached for later runs"::
+
+        with compile_timer() as compiling:
+            fastseg.segment(image, 4)
+        compiling.kernels, compiling.seconds
+    """
+    timer = CompileTimer()
+    with event.install_listener("numba:compile", timer):
+        yield timer
+
+
+#: The PyPI distributions that install the ``cv2`` module.
+CV2_DISTRIBUTIONS = (
+    "opencv-python",
+    "opencv-python-headless",
+    "opencv-contrib-python",
+    "opencv-contrib-python-headless",
+)
+
+
+def cv2_distributions() -> list[tuple[str, str]]:
+    """The installed distributions that provide the ``cv2`` module, as (name, version) pairs.
+
+    Read from the packages' metadata (a few milliseconds); cv2 itself is not imported. More than
+    one (for example opencv-python beside fastseg's opencv-python-headless) means they overwrite
+    each other's files.
+    """
+    from importlib import metadata
+
+    found = []
+    for name in CV2_DISTRIBUTIONS:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            found.append((name, metadata.version(name)))
+    return found
+
+
+def cv2_conflict(distributions: list[tuple[str, str]] | None = None) -> str | None:
+    """A message with the fix when several installed distributions provide ``cv2``, else None."""
+    if distributions is None:
+        distributions = cv2_distributions()
+    if len(distributions) < 2:
+        return None
+    names = [name for name, _ in distributions]
+    installed = ", ".join(f"{name} {version}" for name, version in distributions)
+    # Keep the one with the most features: fastseg works with any of them.
+    keep = max(names, key=lambda name: ("contrib" in name, "headless" not in name))
+    return (
+        f"{len(names)} packages provide the cv2 module ({installed}) and overwrite each other's "
+        f"files, so cv2 may fail or lack functions. Keep one: pip uninstall -y {' '.join(names)} "
+        f"&& pip install {keep}"
+    )
 
 
 #: Samples per chunk of a parallel pass. Fixed (never derived from the thread count) so that
@@ -119,7 +366,8 @@ def _choose_threading_layer() -> str:
 
 
 THREADING_LAYER = _choose_threading_layer()
-_parallel_lock = threading.Lock() if THREADING_LAYER == "workqueue" else None
+# Re-entrant: a guarded kernel may be called inside an explicit parallel_section().
+_parallel_lock = threading.RLock() if THREADING_LAYER == "workqueue" else None
 
 
 def parallel_section():

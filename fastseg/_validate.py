@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from ._kernels.checks import all_finite
+from ._kernels.checks import all_finite, finite_range
 
 #: Sample dtypes the kernels read as they are, without a float copy.
 SAMPLE_DTYPES = frozenset(np.dtype(t) for t in (np.uint8, np.uint16, np.float32, np.float64))
@@ -55,6 +55,35 @@ def check_sample_dtype(array: np.ndarray, name: str) -> np.ndarray:
 def check_finite(array: np.ndarray, name: str) -> None:
     if array.dtype.kind == "f" and not all_finite(array.reshape(array.shape[0], -1)):
         raise ValueError(f"`{name}` must contain only finite values; got NaN or infinity.")
+
+
+def check_image(image, name: str = "image") -> np.ndarray:
+    """An image of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) in a supported dtype.
+
+    One rule for every function that takes an image: integer images use their dtype's range
+    (0-255, 0-65535); float images must lie in [0, 1]. A float image in 0-255, which is what
+    ``np.float32(image)`` gives, is refused rather than guessed at.
+    """
+    image = as_array(image, name)
+    image = check_sample_dtype(image, name)
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
+        raise ValueError(
+            f"`{name}` must have shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4); "
+            f"got {image.shape}."
+        )
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"`{name}` must have at least one pixel; got shape {image.shape}.")
+    if image.dtype.kind == "f":
+        low_high = np.empty(2)
+        if not finite_range(image.reshape(image.shape[0], -1), low_high):
+            raise ValueError(f"`{name}` must contain only finite values; got NaN or infinity.")
+        if low_high[0] < 0.0 or low_high[1] > 1.0:
+            raise ValueError(
+                f"`{name}` is a float image, which must lie in [0, 1]; got values in "
+                f"[{low_high[0]:.6g}, {low_high[1]:.6g}]. Scale it (for 0-255 values, "
+                "divide by 255; for 0-65535, by 65535) or pass the integer image."
+            )
+    return image
 
 
 def check_samples(data, name: str = "data") -> np.ndarray:
@@ -171,24 +200,81 @@ def check_curve(ks, wcss) -> tuple[np.ndarray, np.ndarray]:
     """Strictly increasing integer `ks` and finite `wcss` of the same length (at least 2)."""
     ks_array = as_array(ks, "ks")
     wcss_array = as_array(wcss, "wcss")
-    if ks_array.dtype.kind not in "iu":
-        raise TypeError(f"`ks` must have an integer dtype; got {ks_array.dtype.name}.")
-    if wcss_array.dtype.kind not in "iuf":
-        raise TypeError(f"`wcss` must be real numbers; got dtype {wcss_array.dtype.name}.")
+    # The shape first: an empty list has no integer dtype, but is wrong for its length.
     if ks_array.ndim != 1 or ks_array.shape[0] < 2:
         raise ValueError(
             f"`ks` must be a 1-D array of at least 2 values; got shape {ks_array.shape}."
         )
+    if ks_array.dtype.kind not in "iu":
+        raise TypeError(f"`ks` must have an integer dtype; got {ks_array.dtype.name}.")
+    if wcss_array.dtype.kind not in "iuf":
+        raise TypeError(f"`wcss` must be real numbers; got dtype {wcss_array.dtype.name}.")
     if wcss_array.shape != ks_array.shape:
         raise ValueError(
             f"`wcss` must have the shape of `ks`, {ks_array.shape}; got {wcss_array.shape}."
         )
-    if not (np.diff(ks_array.astype(np.int64)) > 0).all():
+    if ks_array.dtype == np.uint64 and (ks_array > np.iinfo(np.int64).max).any():
+        raise ValueError(f"`ks` must be integers below 2**63; got {_describe(ks_array.tolist())}.")
+    # Compared, not subtracted: differences of far-apart int64 values can wrap around.
+    if not (ks_array[1:] > ks_array[:-1]).all():
         raise ValueError(f"`ks` must be strictly increasing; got {_describe(ks_array.tolist())}.")
     wcss_array = wcss_array.astype(np.float64)
     if not np.isfinite(wcss_array).all():
         raise ValueError("`wcss` must contain only finite values; got NaN or infinity.")
     return ks_array.astype(np.int64), wcss_array
+
+
+def check_image_or_samples(image, samples) -> None:
+    """Exactly one of an `image` and `samples` given (the other None)."""
+    if image is None and samples is None:
+        raise TypeError(
+            "`image` or `samples` must be given: an image as `image`, an array of shape "
+            "(n_samples, n_features) as `samples=`; got neither."
+        )
+    if image is not None and samples is not None:
+        raise TypeError(
+            "`image` and `samples` must not both be given: pass an image as `image` or an array "
+            "of shape (n_samples, n_features) as `samples=`; got both."
+        )
+
+
+def check_ks(ks, n_points: int, bound_name: str) -> np.ndarray:
+    """Strictly increasing numbers of clusters in [1, n_points], as int64.
+
+    Checked before anything is allocated for them: a `range` by its ends, another iterable value
+    by value, so that at most n_points + 1 values are read (strictly increasing values in
+    [1, n_points] are at most n_points).
+    """
+    if isinstance(ks, numbers.Integral):
+        raise ValueError(f"`ks` must be a non-empty sequence of integers; got {ks!r}.")
+    if isinstance(ks, range):
+        if len(ks) == 0:
+            raise ValueError(f"`ks` must be a non-empty sequence of integers; got {ks!r}.")
+        if len(ks) > 1 and ks.step < 0:
+            raise ValueError(f"`ks` must be strictly increasing; got {ks!r}.")
+        for k in (ks[0], ks[-1]):
+            check_int(k, "ks[i]", 1, n_points, bound_name)
+        return np.arange(ks.start, ks.stop, ks.step, dtype=np.int64)
+    if isinstance(ks, np.ndarray) and ks.ndim != 1:
+        raise ValueError(f"`ks` must be a 1-D sequence of integers; got shape {ks.shape}.")
+    try:
+        values = iter(ks)
+    except TypeError:
+        raise TypeError(
+            f"`ks` must be a non-empty sequence of integers; got {_describe(ks)}."
+        ) from None
+    checked: list[int] = []
+    for index, value in enumerate(values):
+        k = check_int(value, "ks[i]", 1, n_points, bound_name)
+        if checked and k <= checked[-1]:
+            raise ValueError(
+                f"`ks` must be strictly increasing; got ks[{index}] = {k} after "
+                f"ks[{index - 1}] = {checked[-1]}."
+            )
+        checked.append(k)
+    if not checked:
+        raise ValueError(f"`ks` must be a non-empty sequence of integers; got {_describe(ks)}.")
+    return np.array(checked, dtype=np.int64)
 
 
 # --- images and edges ---
@@ -260,10 +346,17 @@ def check_bool(value, name: str) -> bool:
     raise TypeError(f"`{name}` must be True or False; got {_describe(value)}.")
 
 
-def check_blur(blur) -> tuple[int, float] | None:
-    """None, a Gaussian sigma > 0, or a (ksize, sigma) pair for cv2.GaussianBlur.
+#: Largest Gaussian pre-blur: a wider kernel costs time in proportion to its size (OpenCV derives
+#: a kernel of about 8 sigma + 1 from sigma) and smooths away every edge long before this.
+MAX_BLUR_SIGMA = 64.0
+MAX_BLUR_KSIZE = 513
 
-    Returns (ksize, sigma) with ksize 0 when OpenCV is to derive it from sigma.
+
+def check_blur(blur) -> tuple[int, float] | None:
+    """None, a Gaussian sigma in (0, 64], or a (ksize, sigma) pair for cv2.GaussianBlur.
+
+    Returns (ksize, sigma) with ksize 0 when OpenCV is to derive it from sigma. The kernel size is
+    at most MAX_BLUR_KSIZE = 513 and sigma at most MAX_BLUR_SIGMA = 64.
     """
     if blur is None:
         return None
@@ -272,13 +365,22 @@ def check_blur(blur) -> tuple[int, float] | None:
             raise ValueError(
                 f"`blur` must be a sigma or a (ksize, sigma) pair; got {_describe(blur)}."
             )
-        ksize = check_int(blur[0], "blur[0] (ksize)", 0)
+        ksize = check_int(blur[0], "blur[0] (ksize)", 0, MAX_BLUR_KSIZE, "MAX_BLUR_KSIZE")
         if ksize % 2 == 0 and ksize != 0:
             raise ValueError(
                 f"`blur[0] (ksize)` must be odd, or 0 to derive it from sigma; got {ksize}."
             )
-        sigma = check_float(blur[1], "blur[1] (sigma)", 0.0)
+        sigma = _check_sigma(check_float(blur[1], "blur[1] (sigma)", 0.0), "blur[1] (sigma)")
         if ksize == 0 and sigma == 0:
             raise ValueError("`blur` must have ksize > 0 or sigma > 0; got (0, 0.0).")
         return ksize, sigma
-    return 0, check_float(blur, "blur", 0.0, low_inclusive=False)
+    return 0, _check_sigma(check_float(blur, "blur", 0.0, low_inclusive=False), "blur")
+
+
+def _check_sigma(sigma: float, name: str) -> float:
+    if sigma > MAX_BLUR_SIGMA:
+        raise ValueError(
+            f"`{name}` must be a Gaussian sigma in (0, MAX_BLUR_SIGMA] = (0, {MAX_BLUR_SIGMA:g}]; "
+            f"got {sigma:g}."
+        )
+    return sigma

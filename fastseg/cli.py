@@ -1,60 +1,96 @@
-"""The ``fastseg`` command: segment, edges, elbow, info.
+"""The ``fastseg`` command: segment, edges, elbow, warmup, info, bench.
 
-Bad input (unreadable file, unsupported image, k out of range) exits with status 2 and one line on
-stderr; a failure to write exits with status 1. Outputs are written to a temporary name and
-renamed, so a failed run never leaves a partial file. The command only calls the public API.
+Bad input (unreadable file, unsupported image, k out of range, an output that would replace an
+input) exits with status 2 and one line on stderr; a failure to write exits with status 1. Every
+check of the inputs and outputs runs before any work starts. The outputs of one input are written
+together or not at all: each to a temporary file, renamed into place when all are complete, so a
+failed or interrupted run (SIGINT, SIGTERM) never leaves a partial file. The command only calls
+the public API.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
 import fastseg
+from fastseg import _config
+from fastseg.io import encode_image, write_files
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 USAGE_ERROR, FAILURE = 2, 1
+#: Most values of k that one --compare panel or one --ks curve takes.
+MAX_COMPARE, MAX_KS = 16, 256
 
 
 class UsageError(Exception):
     """Bad input from the user: exit status 2."""
 
 
-def _positive_ints(text: str) -> list[int]:
-    """'3,5,7' or '1-10' (or a mix: '2,4-6')."""
-    values: list[int] = []
-    try:
+def _k_values(limit: int):
+    """An argparse type for '3,5,7' or '1-10' (or a mix: '2,4-6'), with at most `limit` values."""
+
+    def parse(text: str) -> list[int]:
+        ranges = []
         for part in text.split(","):
-            low, _, high = part.partition("-")
-            values.extend(range(int(low), int(high) + 1) if high else [int(low)])
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected integers like 3,5,7 or 1-10; got {text!r}"
-        ) from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive integers; got {text!r}")
-    return values
+            low, dash, high = part.strip().partition("-")
+            try:
+                low_value, high_value = int(low), int(high) if dash else int(low)
+            except ValueError:
+                raise argparse.ArgumentTypeError(
+                    f"expected integers like 3,5,7 or 1-10; got {text!r}"
+                ) from None
+            if low_value < 1:
+                raise argparse.ArgumentTypeError(
+                    f"k must be at least 1; got {low_value} in {text!r}"
+                )
+            if high_value < low_value:
+                raise argparse.ArgumentTypeError(
+                    f"the range {part.strip()!r} is empty: write it low-high, as in 1-10"
+                )
+            ranges.append((low_value, high_value))
+        count = sum(high - low + 1 for low, high in ranges)  # counted before anything is built
+        if count > limit:
+            raise argparse.ArgumentTypeError(f"at most {limit} values of k; {text!r} has {count}")
+        return [k for low, high in ranges for k in range(low, high + 1)]
+
+    return parse
 
 
-def _inputs(paths: list[str]) -> list[Path]:
-    """The image files named, folders expanded to the image files they hold (sorted)."""
+def _is_zarr_store(path: Path) -> bool:
+    return path.suffix.lower() == ".zarr" or any(
+        (path / name).exists() for name in ("zarr.json", ".zarray", ".zgroup")
+    )
+
+
+def _inputs(paths: list[str]) -> tuple[list[Path], bool]:
+    """The image files named, folders expanded to the image files they hold (sorted), listed once
+    before any work; and whether this is a batch (several files, or a folder)."""
     if not paths:
-        return [fastseg.sample_image_path()]
+        return [fastseg.sample_image_path()], False
     files: list[Path] = []
+    folder = False
     for name in paths:
         path = Path(name)
         if path.is_dir():
+            if _is_zarr_store(path):
+                raise UsageError(f"{name!r} is a zarr store: read it with --chunks N (-o OUT.zarr)")
             found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
             if not found:
                 raise UsageError(f"no image files in folder {name!r}")
             files.extend(found)
+            folder = True
         else:
             files.append(path)
-    return files
+    return files, folder or len(files) > 1
 
 
 def _read(path: Path) -> np.ndarray:
@@ -62,28 +98,115 @@ def _read(path: Path) -> np.ndarray:
         return fastseg.imread(path)
     except (FileNotFoundError, ValueError) as exc:
         raise UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise UsageError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from exc
 
 
-def _write_image(path: Path, image: np.ndarray) -> None:
+def _encoded(path: Path, image: np.ndarray) -> tuple[Path, bytes]:
     try:
-        fastseg.imwrite(path, image)
+        return path, encode_image(path.suffix, image)
     except (ValueError, TypeError) as exc:
         raise UsageError(f"cannot write {str(path)!r}: {exc}") from exc
 
 
-def _write_labels(path: Path, labels: np.ndarray) -> None:
-    from .io import write_atomically
-
+def _encoded_labels(path: Path, labels: np.ndarray) -> tuple[Path, bytes]:
     if path.suffix.lower() == ".npy":
-        import io
-
         buffer = io.BytesIO()
         np.save(buffer, labels)
-        write_atomically(path, buffer.getvalue())
-    elif path.suffix.lower() == ".png":
-        _write_image(path, labels)
+        return path, buffer.getvalue()
+    return _encoded(path, labels)
+
+
+def _file_identity(path: Path) -> tuple:
+    """What makes two names one file: the resolved path, and device and inode where it exists."""
+    real = os.path.realpath(path)
+    try:
+        status = os.stat(real)
+    except OSError:
+        return (real,)
+    return (real, (status.st_dev, status.st_ino))
+
+
+def _check_outputs(inputs: list[Path], plans: list[tuple[Path, list[Path]]]) -> None:
+    """Refuse, before any work, outputs that would replace an input or another output."""
+    taken: dict = {}
+    for path in inputs:
+        for key in _file_identity(path):
+            taken[key] = ("input", path)
+    for source, outputs in plans:
+        for out in outputs:
+            for key in _file_identity(out):
+                if key not in taken:
+                    continue
+                role, other = taken[key]
+                if role == "input":
+                    raise UsageError(
+                        f"output {str(out)!r} would replace the input {str(other)!r}; "
+                        "fastseg never overwrites its inputs: choose another output name or folder"
+                    )
+                if other == source:
+                    raise UsageError(f"two outputs of {source.name} are one file: {str(out)!r}")
+                raise UsageError(
+                    f"{other.name} and {source.name} would both be written to {str(out)!r}; "
+                    "rename one of them or run them separately"
+                )
+            for key in _file_identity(out):
+                taken[key] = ("output", source)
+
+
+def _timing(elapsed: float, compiled: float) -> str:
+    """'time=0.050s', with the compile time apart when kernels were compiled meanwhile."""
+    if compiled < 0.01:
+        return f"time={elapsed:.3f}s"
+    cached = "cached for later runs" if _config.CACHE_FOLDER else "no writable cache folder"
+    return (
+        f"time={max(elapsed - compiled, 0.0):.3f}s (first call compiled kernels in "
+        f"{compiled:.1f} s, {cached})"
+    )
+
+
+def _segment_one(path: Path, args, out: Path) -> tuple[str, list[tuple[Path, bytes]]]:
+    image = _read(path)
+    ks = args.compare or [args.k]
+    pixels = image.shape[0] * image.shape[1]
+    if args.compare and max(ks) > pixels:
+        raise UsageError(
+            f"{path.name}: --compare k must be at most the number of pixels ({pixels}); "
+            f"got {max(ks)}"
+        )
+    results = []
+    start = time.perf_counter()
+    with _config.compile_timer() as compiling:
+        for k in ks:
+            try:
+                results.append(
+                    fastseg.segment(
+                        image, k, color_space=args.color_space, channel_order="rgb",
+                        criteria=fastseg.Criteria(max_iter=args.max_iter),
+                        attempts=args.attempts, seed=args.seed, spatial=args.spatial,
+                    )
+                )  # fmt: skip
+            except (ValueError, TypeError) as exc:
+                raise UsageError(f"{path.name}: {exc}") from exc
+    elapsed = time.perf_counter() - start
+    if args.compare:
+        panels = [_titled(_as_rgb8(image), "original")]
+        panels += [
+            _titled(_as_rgb8(r.recolor()), f"K = {k}") for k, r in zip(ks, results, strict=True)
+        ]
+        files = [_encoded(out, np.hstack(panels))]
     else:
-        raise UsageError(f"--labels must end in .npy or .png; got {str(path)!r}")
+        files = [_encoded(out, results[0].recolor())]
+    if args.labels:
+        files.append(_encoded_labels(Path(args.labels), results[-1].labels))
+    first = results[0]
+    mse = first.compactness / first.labels.size
+    line = (
+        f"{path.name}: {image.shape[1]}x{image.shape[0]} k={','.join(map(str, ks))} "
+        f"{args.color_space} ({first.method}) mse={mse:.2f} iterations={first.n_iter} "
+        f"{_timing(elapsed, compiling.seconds)} -> {out}"
+    )
+    return line, files
 
 
 def _titled(image: np.ndarray, title: str) -> np.ndarray:
@@ -105,71 +228,48 @@ def _as_rgb8(image: np.ndarray) -> np.ndarray:
     return image[:, :, :3]
 
 
-def _segment_one(path: Path, args, out: Path | None) -> str:
-    image = _read(path)
-    ks = args.compare or [args.k]
-    results = []
-    start = time.perf_counter()
-    for k in ks:
-        try:
-            results.append(
-                fastseg.segment(
-                    image, k, color_space=args.color_space, channel_order="rgb",
-                    criteria=fastseg.Criteria(max_iter=args.max_iter), attempts=args.attempts,
-                    seed=args.seed, spatial=args.spatial,
-                )
-            )  # fmt: skip
-        except (ValueError, TypeError) as exc:
-            raise UsageError(f"{path.name}: {exc}") from exc
-    elapsed = time.perf_counter() - start
-    if args.compare:
-        panels = [_titled(_as_rgb8(image), "original")]
-        panels += [
-            _titled(_as_rgb8(r.recolor()), f"K = {k}") for k, r in zip(ks, results, strict=True)
-        ]
-        _write_image(out, np.hstack(panels))
-    else:
-        _write_image(out, results[0].recolor())
-    if args.labels:
-        _write_labels(Path(args.labels), results[-1].labels)
-    first = results[0]
-    mse = first.compactness / first.labels.size
-    return (
-        f"{path.name}: {image.shape[1]}x{image.shape[0]} k={','.join(map(str, ks))} "
-        f"{args.color_space} ({first.method}) mse={mse:.2f} iterations={first.n_iter} "
-        f"time={elapsed:.3f}s -> {out}"
-    )
-
-
 def _output_for(path: Path, args, batch: bool, suffix: str) -> Path:
     name = f"{path.stem}_{suffix}.png"
     if args.output is None:
         return Path(name)
     output = Path(args.output)
-    if batch:
-        output.mkdir(parents=True, exist_ok=True)
-        return output / name
-    return output
+    return output / name if batch else output
 
 
 def _run_batch(args, work_one, suffix: str) -> int:
-    """Apply `work_one(path, args, out)` to every input; in a batch, skip and report failures."""
-    files = _inputs(args.images)
-    batch = len(files) > 1
-    if batch and getattr(args, "labels", None):
+    """Apply `work_one(path, args, out)` to every input; in a batch, skip and report failures.
+
+    The inputs are listed and every planned output checked before the first input is read.
+    """
+    files, batch = _inputs(args.images)
+    labels = getattr(args, "labels", None)
+    if batch and labels:
         raise UsageError("--labels takes a single input image")
-    # Refuse unwritable formats before any work, so that no output is left half done.
     if args.output and not batch and Path(args.output).suffix.lower() not in IMAGE_SUFFIXES:
         raise UsageError(f"cannot write {args.output!r}: unknown image format")
+    if batch and args.output and Path(args.output).exists() and not Path(args.output).is_dir():
+        raise UsageError(f"-o {args.output!r} must be a folder for several inputs")
+    if labels and args.output and _file_identity(Path(labels)) == _file_identity(Path(args.output)):
+        raise UsageError("--labels and -o name the same file: give the label map its own name")
+    plans = []
+    for path in files:
+        outputs = [_output_for(path, args, batch, suffix)]
+        if labels:
+            outputs.append(Path(labels))
+        plans.append((path, outputs))
+    _check_outputs(files, plans)
+    if batch and args.output:
+        Path(args.output).mkdir(parents=True, exist_ok=True)
     status = 0
     progress = None
     if batch:
         from tqdm import tqdm
 
-        progress = tqdm(files, unit="image", file=sys.stderr, disable=None)
-    for path in progress or files:
+        progress = tqdm(plans, unit="image", file=sys.stderr, disable=None)
+    for path, outputs in progress or plans:
         try:
-            line = work_one(path, args, _output_for(path, args, batch, suffix))
+            line, written = work_one(path, args, outputs[0])
+            write_files(written)
         except (UsageError, OSError) as exc:
             if not batch:
                 raise
@@ -195,11 +295,25 @@ def _chunked_paths(args) -> tuple[Path, Path]:
         raise UsageError(f"--chunks reads a zarr store or a .tif/.tiff file; got {str(source)!r}")
     if not args.output or Path(args.output).suffix.lower() != ".zarr":
         raise UsageError("--chunks writes a zarr store: -o must end in .zarr")
+    out = Path(args.output)
+    real_source, real_out = os.path.realpath(source), os.path.realpath(out)
+    if real_out == real_source or os.path.commonpath([real_source, real_out]) in (
+        real_source,
+        real_out,
+    ):
+        raise UsageError(
+            f"-o {str(out)!r} would replace or sit inside the input {str(source)!r}; "
+            "fastseg never overwrites its inputs: choose another output name"
+        )
     try:
-        import fastseg.dask  # noqa: F401
+        import fastseg.dask
     except ImportError as exc:
         raise UsageError("--chunks needs dask: pip install 'fastseg[dask]'") from exc
-    return source, Path(args.output)
+    try:  # a new store, or one that fastseg wrote: nothing else is replaced
+        fastseg.dask.check_output_store(out, [source], name="-o")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    return source, out
 
 
 def _segment_chunked(args) -> int:
@@ -207,20 +321,21 @@ def _segment_chunked(args) -> int:
         raise UsageError("--chunks writes the labels to -o; --compare and --labels do not apply")
     source, out = _chunked_paths(args)
     start = time.perf_counter()
-    try:
-        result = fastseg.dask.segment_to_zarr(
-            source, args.k, args.chunks, out, color_space=args.color_space,
-            criteria=fastseg.Criteria(max_iter=args.max_iter), attempts=args.attempts,
-            seed=args.seed, spatial=args.spatial,
-        )  # fmt: skip
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"{source.name}: {exc}") from exc
+    with _config.compile_timer() as compiling:
+        try:
+            result = fastseg.dask.segment_to_zarr(
+                source, args.k, args.chunks, out, color_space=args.color_space,
+                criteria=fastseg.Criteria(max_iter=args.max_iter), attempts=args.attempts,
+                seed=args.seed, spatial=args.spatial,
+            )  # fmt: skip
+        except (ValueError, TypeError) as exc:
+            raise UsageError(f"{source.name}: {exc}") from exc
     height, width = result.labels.shape
     mse = result.compactness / (height * width)
     print(
         f"{source.name}: {width}x{height} k={args.k} {args.color_space} ({result.method}) "
-        f"mse={mse:.2f} iterations={result.n_iter} time={time.perf_counter() - start:.3f}s "
-        f"-> {out}"
+        f"mse={mse:.2f} iterations={result.n_iter} "
+        f"{_timing(time.perf_counter() - start, compiling.seconds)} -> {out}"
     )
     return 0
 
@@ -230,109 +345,166 @@ def _edges_chunked(args) -> int:
         raise UsageError("--chunks takes --low/--high thresholds; not --auto, --blur or --overlay")
     source, out = _chunked_paths(args)
     start = time.perf_counter()
-    try:
-        fastseg.dask.canny_to_zarr(
-            source, args.low, args.high, args.chunks, out, aperture_size=args.aperture,
-            l2_gradient=args.l2,
-        )  # fmt: skip
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"{source.name}: {exc}") from exc
-    print(f"{source.name}: edges time={time.perf_counter() - start:.3f}s -> {out}")
+    with _config.compile_timer() as compiling:
+        try:
+            fastseg.dask.canny_to_zarr(
+                source, args.low, args.high, args.chunks, out, aperture_size=args.aperture,
+                l2_gradient=args.l2,
+            )  # fmt: skip
+        except (ValueError, TypeError) as exc:
+            raise UsageError(f"{source.name}: {exc}") from exc
+    timing = _timing(time.perf_counter() - start, compiling.seconds)
+    print(f"{source.name}: edges {timing} -> {out}")
     return 0
 
 
+def _check_k_options(args) -> None:
+    for name in ("attempts", "max_iter"):
+        value = getattr(args, name)
+        if value < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1; got {value}")
+
+
 def command_segment(args) -> int:
+    _check_k_options(args)
     if args.chunks is not None:
         return _segment_chunked(args)
+    if args.compare and args.k_given:
+        raise UsageError("-k and --compare do not go together: --compare takes the values of k")
     if args.labels and Path(args.labels).suffix.lower() not in (".npy", ".png"):
         raise UsageError(f"--labels must end in .npy or .png; got {args.labels!r}")
     return _run_batch(args, _segment_one, "compare" if args.compare else f"k{args.k}")
 
 
-def _edges_one(path: Path, args, out: Path) -> str:
+def _edges_one(path: Path, args, out: Path) -> tuple[str, list[tuple[Path, bytes]]]:
     image = _read(path)
     # Colour images in OpenCV's channel order, so that the edges are cv2.Canny's on cv2.imread:
     # where two channels have equal gradients, the first one's direction is kept.
     bgr = image[:, :, 2::-1] if image.ndim == 3 else image
     start = time.perf_counter()
-    try:
-        if args.auto:
-            edges = fastseg.auto_canny(bgr)
-        else:
-            edges = fastseg.canny(
-                bgr, args.low, args.high, aperture_size=args.aperture, l2_gradient=args.l2,
-                blur=args.blur,
-            )  # fmt: skip
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"{path.name}: {exc}") from exc
+    with _config.compile_timer() as compiling:
+        try:
+            if args.auto:
+                edges = fastseg.auto_canny(
+                    bgr, aperture_size=args.aperture, l2_gradient=args.l2, blur=args.blur
+                )
+            else:
+                edges = fastseg.canny(
+                    bgr, args.low, args.high, aperture_size=args.aperture, l2_gradient=args.l2,
+                    blur=args.blur,
+                )  # fmt: skip
+        except (ValueError, TypeError) as exc:
+            raise UsageError(f"{path.name}: {exc}") from exc
     elapsed = time.perf_counter() - start
     if args.overlay:
         picture = _as_rgb8(image).copy()
         picture[edges > 0] = (255, 0, 0)
-        _write_image(out, picture)
+        files = [_encoded(out, picture)]
     else:
-        _write_image(out, edges)
+        files = [_encoded(out, edges)]
     share = np.count_nonzero(edges) / edges.size
     size = f"{edges.shape[1]}x{edges.shape[0]}"
-    return f"{path.name}: {size} edges={share:.2%} time={elapsed:.3f}s -> {out}"
+    line = f"{path.name}: {size} edges={share:.2%} {_timing(elapsed, compiling.seconds)} -> {out}"
+    return line, files
 
 
 def command_edges(args) -> int:
+    if args.auto and (args.low is not None or args.high is not None):
+        raise UsageError("--auto sets the thresholds from the image: drop --low and --high")
+    args.low = 100.0 if args.low is None else args.low
+    args.high = 200.0 if args.high is None else args.high
     if args.chunks is not None:
         return _edges_chunked(args)
-    return _run_batch(args, _edges_one, "edges")
+    return _run_batch(args, _edges_one, "overlay" if args.overlay else "edges")
+
+
+def _plot_format(name: str) -> str:
+    """The matplotlib format for the file `name`, from its suffix."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise UsageError("--plot needs matplotlib: pip install 'fastseg[plot]'") from exc
+    supported = Figure().canvas.get_supported_filetypes()
+    suffix = Path(name).suffix.lower().lstrip(".")
+    if suffix not in supported:
+        raise UsageError(
+            f"cannot write {name!r}: --plot writes one of "
+            f"{', '.join('.' + s for s in sorted(supported))}"
+        )
+    return suffix
 
 
 def command_elbow(args) -> int:
-    path = _inputs([args.image] if args.image else [])[0]
+    path = Path(args.image) if args.image else fastseg.sample_image_path()
+    if path.is_dir():
+        raise UsageError(f"elbow takes one image file; {str(path)!r} is a folder")
+    plot_format = _plot_format(args.plot) if args.plot else None
+    if args.plot:
+        _check_outputs([path], [(path, [Path(args.plot)])])
     image = _read(path)
-    try:
-        result = fastseg.elbow(image, args.ks, color_space=args.color_space, seed=args.seed)
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"{path.name}: {exc}") from exc
-    print(f"{'k':>4}  {'wcss':>16}  {'mse per pixel':>14}")
     pixels = image.shape[0] * image.shape[1]
+    if max(args.ks) > pixels:
+        raise UsageError(
+            f"{path.name}: --ks k must be at most the number of pixels ({pixels}); "
+            f"got {max(args.ks)}"
+        )
+    start = time.perf_counter()
+    with _config.compile_timer() as compiling:
+        try:
+            result = fastseg.elbow(image, args.ks, color_space=args.color_space, seed=args.seed)
+        except (ValueError, TypeError) as exc:
+            raise UsageError(f"{path.name}: {exc}") from exc
+    timing = _timing(time.perf_counter() - start, compiling.seconds)
+    print(f"{'k':>4}  {'wcss':>16}  {'mse per pixel':>14}    {path.name}: {timing}")
     for k, wcss in zip(result.ks, result.wcss, strict=True):
         marker = "  <- knee" if k == result.knee else ""
         print(f"{k:>4}  {wcss:>16.1f}  {wcss / pixels:>14.3f}{marker}")
     if args.plot:
-        try:
-            import matplotlib
+        from matplotlib.figure import Figure
 
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError as exc:
-            raise UsageError("--plot needs matplotlib: pip install 'fastseg[plot]'") from exc
-        import io
-
-        from .io import write_atomically
-
-        figure, axes = plt.subplots(figsize=(5, 3.5))
+        figure = Figure(figsize=(5, 3.5))
+        axes = figure.subplots()
         axes.plot(result.ks, result.wcss, "o-")
         axes.axvline(result.knee, color="tab:red", linestyle="--", label=f"knee: k = {result.knee}")
         axes.set(xlabel="k", ylabel="WCSS", title=f"Elbow: {path.name} ({args.color_space})")
         axes.legend()
         figure.tight_layout()
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=100)
-        plt.close(figure)
-        write_atomically(Path(args.plot), buffer.getvalue())
+        figure.savefig(buffer, format=plot_format, dpi=100)
+        write_files([(Path(args.plot), buffer.getvalue())])
     return 0
 
 
 def command_info(args) -> int:
+    """Versions and settings, without compiling or running a kernel."""
     import cv2
     import numba
 
-    fastseg.kmeans(np.zeros((4, 1)), 1)  # starts the threading layer, so that it can be named
     print(f"fastseg {fastseg.__version__}")
     print(f"python {sys.version.split()[0]}")
     print(f"numpy {np.__version__}, numba {numba.__version__}, opencv {cv2.__version__}")
+    distributions = _config.cv2_distributions()
+    installed = ", ".join(f"{name} {version}" for name, version in distributions)
+    print(f"cv2 from {installed or 'no pip distribution (built or packaged apart)'}")
     print(f"threads {numba.get_num_threads()} (NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS})")
-    print(f"threading layer {numba.threading_layer()}")
-    from ._config import CACHE_FOLDER
+    print(f"threading layer {_config.THREADING_LAYER}")
+    print(f"cache directory {_config.CACHE_FOLDER or 'none writable: kernels compile every time'}")
+    conflict = _config.cv2_conflict(distributions)
+    if conflict:
+        print(f"warning: {conflict}", file=sys.stderr)
+    return 0
 
-    print(f"cache directory {CACHE_FOLDER or 'none writable: kernels compile in every process'}")
+
+def command_warmup(args) -> int:
+    start = time.perf_counter()
+    with _config.compile_timer() as compiling:
+        fastseg.warmup(progress=not args.quiet)
+    folder = _config.CACHE_FOLDER
+    where = f"cached in {folder}" if folder else "not cached: no writable cache folder"
+    print(
+        f"warmup: {time.perf_counter() - start:.1f} s, of which compiling "
+        f"{compiling.seconds:.1f} s ({where})"
+    )
     return 0
 
 
@@ -356,47 +528,121 @@ class _Parser(argparse.ArgumentParser):
         self.exit(USAGE_ERROR, f"fastseg: error: {message} (see {self.prog} --help)\n")
 
 
+class _StoreK(argparse.Action):
+    """-k, remembering that it was given (it conflicts with --compare)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        namespace.k = values
+        namespace.k_given = True
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="fastseg", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"fastseg {fastseg.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     seg = commands.add_parser("segment", help="cluster the colours of images into k segments")
     seg.add_argument("images", nargs="*", help="image files or folders (default: a sample photo)")
-    seg.add_argument("-k", type=int, default=3, help="number of colours (default 3)")
-    seg.add_argument("--color-space", choices=["rgb", "hsv", "lab", "gray"], default="rgb")
+    seg.add_argument(
+        "-k", type=int, default=3, action=_StoreK, help="number of colours (default 3)"
+    )
+    seg.set_defaults(k_given=False)
+    seg.add_argument(
+        "--color-space",
+        choices=["rgb", "hsv", "lab", "gray"],
+        default="rgb",
+        help="colour space to cluster in (default rgb)",
+    )
     seg.add_argument("-o", "--output", help="output image (a folder for several inputs)")
     seg.add_argument("--labels", help="also write the label map to OUT.npy or OUT.png")
-    seg.add_argument("--compare", type=_positive_ints, help="side-by-side PNG for these k: 3,5,7")
-    seg.add_argument("--spatial", type=float, default=0.0, help="weight of pixel coordinates")
-    seg.add_argument("--attempts", type=int, default=1)
-    seg.add_argument("--max-iter", type=int, default=300)
-    seg.add_argument("--seed", type=int, default=0)
-    seg.add_argument("--chunks", type=int, help="read a zarr/TIFF lazily in NxN chunks (Dask)")
+    seg.add_argument(
+        "--compare",
+        type=_k_values(MAX_COMPARE),
+        help=f"side-by-side PNG for these k: 3,5,7 (at most {MAX_COMPARE})",
+    )
+    seg.add_argument(
+        "--spatial",
+        type=float,
+        default=0.0,
+        help="weight of pixel coordinates (default 0: colour only)",
+    )
+    seg.add_argument(
+        "--attempts",
+        type=int,
+        default=1,
+        help="runs from different seeds; the best is kept (default 1)",
+    )
+    seg.add_argument(
+        "--max-iter", type=int, default=300, help="most k-means iterations per run (default 300)"
+    )
+    seg.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="random seed: the same seed gives the same result (default 0)",
+    )
+    seg.add_argument(
+        "--chunks", type=int, help="read a zarr/TIFF lazily in NxN chunks (Dask); -o OUT.zarr"
+    )
     seg.set_defaults(run=command_segment)
 
     elb = commands.add_parser("elbow", help="WCSS for a range of k and the knee of the curve")
     elb.add_argument("image", nargs="?", help="image file (default: a sample photo)")
-    elb.add_argument("--ks", type=_positive_ints, default=list(range(1, 11)), help="e.g. 1-10")
-    elb.add_argument("--color-space", choices=["rgb", "hsv", "lab", "gray"], default="rgb")
-    elb.add_argument("--plot", help="also draw the curve into this PNG (needs matplotlib)")
-    elb.add_argument("--seed", type=int, default=0)
+    elb.add_argument(
+        "--ks",
+        type=_k_values(MAX_KS),
+        default=list(range(1, 11)),
+        help=f"values of k: 1-10 (default) or 2,4,8 (at most {MAX_KS})",
+    )
+    elb.add_argument(
+        "--color-space",
+        choices=["rgb", "hsv", "lab", "gray"],
+        default="rgb",
+        help="colour space to cluster in (default rgb)",
+    )
+    elb.add_argument(
+        "--plot",
+        help="also draw the curve into this file, in the format its "
+        "suffix names (.png, .jpg, .svg, .pdf, ...; needs matplotlib)",
+    )
+    elb.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="random seed: the same seed gives the same result (default 0)",
+    )
     elb.set_defaults(run=command_elbow)
 
     edg = commands.add_parser("edges", help="Canny edges, identical to cv2.Canny")
     edg.add_argument("images", nargs="*", help="image files or folders (default: a sample photo)")
-    thresholds = edg.add_mutually_exclusive_group()
-    thresholds.add_argument("--auto", action="store_true", help="thresholds from the median")
-    edg.add_argument("--low", type=float, default=100.0, help="lower threshold (default 100)")
-    edg.add_argument("--high", type=float, default=200.0, help="upper threshold (default 200)")
-    edg.add_argument("--blur", type=float, help="Gaussian sigma applied first")
-    edg.add_argument("--aperture", type=int, default=3, choices=[3, 5, 7])
+    edg.add_argument(
+        "--auto",
+        action="store_true",
+        help="thresholds from the median intensity (not with --low/--high)",
+    )
+    edg.add_argument("--low", type=float, help="lower threshold (default 100)")
+    edg.add_argument("--high", type=float, help="upper threshold (default 200)")
+    edg.add_argument("--blur", type=float, help="Gaussian sigma applied first (at most 64)")
+    edg.add_argument(
+        "--aperture", type=int, default=3, choices=[3, 5, 7], help="Sobel aperture size (default 3)"
+    )
     edg.add_argument("--l2", action="store_true", help="L2 gradient magnitude")
-    edg.add_argument("--overlay", action="store_true", help="draw the edges over the photo")
+    edg.add_argument(
+        "--overlay",
+        action="store_true",
+        help="draw the edges in red over the photo (default name NAME_overlay.png)",
+    )
     edg.add_argument("-o", "--output", help="output image (a folder for several inputs)")
-    edg.add_argument("--chunks", type=int, help="read a zarr/TIFF lazily in NxN chunks (Dask)")
+    edg.add_argument(
+        "--chunks", type=int, help="read a zarr/TIFF lazily in NxN chunks (Dask); -o OUT.zarr"
+    )
     edg.set_defaults(run=command_edges)
 
-    inf = commands.add_parser("info", help="versions, threads, threading layer, cache")
+    war = commands.add_parser("warmup", help="compile the kernels ahead of time, into the cache")
+    war.add_argument("--quiet", action="store_true", help="no progress bar")
+    war.set_defaults(run=command_warmup)
+
+    inf = commands.add_parser("info", help="versions, threads, threading layer, cache, OpenCV")
     inf.set_defaults(run=command_info)
 
     ben = commands.add_parser("bench", help="time fastseg against its peers on the same arrays")
@@ -406,9 +652,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised so that the temporary files are removed on the way out."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    else:
+        previous = None
     try:
         return args.run(args)
     except UsageError as exc:
@@ -420,3 +678,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fastseg: interrupted", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("fastseg: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

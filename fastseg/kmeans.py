@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import numbers
 from dataclasses import dataclass
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from . import _validate
 from ._config import CHUNK_SIZE, parallel_section
-from ._kernels import checks, lloyd
+from ._kernels import checks, lloyd, seeding
 
 __all__ = ["Criteria", "KMeansResult", "kmeans"]
 
@@ -23,6 +24,22 @@ _FLT_EPSILON = float(np.finfo(np.float32).eps)
 MAX_FEATURES_DIRECT = 16
 #: Samples per block on the matrix-product path.
 BLOCK_SIZE = 4096
+
+#: Float samples are clustered as they are while their largest magnitude lies in
+#: [2^-SAMPLE_RANGE, 2^SAMPLE_RANGE] (float32 samples on the direct path always are: their squares
+#: fit float64). Beyond it, squared distances would overflow or lose their digits to underflow;
+#: the engine then works on a copy divided by a power of two, which is exact.
+SAMPLE_RANGE = {np.dtype(np.float64): 256, np.dtype(np.float32): 32}
+#: Weights are used as they are while the largest lies in [2^-WEIGHT_RANGE, 2^WEIGHT_RANGE];
+#: beyond it they are divided by a power of two too, so that their sums cannot overflow.
+WEIGHT_RANGE = 128
+
+
+def scale_exponent(largest: float, bound: int) -> int:
+    """0 when `largest` is 0 or in [2^-bound, 2^bound]; else e with largest / 2^e in [0.5, 1)."""
+    if largest == 0.0 or 2.0**-bound <= largest <= 2.0**bound:
+        return 0
+    return math.frexp(largest)[1]
 
 
 def seeding_size(n_features: int, k: int) -> int:
@@ -105,11 +122,17 @@ class KMeansResult:
         Index of each sample's center: uint8 when k <= 255, uint16 when k <= 65535, else int32.
     centers : ndarray of shape (k, n_features), float64
     compactness : float
-        Weighted sum of squared distances of the samples to their centers (scikit-learn's inertia).
+        Weighted sum of squared distances of the samples to their centers (scikit-learn's inertia);
+        ``inf`` when that sum exceeds the float64 range (about 1.8e308), as data spread over more
+        than about 1e154 can make it. Labels and centers are still computed as for any data.
     n_iter : int
         Center updates made by the kept attempt.
     cluster_weights : ndarray of shape (k,), float64
         Total weight of each center's samples: their number when there are no sample weights.
+    cluster_sums : ndarray of shape (k, n_features), float64
+        Weighted sum of each center's samples. ``cluster_sums / cluster_weights[:, None]`` is the
+        mean of the samples that carry each label, which differs from ``centers`` when the run
+        stopped before the labels settled (the centers are those the labels were assigned to).
     """
 
     labels: np.ndarray
@@ -117,6 +140,7 @@ class KMeansResult:
     compactness: float
     n_iter: int
     cluster_weights: np.ndarray
+    cluster_sums: np.ndarray
 
 
 def draw_cumulative(cumulative: np.ndarray, u: float) -> int:
@@ -135,7 +159,9 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
 
     The first center is a row drawn in proportion to its weight; each next one is the best, by
     the weighted sum of squared distances to the nearest center, of 2 + log(k) candidates drawn
-    in proportion to weight times squared distance to the nearest chosen center.
+    in proportion to weight times squared distance to the nearest chosen center (see
+    :func:`seeding.greedy_kmeans_pp`). Draws are taken from `rng` as ``rng.random()`` once, then
+    ``rng.random(2 + log(k))`` per further center.
 
     Parameters
     ----------
@@ -149,26 +175,20 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
     centers : (k, d) float64
     """
     n_trials = 2 + int(np.log(k))
-    # Distances by matrix products, from the weighted mean to keep |x|^2 small.
-    centred = rows - (weights @ rows) / weights.sum()
-    squared_norms = np.einsum("ij,ij->i", centred, centred)
-
-    def squared_distances(points):
-        products = centred @ points.T
-        norms = np.einsum("ij,ij->i", points, points)
-        return np.maximum(squared_norms[:, None] + norms[None, :] - 2.0 * products, 0.0)
-
-    chosen = [draw_cumulative(np.cumsum(weights), rng.random())]
-    closest = squared_distances(centred[chosen])[:, 0]
-    for _ in range(1, k):
-        cumulative = np.cumsum(weights * closest)
-        if cumulative[-1] <= 0.0:  # every row sits on a center: any row will do
-            cumulative = np.cumsum(weights)
-        candidates = [draw_cumulative(cumulative, u) for u in rng.random(n_trials)]
-        distances = np.minimum(closest[:, None], squared_distances(centred[candidates]))
-        best = int(np.argmin(weights @ distances))
-        chosen.append(candidates[best])
-        closest = distances[:, best]
+    n = rows.shape[0]
+    draws = rng.random(1 + (k - 1) * n_trials)
+    chosen = np.empty(k, dtype=np.int64)
+    closest = np.empty(n)
+    cumulative = np.empty(n)
+    trial_sums = np.empty((-(-n // seeding.SEED_CHUNK), n_trials))
+    columns = np.ascontiguousarray(rows.T, dtype=np.float64)
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    arguments = (columns, weights, draws, chosen, closest, cumulative, trial_sums)
+    if n * rows.shape[1] * n_trials < seeding.SERIAL_WORK:
+        seeding.greedy_kmeans_pp_serial(*arguments)
+    else:
+        with parallel_section():
+            seeding.greedy_kmeans_pp(*arguments)
     return rows[chosen]
 
 
@@ -212,7 +232,7 @@ def sums_are_exact(total_weight: float, n_features: int, span: float) -> bool:
     """Whether every sum of a pass (of integer samples and weights, measured from an integer
     origin, each coordinate at most `span` from it) is an integer below 2^53, hence exact in
     float64 whatever the order of the additions."""
-    return total_weight * n_features * span**2 < 2.0**53
+    return total_weight * n_features * (span * span) < 2.0**53
 
 
 def sums_origin(samples) -> np.ndarray:
@@ -231,18 +251,39 @@ class LloydEngine:
 
     The samples are read as they are. Per-pixel extra memory is one label array per kept result
     (1 byte per sample for k <= 255); everything else is per chunk or per block.
+
+    Samples and weights of extreme magnitude (see :data:`SAMPLE_RANGE`, :data:`WEIGHT_RANGE`) are
+    held divided by powers of two, ``2**sample_exponent`` and ``2**weight_exponent``: the
+    *engine's units*, in which seeding, :meth:`run`, :meth:`mean_variance` and the tolerance
+    work. :meth:`assign`, :meth:`centers_of_labels` and :func:`run_attempts` take and give
+    values in the caller's units. For other inputs both exponents are 0 and the units are one.
     """
 
+    sample_exponent = 0
+    weight_exponent = 0
+
     def __init__(self, samples: np.ndarray, weights: np.ndarray | None, k: int):
-        self.samples = samples
         self.n_samples, self.n_features = samples.shape
         self.k = k
+        # One-cluster engines (the variance) always take the direct pass: no matrix product needed.
+        self._direct = self.n_features <= MAX_FEATURES_DIRECT or k == 1
+        bound = SAMPLE_RANGE.get(samples.dtype)
+        if bound is not None and (samples.dtype == np.float64 or not self._direct):
+            low_high = np.empty(2)
+            with parallel_section():
+                checks.finite_range(samples, low_high)
+            self.sample_exponent = scale_exponent(max(-low_high[0], low_high[1]), bound)
+            if self.sample_exponent:
+                samples = np.ldexp(samples, -self.sample_exponent)
+        if weights is not None:
+            self.weight_exponent = scale_exponent(float(weights.max()), WEIGHT_RANGE)
+            if self.weight_exponent:
+                weights = np.ldexp(weights, -self.weight_exponent)
+        self.samples = samples
         self.weights = np.empty(0) if weights is None else weights
         self.total_weight = float(self.n_samples) if weights is None else float(weights.sum())
         self.n_chunks = -(-self.n_samples // CHUNK_SIZE)
         self.labels = np.zeros(self.n_samples, dtype=label_dtype(k))
-        # One-cluster engines (the variance) always take the direct pass: no matrix product needed.
-        self._direct = self.n_features <= MAX_FEATURES_DIRECT or k == 1
         if self._direct:
             self._origin = sums_origin(samples)
             self._sums = np.empty((self.n_chunks, k, self.n_features))
@@ -271,9 +312,40 @@ class LloydEngine:
                 span = float(checks.integer_span(self.samples))
         return sums_are_exact(self.total_weight, self.n_features, span)
 
+    # -- units ------------------------------------------------------------------------------------
+
+    def to_engine_units(self, centers: np.ndarray) -> np.ndarray:
+        """Centers given in the caller's units, in the engine's."""
+        if not self.sample_exponent:
+            return centers
+        return np.ldexp(centers, -self.sample_exponent)
+
+    def from_engine_units(self, centers: np.ndarray, power: int = 1, weighted: bool = False):
+        """Centers (power 1), squared distances (power 2) or weights (power 0) in the engine's
+        units, in the caller's; `weighted` for a weighted sum. Values beyond the float64 range
+        become infinite, as any float arithmetic makes them."""
+        exponent = power * self.sample_exponent + weighted * self.weight_exponent
+        if not exponent:
+            return centers
+        with np.errstate(over="ignore"):
+            return np.ldexp(centers, exponent)
+
     # -- one pass --------------------------------------------------------------------------------
 
-    def assign(self, centers: np.ndarray, *, update: bool = False):
+    def assign(self, centers: np.ndarray):
+        """Label every sample with its nearest of `centers`, all in the caller's units.
+
+        Returns (sums, weight_sums, inertia, changed) as :meth:`_assign`, in the caller's units.
+        """
+        sums, weight_sums, inertia, changed = self._assign(self.to_engine_units(centers))
+        return (
+            self.from_engine_units(sums, 1, weighted=True),
+            self.from_engine_units(weight_sums, 0, weighted=True),
+            float(self.from_engine_units(np.float64(inertia), 2, weighted=True)),
+            changed,
+        )
+
+    def _assign(self, centers: np.ndarray, *, update: bool = False):
         """Label every sample with its nearest center; return (sums, weight_sums, inertia, changed).
 
         sums (k, d) and weight_sums (k,) are the weighted sums of the samples of each center,
@@ -356,14 +428,14 @@ class LloydEngine:
         return result
 
     def centers_of_labels(self) -> np.ndarray:
-        """Centers of the clusters in ``self.labels``, empty ones re-seeded."""
+        """Centers of the clusters in ``self.labels``, empty ones re-seeded (caller's units)."""
         sums = np.zeros((self.k, self.n_features))
         weight_sums = np.zeros(self.k)
         lloyd.add_block_sums(self.samples, self.weights, self.labels, sums, weight_sums)
         means = np.zeros_like(sums)
         occupied = weight_sums > 0.0
         means[occupied] = sums[occupied] / weight_sums[occupied, None]
-        return self.new_centers(sums, weight_sums, means)
+        return self.from_engine_units(self.new_centers(sums, weight_sums, means))
 
     def _reseed_empty(self, empty, sums, weight_sums, centers):
         """Move the samples farthest from their centers into the empty clusters.
@@ -413,10 +485,11 @@ class LloydEngine:
         return type(self)(self.samples, self.weights if self.weights.size else None, 1)
 
     def mean_variance(self) -> float:
-        """Mean over features of the weighted variance of the samples (for scikit-learn's tol)."""
+        """Mean over features of the weighted variance of the samples (for scikit-learn's tol),
+        in the engine's units."""
         one = self.one_cluster()
-        sums, weight_sums, _, _ = one.assign(np.zeros((1, self.n_features)))
-        _, _, inertia, _ = one.assign(sums / weight_sums[:, None])
+        sums, weight_sums, _, _ = one._assign(np.zeros((1, self.n_features)))
+        _, _, inertia, _ = one._assign(sums / weight_sums[:, None])
         return inertia / (self.total_weight * self.n_features)
 
     # -- seeding ---------------------------------------------------------------------------------
@@ -460,12 +533,14 @@ class LloydEngine:
         rows, weights = self.seeding_rows(rng)
         cumulative = np.cumsum(weights)
         chosen: list[int] = []
+        seen: set[int] = set()
         while len(chosen) < self.k:
             for _ in range(100):
                 index = draw_cumulative(cumulative, rng.random())
-                if index not in chosen:
+                if index not in seen:
                     break
             chosen.append(index)
+            seen.add(index)
         return rows[chosen]
 
     def seed_kmeans_pp(self, rng: np.random.Generator) -> np.ndarray:
@@ -478,17 +553,23 @@ class LloydEngine:
     def run(self, centers: np.ndarray, criteria: Criteria, tol: float | None):
         """Lloyd iterations from `centers`; `tol` is the absolute threshold on the total shift.
 
-        Returns (centers, compactness, n_iter, cluster_weights), the last being the total weight
-        of each center's samples; ``self.labels`` holds the matching labels.
+        Centers, `tol` and the results are in the engine's units (``criteria.epsilon`` in the
+        caller's). Returns (centers, compactness, n_iter, cluster_weights, cluster_sums), the last
+        two being the total weight and the weighted sum of each center's samples;
+        ``self.labels`` holds the matching labels.
         """
         n_iter = 0
         compactness = None
-        epsilon_sq = None if criteria.epsilon is None else criteria.epsilon**2
+        epsilon_sq = None
+        if criteria.epsilon is not None:
+            with np.errstate(over="ignore"):
+                epsilon = float(np.ldexp(criteria.epsilon, -self.sample_exponent))
+            epsilon_sq = epsilon * epsilon  # infinite for an epsilon beyond the data's reach
         for iteration in range(criteria.max_iter):
-            sums, weight_sums, inertia, changed = self.assign(centers, update=iteration > 0)
+            sums, weight_sums, inertia, changed = self._assign(centers, update=iteration > 0)
             if iteration > 0 and changed == 0:
                 # Same labels as the last pass: the centers are a fixed point.
-                compactness, cluster_weights = inertia, weight_sums
+                compactness, cluster_weights, cluster_sums = inertia, weight_sums, sums
                 n_iter = iteration + 1
                 break
             updated = self.new_centers(sums, weight_sums, centers)
@@ -500,8 +581,8 @@ class LloydEngine:
             ):
                 break
         if compactness is None:
-            _, cluster_weights, compactness, _ = self.assign(centers, update=True)
-        return centers, compactness, n_iter, cluster_weights
+            cluster_sums, cluster_weights, compactness, _ = self._assign(centers, update=True)
+        return centers, compactness, n_iter, cluster_weights, cluster_sums
 
 
 def kmeans(
@@ -548,6 +629,12 @@ def kmeans(
     chunk order. An empty cluster is re-seeded at the sample farthest from its center. After the
     last update the samples are labelled once more, so that labels, centers and compactness agree.
 
+    Any finite data and weights are clustered: samples whose largest magnitude lies beyond
+    [2^-256, 2^256] (float32 ones with more than 16 features: [2^-32, 2^32]) or weights beyond
+    [2^-128, 2^128] are clustered as a copy divided by a power of two (exact for every value
+    above 2^-1000 times the largest), so that squared distances and sums of weights neither
+    overflow nor underflow.
+
     Examples
     --------
     >>> import numpy as np, fastseg
@@ -577,16 +664,29 @@ def fit_engine(engine: LloydEngine, criteria, attempts, init, seed) -> KMeansRes
 
 
 def run_attempts(engine, init, criteria, tol, attempts, rng) -> KMeansResult:
-    """Seed and iterate `attempts` times; keep the run with the lowest compactness."""
+    """Seed and iterate `attempts` times; keep the run with the lowest compactness.
+
+    An `init` array is in the caller's units, `tol` in the engine's (see :class:`LloydEngine`).
+    """
     best = None
     for attempt in range(attempts):
         if isinstance(init, str):
             seeds = engine.seed_kmeans_pp(rng) if init == "k-means++" else engine.seed_random(rng)
         else:
-            seeds = init
-        centers, compactness, n_iter, cluster_weights = engine.run(seeds, criteria, tol)
-        if best is None or compactness < best.compactness:
+            seeds = engine.to_engine_units(init)
+        centers, compactness, n_iter, cluster_weights, cluster_sums = engine.run(
+            seeds, criteria, tol
+        )
+        if best is None or compactness < best[2]:
             # The last attempt's labels are not overwritten any more: no copy needed.
             labels = engine.labels if attempt == attempts - 1 else engine.labels.copy()
-            best = KMeansResult(labels, centers, float(compactness), n_iter, cluster_weights)
-    return best
+            best = (labels, centers, compactness, n_iter, cluster_weights, cluster_sums.copy())
+    labels, centers, compactness, n_iter, cluster_weights, cluster_sums = best
+    return KMeansResult(
+        labels,
+        engine.from_engine_units(centers),
+        float(engine.from_engine_units(np.float64(compactness), 2, weighted=True)),
+        n_iter,
+        engine.from_engine_units(cluster_weights, 0, weighted=True),
+        engine.from_engine_units(cluster_sums, 1, weighted=True),
+    )

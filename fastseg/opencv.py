@@ -62,6 +62,11 @@ def kmeans(data, K, bestLabels, criteria, attempts, flags, centers=None):
     if samples.ndim == 1:
         samples = samples[:, None]
     samples = _validate.check_samples(samples, "data")
+    if samples.dtype == np.float64 and np.abs(samples).max() > np.finfo(np.float32).max:
+        raise ValueError(
+            "`data` must lie within the float32 range (about ±3.4e38), as the returned float32 "
+            "centers do; got larger values (use fastseg.kmeans for float64 centers)."
+        )
     n_samples = samples.shape[0]
     k = _validate.check_int(K, "K", 1, n_samples, "N")
     attempts = max(_validate.check_int(attempts, "attempts", 0), 1)  # 0 means 1, as in OpenCV
@@ -73,9 +78,8 @@ def kmeans(data, K, bestLabels, criteria, attempts, flags, centers=None):
     criteria = Criteria.from_opencv(criteria)
     init = "k-means++" if flags & KMEANS_PP_CENTERS else "random"
     engine = LloydEngine(samples, None, k)
-    rng = np.random.default_rng(
-        0
-    )  # like OpenCV's default generator: the same call, the same result
+    # Like OpenCV's default generator: the same call, the same result.
+    rng = np.random.default_rng(0)
     first_init = init
     if flags & KMEANS_USE_INITIAL_LABELS:
         first_init = _centers_of_labels(engine, bestLabels)

@@ -6,6 +6,7 @@ image -> working colour space -> (distinct colours + counts | pixels) -> kmeans 
 from __future__ import annotations
 
 import threading
+import warnings
 from dataclasses import dataclass
 
 import cv2
@@ -21,6 +22,9 @@ __all__ = ["COLOR_SPACES", "Segmentation", "segment"]
 
 COLOR_SPACES = ("rgb", "hsv", "lab", "gray")
 METHODS = ("auto", "distinct", "pixels")
+#: Largest weight of the pixel coordinates: at 1e6 the colours count for less than a millionth
+#: of a pixel's step already, so larger weights only risk overflow.
+MAX_SPATIAL = 1e6
 #: The distinct-colour path is taken while distinct colours are at most this share of the pixels.
 DISTINCT_SHARE = 0.5
 
@@ -66,6 +70,8 @@ class Segmentation:
     mean_colors: np.ndarray
     alpha: np.ndarray | None
     dtype: np.dtype
+    #: The input had shape (H, W, 1): :meth:`recolor` keeps that axis.
+    channel_axis_kept: bool = False
 
     def cluster_colours(self) -> np.ndarray:
         """Mean colour of each cluster in the input's dtype (rounded for integer images)."""
@@ -80,7 +86,7 @@ class Segmentation:
         Same shape, dtype and channel order as the input; an alpha channel is kept as it was.
         """
         image = self.cluster_colours()[self.labels]
-        if image.shape[-1] == 1:
+        if image.shape[-1] == 1 and not self.channel_axis_kept:
             image = image[..., 0]
         if self.alpha is not None:
             image = np.dstack([image, self.alpha])
@@ -103,25 +109,19 @@ class _Prepared:
     shape: tuple[int, int]
     alpha: np.ndarray | None
     method: str
+    # False while the table's memory holds labels (see _finish): an exception then must not
+    # hand the table back, since only its counts would be cleared.
+    table_clean: bool = True
 
     def release(self) -> None:
-        """Give the colour table back for reuse; the pixels can no longer be labelled."""
-        if self.table is not None:
-            _return_table(self.table, self.colours)
-            self.table = None
+        """Give the colour table back for reuse; the pixels can no longer be labelled.
 
-
-def check_image(image, name: str = "image") -> np.ndarray:
-    image = _validate.as_array(image, name)
-    image = _validate.check_sample_dtype(image, name)
-    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
-        raise ValueError(
-            f"`{name}` must have shape (H, W), (H, W, 3) or (H, W, 4); got {image.shape}."
-        )
-    if image.shape[0] == 0 or image.shape[1] == 0:
-        raise ValueError(f"`{name}` must have at least one pixel; got shape {image.shape}.")
-    _validate.check_finite(image.reshape(image.shape[0], -1), name)
-    return image
+        A table left in an unknown state by an exception (an interrupt, say) is dropped, not kept
+        for the thread's next call.
+        """
+        table, self.table = self.table, None
+        if table is not None and self.table_clean:
+            _return_table(table, self.colours)
 
 
 def _choice(value, name: str, options) -> str:
@@ -211,6 +211,8 @@ def check_options(color_space, channel_order, spatial, method, dtype, n_channels
     channel_order = _choice(channel_order, "channel_order", ("rgb", "bgr"))
     method = _choice(method, "method", METHODS)
     spatial = _validate.check_float(spatial, "spatial", 0.0)
+    if spatial > MAX_SPATIAL:
+        raise ValueError(f"`spatial` must be in [0, {MAX_SPATIAL:g}]; got {spatial:g}.")
     if n_channels == 1 and color_space in ("hsv", "lab"):
         raise ValueError(f"`color_space` {color_space!r} needs a colour image; got a gray one.")
     if n_channels == 1:
@@ -253,7 +255,7 @@ def palette_of(mean_colours: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 def prepare(image, color_space, channel_order, spatial, method) -> _Prepared:
     """Validate an image and turn it into samples to cluster."""
-    image = check_image(image)
+    image = _validate.check_image(image)
     height, width = image.shape[:2]
     alpha = image[:, :, 3] if image.ndim == 3 and image.shape[2] == 4 else None
     channels = image if image.ndim == 2 else image[:, :, : min(3, image.shape[2])]
@@ -306,11 +308,14 @@ def segment(
 
     Parameters
     ----------
-    image : ndarray of shape (H, W), (H, W, 3) or (H, W, 4)
-        uint8, uint16, float32 or float64 (float images in [0, 1] for the hsv/lab/gray spaces).
+    image : ndarray of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)
+        uint8, uint16, float32 or float64. Float images must lie in [0, 1]; one in 0-255 (what
+        ``np.float32(image)`` gives) is refused with a ValueError rather than guessed at.
         A fourth channel is alpha: it is not clustered and is kept by :meth:`Segmentation.recolor`.
     k : int
-        Number of clusters, in [1, H * W].
+        Number of clusters, in [1, H * W]. When an 8-bit image has fewer distinct colours than
+        k, the surplus clusters are necessarily empty: a RuntimeWarning says so, and every pixel
+        is clustered (``method`` becomes "pixels").
     color_space : {"rgb", "hsv", "lab", "gray"}, default "rgb"
         Space in which colours are compared (see Notes).
     channel_order : {"rgb", "bgr"}, default "rgb"
@@ -320,6 +325,7 @@ def segment(
     spatial : float, default 0.0
         Weight of the pixel coordinates, which are added to the features when > 0 for spatially
         coherent segments; at 1, the longer side of the image counts as much as the 0-255 range.
+        At most 1e6.
     method : {"auto", "distinct", "pixels"}, default "auto"
         "distinct" clusters the distinct colours of an 8-bit image weighted by their pixel counts
         (the same objective as all pixels, a fraction of the work); "pixels" clusters every pixel;
@@ -344,13 +350,22 @@ def segment(
     >>> result.labels.shape, result.palette.shape
     ((512, 512), (4, 3))
     """
-    prepared = prepare(image, color_space, channel_order, spatial, method)
+    array = _validate.as_array(image, "image")
+    if array.ndim in (2, 3) and array.shape[0] * array.shape[1] > 0:  # k first: before counting
+        _validate.check_int(k, "k", 1, array.shape[0] * array.shape[1], "H * W")
+    prepared = prepare(array, color_space, channel_order, spatial, method)
     try:
         k = _validate.check_int(k, "k", 1, len(prepared.pixels), "H * W")
         if prepared.method == "distinct" and k > len(prepared.samples):
-            # Fewer distinct colours than clusters: only the per-pixel path makes k clusters.
+            n_colours = len(prepared.samples)
+            warnings.warn(
+                f"`k` = {k} is more than the image's {n_colours} distinct colours: at least "
+                f"{k - n_colours} clusters are empty; every pixel is clustered (method 'pixels').",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             prepared.release()
-            prepared = prepare(image, color_space, channel_order, spatial, "pixels")
+            prepared = prepare(array, color_space, channel_order, spatial, "pixels")
         result = kmeans(
             prepared.samples, k, criteria=criteria, attempts=attempts, init=init, seed=seed,
             sample_weight=prepared.weights,
@@ -364,10 +379,10 @@ def _finish(prepared: _Prepared, result, k: int, image) -> Segmentation:
     height, width = prepared.shape
     weights = prepared.weights
     if prepared.samples is prepared.pixels:
-        # The pixels themselves were clustered: the centers are the mean colours already, and
-        # the engine's last pass counted them.
+        # The pixels themselves were clustered: the engine's last pass summed and counted them.
+        # (Its centers are not the mean colours when it stopped before the labels settled.)
         totals = result.cluster_weights
-        mean_colours = result.centers
+        mean_colours = result.cluster_sums / np.maximum(totals, 1e-300)[:, None]
     else:
         colour_sums, totals = colour_sums_of(prepared.colours, weights, result.labels, k)
         mean_colours = colour_sums / np.maximum(totals, 1e-300)[:, None]
@@ -383,10 +398,12 @@ def _finish(prepared: _Prepared, result, k: int, image) -> Segmentation:
         # quarter of the space (16 MB), and the random reads of the labelling pass hit the cache
         # more often. Its entries are set back to 0 for the table's next use.
         label_table = prepared.table.view(labels.dtype)[: colors.N_COLOURS]
+        prepared.table_clean = False
         with parallel_section():
             colors.put_colour_labels(prepared.colours, result.labels, label_table)
             colors.label_pixels(prepared.pixels, label_table, labels)
             colors.clear_colours(prepared.colours, label_table)
+        prepared.table_clean = True
     dtype = np.asarray(image).dtype
     return Segmentation(
         labels=labels.reshape(height, width),
@@ -399,4 +416,5 @@ def _finish(prepared: _Prepared, result, k: int, image) -> Segmentation:
         mean_colors=mean_colours,
         alpha=prepared.alpha,
         dtype=dtype.newbyteorder("="),
+        channel_axis_kept=np.ndim(image) == 3 and np.shape(image)[2] == 1,
     )

@@ -1,19 +1,60 @@
-"""Choosing the number of clusters: the silhouette score and the knee of a WCSS curve."""
+"""Choosing the number of clusters: the silhouette score and the knee of a WCSS curve.
+
+Images and samples come in by name, the same way in every function of this module: an argument
+called `image` is always an image, (H, W) gray or (H, W, C) colour, under the image rules of
+:func:`fastseg.segment`; an argument called `samples` is always an (n_samples, n_features) array,
+as for :func:`fastseg.kmeans`. No argument takes both, so a 2-D array is never guessed at.
+"""
 
 from __future__ import annotations
 
-import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import _validate
-from ._config import parallel_section
-from ._kernels.silhouette import SILHOUETTE_CHUNK, silhouette_partial_sums
-from .kmeans import LloydEngine, kmeans
+from ._kernels.silhouette import SILHOUETTE_CHUNK, largest_magnitude, silhouette_partial_sums
+from .kmeans import kmeans
 
 __all__ = ["Elbow", "choose_k", "elbow", "knee_point", "silhouette_score"]
+
+
+def _power_of_two_scale(largest: float) -> float:
+    """A power of two that brings `largest` (finite, >= 0) into [0.5, 1), within float range.
+
+    Multiplying by a power of two is exact, so scaling data by it changes no scale-free result.
+    """
+    if largest == 0.0:
+        return 1.0
+    _, exponent = math.frexp(largest)
+    return math.ldexp(1.0, min(-exponent, 1023))
+
+
+def _coordinate_scale(samples: np.ndarray) -> float:
+    """The power of two the silhouette kernel multiplies coordinates by.
+
+    Integer coordinates (at most 65535) cannot overflow a sum of squares; float ones are brought
+    near 1, so values up to the largest float do not overflow and tiny ones do not vanish.
+    """
+    if samples.dtype.kind != "f":
+        return 1.0
+    return _power_of_two_scale(largest_magnitude(samples))
+
+
+def _weighted_silhouette(samples, weights, codes, cluster_weights) -> float:
+    """Mean silhouette of `samples`, a sample of weight w counting as w copies of it.
+
+    `codes` are int64 in [0, k), `cluster_weights` the (k,) totals of `weights` per code.
+    """
+    partial_sums = np.empty(-(-samples.shape[0] // SILHOUETTE_CHUNK))
+    scale = _coordinate_scale(samples)
+    silhouette_partial_sums(samples, weights, codes, cluster_weights, scale, partial_sums)
+    total = 0.0
+    for partial in partial_sums.tolist():  # in chunk order: the same bits for any thread count
+        total += partial
+    return total / float(weights.sum())
 
 
 def silhouette_score(samples, labels, *, sample_size: int | None = None, seed=None) -> float:
@@ -23,7 +64,9 @@ def silhouette_score(samples, labels, *, sample_size: int | None = None, seed=No
     ----------
     samples : ndarray of shape (n_samples, n_features), dtype uint8, uint16, float32 or float64
         The clustered samples, read as they are (any memory layout, no float copy). Must be
-        finite.
+        finite; any finite values are scored (the score does not depend on their scale). A 2-D
+        array is always samples, never a gray image: to score an image's pixels, pass
+        ``image.reshape(-1, n_channels)`` and ``labels.reshape(-1)``.
     labels : array-like of shape (n_samples,), integer dtype
         Cluster of each sample. Any integer values; only the distinct values matter. There must
         be between 2 and ``n_samples - 1`` distinct labels.
@@ -57,14 +100,17 @@ def silhouette_score(samples, labels, *, sample_size: int | None = None, seed=No
     cluster. This is :func:`sklearn.metrics.silhouette_score` with ``metric="euclidean"``. The
     two agree to rounding error, scikit-learn being the less exact: it computes distances as
     sqrt(|x|^2 + |y|^2 - 2 x.y), and for float32 input keeps them and their sums in float32,
-    whereas here every distance is computed in float64 from the coordinate differences.
+    whereas here every distance is computed in float64 from the coordinate differences. Float
+    coordinates are first multiplied by the power of two that brings the largest magnitude near
+    1, which is exact and leaves the score unchanged, so that values up to the largest float
+    neither overflow nor, when all are tiny, vanish when squared.
 
     The exact score costs O(n_samples^2 n_features) time (every distance is computed twice,
-    once for each sample of the pair) and O(n_clusters) memory for each sample of the chunks in
-    progress; no distance matrix is stored. It is computed in parallel over fixed chunks of
-    samples, so the result is the same for any number of threads. 20 000 samples of 3 features
-    mean 4e8 distances, a fraction of a second on a few cores; the time grows with the square
-    of n_samples (10^6 pixels take some 2500 times longer), so for large inputs pass a
+    once for each sample of the pair) and O(n_clusters + n_features) memory for each sample of
+    the blocks in progress; no distance matrix is stored. It is computed in parallel over fixed
+    chunks of samples, so the result is the same for any number of threads. 20 000 samples of 3
+    features mean 4e8 distances, a fraction of a second on a few cores; the time grows with the
+    square of n_samples (10^6 pixels take some 2500 times longer), so for large inputs pass a
     `sample_size`.
 
     The draw is ``numpy.random.default_rng(seed).choice(n_samples, sample_size,
@@ -99,14 +145,8 @@ def silhouette_score(samples, labels, *, sample_size: int | None = None, seed=No
                 f"{sample_size - 1}. Use a larger `sample_size`."
             )
     codes = np.ascontiguousarray(codes.reshape(-1), dtype=np.int64)
-    counts = counts.astype(np.int64)
-    partial_sums = np.empty(-(-samples.shape[0] // SILHOUETTE_CHUNK))
-    with parallel_section():
-        silhouette_partial_sums(samples, codes, counts, partial_sums)
-    total = 0.0
-    for partial in partial_sums.tolist():  # in chunk order: the same bits for any thread count
-        total += partial
-    return total / samples.shape[0]
+    weights = np.ones(samples.shape[0])
+    return _weighted_silhouette(samples, weights, codes, counts.astype(np.float64))
 
 
 def knee_point(ks, wcss) -> int:
@@ -117,8 +157,8 @@ def knee_point(ks, wcss) -> int:
     ks : array-like of shape (m,), integer dtype
         Numbers of clusters, strictly increasing, m >= 2. They need not be evenly spaced.
     wcss : array-like of shape (m,), real
-        Within-cluster sum of squares (or any decreasing cost) for each of `ks`. Finite; it need
-        not be monotone.
+        Within-cluster sum of squares (or any decreasing cost) for each of `ks`. Finite (any
+        finite values: the knee does not depend on their scale); it need not be monotone.
 
     Returns
     -------
@@ -133,7 +173,7 @@ def knee_point(ks, wcss) -> int:
         If `ks` is not integer or `wcss` not real.
     ValueError
         If they are not 1-D of the same length, have fewer than 2 values, `ks` is not strictly
-        increasing or `wcss` is not finite.
+        increasing or holds values beyond the int64 range, or `wcss` is not finite.
 
     Notes
     -----
@@ -150,7 +190,9 @@ def knee_point(ks, wcss) -> int:
     x_n + y_n = 1, the chord of a monotone curve. Because x is normalised by value, unevenly
     spaced `ks` are weighted by their spacing. Only the largest point of y_d is used, so a
     non-monotone curve (k-means run from random starts can rise slightly from one k to the next)
-    still gives an answer; the min and max of `wcss` define its normalisation.
+    still gives an answer; the min and max of `wcss` define its normalisation. `wcss` is first
+    multiplied by a power of two that brings its largest magnitude near 1 (exact, and without
+    effect on the knee), so that wcss_max - wcss_min cannot overflow.
 
     Examples
     --------
@@ -159,10 +201,13 @@ def knee_point(ks, wcss) -> int:
     3
     """
     ks, wcss = _validate.check_curve(ks, wcss)
+    wcss = wcss * _power_of_two_scale(float(np.abs(wcss).max()))
     low, high = wcss.min(), wcss.max()
     if high == low:
         return int(ks[0])
-    x_normalised = (ks - ks[0]) / float(ks[-1] - ks[0])
+    # In float64: int64 differences of far-apart ks could wrap around.
+    positions = ks.astype(np.float64)
+    x_normalised = (positions - positions[0]) / (positions[-1] - positions[0])
     y_normalised = (wcss - low) / (high - low)
     difference = (1.0 - y_normalised) - x_normalised
     return int(ks[int(np.argmax(difference))])
@@ -190,72 +235,101 @@ class Elbow:
 class _Clusterable:
     """What the k sweeps cluster: an image's distinct colours (weighted) or its pixels, or samples.
 
-    `n_points` (pixels or samples) bounds k; `bound` names that bound in messages.
+    `weights` are the pixel counts of distinct colours (None: one pixel or sample per row);
+    `n_points` is the number of pixels or samples, which bounds the checked `ks`.
     """
 
     samples: np.ndarray
     weights: np.ndarray | None
     n_points: int
-    bound: str
+    ks: np.ndarray
     release: Callable[[], None]
 
 
-def _clusterable(data, color_space, channel_order) -> _Clusterable:
+def _clusterable(image, samples, ks, color_space, channel_order) -> _Clusterable:
+    """The data of a k sweep, and its `ks` checked before the image is prepared."""
     from .segment import prepare
 
-    array = _validate.as_array(data, "image_or_samples")
-    if array.ndim == 3:
-        prepared = prepare(array, color_space, channel_order, 0.0, "auto")
-        return _Clusterable(
-            prepared.samples, prepared.weights, len(prepared.pixels), "H * W", prepared.release
-        )
-    samples = _validate.check_samples(array, "image_or_samples")
-    return _Clusterable(samples, None, len(samples), "n_samples", lambda: None)
-
-
-def _check_ks(ks, n_points: int, bound_name: str) -> np.ndarray:
-    values = list(ks) if not isinstance(ks, int | np.integer) else None
-    if not values:
-        raise ValueError(f"`ks` must be a non-empty sequence of integers; got {ks!r}.")
-    values = [_validate.check_int(k, "ks[i]", 1, n_points, bound_name) for k in values]
-    if any(b <= a for a, b in itertools.pairwise(values)):
-        raise ValueError(f"`ks` must be strictly increasing; got {values}.")
-    return np.array(values, dtype=np.int64)
+    _validate.check_image_or_samples(image, samples)
+    if image is not None:
+        image = _validate.check_image(image)
+        n_points = image.shape[0] * image.shape[1]
+        ks = _validate.check_ks(ks, n_points, "H * W")
+        prepared = prepare(image, color_space, channel_order, 0.0, "auto")
+        return _Clusterable(prepared.samples, prepared.weights, n_points, ks, prepared.release)
+    for name, value in (("color_space", color_space), ("channel_order", channel_order)):
+        if not (isinstance(value, str) and value.lower() == "rgb"):
+            raise ValueError(
+                f"`{name}` applies to an `image` only, and must be left at 'rgb' with "
+                f"`samples`; got {value!r}."
+            )
+    samples = _validate.check_samples(samples, "samples")
+    ks = _validate.check_ks(ks, len(samples), "n_samples")
+    return _Clusterable(samples, None, len(samples), ks, lambda: None)
 
 
 def elbow(
-    image_or_samples, ks=range(1, 11), *, color_space="rgb", channel_order="rgb",
+    image=None, ks=range(1, 11), *, samples=None, color_space="rgb", channel_order="rgb",
     criteria=None, attempts=1, seed=None,
 ) -> Elbow:  # fmt: skip
     """k-means WCSS for each k in `ks`, and the knee of the curve.
 
+    Give the data as `image` or as `samples` (exactly one of them).
+
     Parameters
     ----------
-    image_or_samples : ndarray
-        An image (H, W, C) as for :func:`fastseg.segment`, or samples (n_samples, n_features)
-        as for :func:`fastseg.kmeans` (pass a gray image as (H, W, 1)). For 8-bit images the
-        distinct colours and their counts are computed once and clustered for every k.
-    ks : sequence of int, default range(1, 11)
-        Strictly increasing numbers of clusters.
+    image : ndarray of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), optional
+        An image, as for :func:`fastseg.segment`: a 2-D array is a gray image. Its pixels are
+        clustered (not the alpha channel): uint8, uint16, or float in [0, 1] (a float image
+        outside [0, 1] is refused). For 8-bit images the distinct colours and their counts are
+        computed once and clustered for every k, with the same WCSS as clustering every pixel.
+    ks : iterable of int, default range(1, 11)
+        Strictly increasing numbers of clusters, each in [1, n], where n is the number of pixels
+        (H * W) or of samples. They are checked before any clustering: a `range` by its ends,
+        another iterable value by value (so at most n values are ever read).
+    samples : ndarray of shape (n_samples, n_features), optional, keyword-only
+        Samples, as for :func:`fastseg.kmeans`: uint8, uint16, float32 or float64, any finite
+        values. The way to cluster anything that is not an image.
     color_space, channel_order
-        As for :func:`fastseg.segment` (images only).
+        As for :func:`fastseg.segment`; with `samples` they must stay "rgb".
     criteria, attempts, seed
         As for :func:`fastseg.kmeans`; `seed` seeds one generator used for every k in turn.
 
     Returns
     -------
     Elbow
+        ``ks`` (int64), ``wcss`` (float64, in the squared units of the pixels' working colour
+        space or of the samples) and the ``knee``. A k above the number of distinct colours of
+        an 8-bit image has WCSS 0: every colour can have a cluster of its own.
+
+    Raises
+    ------
+    TypeError
+        If neither or both of `image` and `samples` are given, either has an unsupported dtype,
+        or `ks`, `attempts` or `seed` is not made of integers.
+    ValueError
+        If the image or samples break the rules above, or `ks` is empty, not strictly
+        increasing, or has a value outside [1, n].
+
+    Examples
+    --------
+    >>> import numpy as np, fastseg
+    >>> gray = np.repeat(np.array([[0, 100, 200]], np.uint8), 4, axis=0)  # (4, 3): 12 pixels
+    >>> fastseg.elbow(gray, [1, 2, 3], seed=0).wcss.tolist()
+    [80000.0, 20000.0, 0.0]
+    >>> points = np.array([[0.0], [1.0], [10.0], [11.0]])
+    >>> fastseg.elbow(samples=points, ks=[1, 2, 3], seed=0).wcss.tolist()
+    [101.0, 1.0, 0.5]
     """
     rng = _validate.check_seed(seed)
-    data = _clusterable(image_or_samples, color_space, channel_order)
-    samples, weights = data.samples, data.weights
+    data = _clusterable(image, samples, ks, color_space, channel_order)
+    points, weights, ks = data.samples, data.weights, data.ks
     try:
-        ks = _check_ks(ks, data.n_points, data.bound)
         # With more clusters than distinct colours, each colour can have a cluster: WCSS 0.
         wcss = np.array(
             [
-                kmeans(samples, int(k), criteria=criteria, attempts=attempts, seed=rng,
-                       sample_weight=weights).compactness if k <= len(samples) else 0.0
+                kmeans(points, int(k), criteria=criteria, attempts=attempts, seed=rng,
+                       sample_weight=weights).compactness if k <= len(points) else 0.0
                 for k in ks
             ]
         )  # fmt: skip
@@ -264,47 +338,117 @@ def elbow(
     return Elbow(ks=ks, wcss=wcss, knee=knee_point(ks, wcss))
 
 
+def _scored_rows(data: _Clusterable, sample_size: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of `data.samples` that the silhouette method scores, and their multiplicities.
+
+    All pixels (or samples) when there are at most `sample_size` of them, each once; otherwise
+    `sample_size` of them drawn uniformly without replacement. For distinct colours weighted by
+    their pixel counts, the draw is of pixel positions in the colours' cumulative counts, so a
+    colour drawn m times scores as m pixels of that colour.
+    """
+    n_rows = data.samples.shape[0]
+    if data.n_points <= sample_size:
+        rows = np.arange(n_rows)
+        weights = np.ones(n_rows) if data.weights is None else data.weights
+        return rows, np.ascontiguousarray(weights, dtype=np.float64)
+    positions = np.sort(rng.choice(data.n_points, size=sample_size, replace=False))
+    if data.weights is None:
+        return positions, np.ones(sample_size)
+    cumulative = np.cumsum(data.weights)  # integer counts: exact in float64
+    colours = np.searchsorted(cumulative, positions, side="right")
+    rows, multiplicities = np.unique(colours, return_counts=True)
+    return rows, multiplicities.astype(np.float64)
+
+
+def _silhouette_scores(data: _Clusterable, ks, sample_size: int, rng, keep_labels=False):
+    """For each k of `ks`: k-means of all of `data`, scored on the rows of :func:`_scored_rows`.
+
+    Returns the scores (NaN for a k whose scored rows fall in one cluster) and, with
+    `keep_labels`, each k's labels of `data.samples` (else an empty list).
+    """
+    rows, multiplicities = _scored_rows(data, sample_size, rng)
+    everything = len(rows) == data.samples.shape[0]  # then rows is 0..n-1: read them in place
+    scored = data.samples if everything else np.ascontiguousarray(data.samples[rows])
+    scores, labellings = [], []
+    for k in ks:
+        labels = kmeans(data.samples, int(k), seed=rng, sample_weight=data.weights).labels
+        distinct, codes = np.unique(labels[rows], return_inverse=True)
+        codes = np.ascontiguousarray(codes.reshape(-1), dtype=np.int64)
+        if len(distinct) < 2:
+            scores.append(np.nan)
+        else:
+            cluster_weights = np.bincount(codes, weights=multiplicities, minlength=len(distinct))
+            scores.append(_weighted_silhouette(scored, multiplicities, codes, cluster_weights))
+        if keep_labels:
+            labellings.append(labels)
+    return np.array(scores), labellings
+
+
 def choose_k(
-    image_or_samples, ks=range(2, 11), *, method="elbow", color_space="rgb",
+    image=None, ks=range(2, 11), *, samples=None, method="elbow", color_space="rgb",
     channel_order="rgb", sample_size=2000, seed=None,
 ) -> int:  # fmt: skip
     """A number of clusters for the data: the elbow's knee, or the best silhouette score.
 
+    Give the data as `image` or as `samples` (exactly one of them), as for :func:`elbow`.
+
     Parameters
     ----------
-    image_or_samples, ks, color_space, channel_order
-        As for :func:`elbow` (ks below 2 are skipped by the silhouette method).
+    image, ks, samples, color_space, channel_order
+        As for :func:`elbow`: a 2-D `image` is a gray image; samples come in as `samples`.
+        The silhouette method skips the ks below 2 and above the number of distinct colours.
     method : {"elbow", "silhouette"}, default "elbow"
+        "elbow": the knee of :func:`elbow`'s curve. "silhouette": the k with the highest
+        silhouette score (the smallest such k on ties), each k clustered by
+        :func:`fastseg.kmeans` on all the data and scored as described in Notes.
     sample_size : int, default 2000
-        Silhouette only: the score of each k is computed on this many samples drawn in
-        proportion to their weight (pixel count), as the exact score costs O(n^2).
+        Silhouette only: the most pixels (or samples) scored, an integer >= 3.
     seed : None, int or numpy.random.Generator
+        Seeds one generator used, in this order, for the draw of the scored pixels (when there
+        are more than `sample_size`) and for the k-means of every k in turn.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`elbow`; also if `method` is unknown, `sample_size` is not an integer
+        >= 3, no k of `ks` can be scored by the silhouette, or the scored pixels fall into a
+        single cluster for every k.
+
+    Notes
+    -----
+    The silhouette is exact when the image has at most `sample_size` pixels (or there are at
+    most `sample_size` samples): every pixel is scored once (the pixels of a distinct colour
+    through the colour and its count, which gives the same score). Otherwise `sample_size`
+    pixels are drawn uniformly without replacement (for distinct colours, pixel positions in
+    their cumulative counts) and scored with the labels their colours got; the exact score
+    costs O(n^2) time.
     """
-    if method == "elbow":
-        return elbow(image_or_samples, ks, color_space=color_space,
-                     channel_order=channel_order, seed=seed).knee  # fmt: skip
-    if method != "silhouette":
+    if method not in ("elbow", "silhouette"):
         raise ValueError(f"`method` must be 'elbow' or 'silhouette'; got {method!r}.")
+    if method == "elbow":
+        return elbow(image, ks, samples=samples, color_space=color_space,
+                     channel_order=channel_order, seed=seed).knee  # fmt: skip
     rng = _validate.check_seed(seed)
-    data = _clusterable(image_or_samples, color_space, channel_order)
-    samples, weights = data.samples, data.weights
+    size = _validate.check_int(sample_size, "sample_size", 3)
+    data = _clusterable(image, samples, ks, color_space, channel_order)
     try:
-        ks = _check_ks(ks, data.n_points, data.bound)
         # Silhouettes need 2 clusters, and no more clusters than distinct samples.
-        ks = [k for k in ks if 2 <= k <= len(samples)]
+        ks = [int(k) for k in data.ks if 2 <= k <= len(data.samples)]
         if not ks:
             raise ValueError(
                 "`ks` must contain a k >= 2, and no larger than the number of distinct colours, "
-                f"{len(samples)}, for the silhouette method."
+                f"{len(data.samples)}, for the silhouette method."
             )
-        size = _validate.check_int(sample_size, "sample_size", 3)
-        drawn = LloydEngine(samples, weights, 1).samples_by_weight(rng.random(size))
-        subset = np.ascontiguousarray(samples[np.sort(drawn)])
-        scores = []
-        for k in ks:
-            centers = kmeans(samples, int(k), seed=rng, sample_weight=weights).centers
-            labels = ((subset[:, None, :] - centers[None]) ** 2).sum(2).argmin(1)
-            scores.append(silhouette_score(subset, labels) if len(set(labels)) > 1 else -1.0)
+        scores, _ = _silhouette_scores(data, ks, size, rng)
     finally:
         data.release()
-    return int(ks[int(np.argmax(scores))])
+    if np.isnan(scores).all():
+        raise ValueError(
+            f"`sample_size` = {size} scored pixels of a single cluster for every k; use a "
+            "larger `sample_size`."
+        )
+    return ks[int(np.nanargmax(scores))]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
@@ -118,8 +120,13 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         samples = self._samples(X, reset=False).astype(np.float64)
         centers = self.cluster_centers_
+        # Computed on both divided by one power of two (exact) so that no square overflows.
+        largest = max(np.abs(samples).max(initial=0.0), np.abs(centers).max(initial=0.0))
+        exponent = math.frexp(largest)[1] if largest > 0.0 else 0
+        samples, centers = np.ldexp(samples, -exponent), np.ldexp(centers, -exponent)
         squared = (
             (samples**2).sum(axis=1)[:, None] + (centers**2).sum(axis=1)[None, :]
             - 2.0 * samples @ centers.T
         )  # fmt: skip
-        return np.sqrt(np.maximum(squared, 0.0))
+        with np.errstate(over="ignore"):  # a distance beyond the float64 range is infinite
+            return np.ldexp(np.sqrt(np.maximum(squared, 0.0)), exponent)

@@ -76,13 +76,13 @@ SEGMENT_STAGES = [
     (segment, "_distinct_colours", "colour histogram (count, gather distinct)"),
     (segment, "color_features", "colour space of the distinct colours"),
     (kmeans.LloydEngine, "seed_kmeans_pp", "k-means++ seeding"),
-    (kmeans.LloydEngine, "assign", "Lloyd passes (assign + partial sums)"),
+    (kmeans.LloydEngine, "_assign", "Lloyd passes (assign + partial sums)"),
     (colors, "label_pixels", "label every pixel (table lookup)"),
     (segment, "_return_table", "clear the colour table"),
 ]
 KMEANS_STAGES = [
     (kmeans.LloydEngine, "seed_kmeans_pp", "k-means++ seeding (from 32768 rows)"),
-    (kmeans.LloydEngine, "assign", "Lloyd passes (assign + partial sums)"),
+    (kmeans.LloydEngine, "_assign", "Lloyd passes (assign + partial sums)"),
 ]
 CANNY_STAGES = [
     (edges, "_prepare_image", "validate the image"),

@@ -197,3 +197,74 @@ def knee_point(ks, wcss):
         if difference > best_difference:
             best, best_difference = k, difference
     return best
+
+
+def scaled_to_unit(values):
+    """`values` (float64) times the power of two that puts their largest magnitude in [0.5, 1).
+
+    An exact change of scale (as long as the results stay normal floats): the silhouette and the
+    knee do not depend on it, and nothing scaled this way overflows when squared or subtracted.
+    The factor is at most 2^1023, so that it is a finite float itself.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    largest = np.abs(values).max()
+    if largest == 0:
+        return values
+    _, exponent = np.frexp(largest)
+    return values * np.ldexp(1.0, min(-int(exponent), 1023))
+
+
+def silhouette_of_scaled(samples, labels):
+    """:func:`silhouette_score` of the samples brought near 1 by :func:`scaled_to_unit`."""
+    return silhouette_score(scaled_to_unit(samples), labels)
+
+
+def knee_point_of_scaled(ks, wcss):
+    """:func:`knee_point` of the curve brought near 1 by :func:`scaled_to_unit`."""
+    return knee_point(ks, scaled_to_unit(wcss))
+
+
+def weighted_silhouette_score(samples, weights, labels):
+    """Silhouette of the samples repeated by their integer weights (a weight w is w copies)."""
+    counts = np.asarray(weights).astype(np.int64)
+    return silhouette_score(np.repeat(samples, counts, axis=0), np.repeat(labels, counts))
+
+
+def draw_by_share(shares, u):
+    """The row drawn by u in [0, 1): the first whose cumulative share exceeds u times the total
+    (the last row with a share if rounding puts the target beyond them all)."""
+    cumulative = np.cumsum(shares)
+    index = int(np.searchsorted(cumulative, u * cumulative[-1], side="right"))
+    return index if index < len(shares) else int(np.flatnonzero(shares > 0)[-1])
+
+
+def greedy_kmeans_pp(rows, weights, k, rng):
+    """Indices of the rows that greedy k-means++ picks, with fastseg's draws from `rng`: one
+    for the first center, then 2 + log(k) candidates per center, the best of which (lowest
+    weighted sum of squared distances to the nearest center, first on ties) is kept."""
+    n_trials = 2 + int(np.log(k))
+    draws = rng.random(1 + (k - 1) * n_trials)
+    chosen = [draw_by_share(weights, draws[0])]
+    closest = squared_distances(rows, rows[chosen])[:, 0]
+    for step in range(1, k):
+        shares = weights * closest
+        if shares.sum() <= 0:
+            shares = weights
+        offset = 1 + (step - 1) * n_trials
+        candidates = [draw_by_share(shares, u) for u in draws[offset : offset + n_trials]]
+        distances = np.minimum(closest[:, None], squared_distances(rows, rows[candidates]))
+        best = int(np.argmin(weights @ distances))
+        chosen.append(candidates[best])
+        closest = distances[:, best]
+    return np.array(chosen)
+
+
+def exact_squared_distances(samples, centers):
+    """(n, k) squared distances as exact fractions (no overflow, no rounding)."""
+    from fractions import Fraction
+
+    rows = [[Fraction(float(v)) for v in row] for row in np.asarray(samples)]
+    points = [[Fraction(float(v)) for v in row] for row in np.asarray(centers)]
+    return [
+        [sum((a - b) ** 2 for a, b in zip(row, c, strict=True)) for c in points] for row in rows
+    ]

@@ -28,8 +28,8 @@ _ONE_PIXEL = np.full((1, 1, 3), 7, np.uint8)
         (lambda: fastseg.elbow(_IMAGE, [1.5]), TypeError, r"`ks\[i\]` must be an integer"),
         (lambda: fastseg.elbow(_IMAGE, color_space="cmyk"), ValueError, "`color_space`"),
         (lambda: fastseg.elbow(_IMAGE, seed="x"), TypeError, "`seed`"),
-        (lambda: fastseg.elbow("photo.png"), TypeError, "`image_or_samples`"),
-        (lambda: fastseg.elbow(np.zeros(5)), ValueError, "`image_or_samples` must be a 2-D"),
+        (lambda: fastseg.elbow("photo.png"), TypeError, "`image`"),
+        (lambda: fastseg.elbow(np.zeros(5)), ValueError, r"`image` must have shape \(H, W\)"),
         (lambda: fastseg.choose_k(_IMAGE, method="gap"), ValueError, "`method` must be"),
         (lambda: fastseg.choose_k(_IMAGE, [1], method="silhouette"), ValueError, "k >= 2"),
         (
@@ -40,9 +40,24 @@ _ONE_PIXEL = np.full((1, 1, 3), 7, np.uint8)
         (lambda: fastseg.imread(3), TypeError, "`path` must be a str"),
         (lambda: fastseg.imread("no/such/file.png"), FileNotFoundError, "does not exist"),
         (
-            lambda: fastseg.imwrite("x.png", np.zeros((4, 4), np.float32)),
+            lambda: fastseg.imwrite("x.png", np.zeros((4, 4), np.int64)),
             TypeError,
-            "`image` must have dtype uint8 or uint16",
+            "`image` must have dtype uint8, uint16, float32 or float64",
+        ),
+        (
+            lambda: fastseg.imwrite("x.png", np.full((4, 4), 2.0, np.float32)),
+            ValueError,
+            r"`image` is a float image, which must lie in \[0, 1\]",
+        ),
+        (
+            lambda: fastseg.elbow(np.full((4, 4, 3), 200.0)),
+            ValueError,
+            r"`image` is a float image, which must lie in \[0, 1\]",
+        ),
+        (
+            lambda: fastseg.choose_k(np.full((4, 4, 3), 200.0), method="silhouette"),
+            ValueError,
+            r"`image` is a float image, which must lie in \[0, 1\]",
         ),
         (
             lambda: fastseg.imwrite("x.png", np.zeros((4, 4, 2), np.uint8)),

@@ -73,7 +73,7 @@ def test_folder_with_a_bad_file_is_reported_and_skipped(photo_dir, tmp_path):
         (["segment", "empty_folder"], "no image files"),
         (["segment", "-o", "out.xyz"], "cannot write"),
         (["segment", "--labels", "labels.txt"], "--labels must end in"),
-        (["elbow", "--ks", "5-3"], "expected positive integers"),
+        (["elbow", "--ks", "5-3"], "the range '5-3' is empty"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path, args, message):

@@ -30,32 +30,68 @@ def test_eight_threads_match_serial_calls(photos):
             np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("layer", ["workqueue", "default"])
-def test_eight_threads_in_a_fresh_process_with_each_threading_layer(layer, tmp_path):
-    """Numba's workqueue layer aborts on concurrent parallel calls unless they are serialised."""
-    code = """
-import sys
-from concurrent.futures import ThreadPoolExecutor
-import numba, numpy as np, fastseg
+def _layer_loads(layer: str) -> bool:
+    module = {"tbb": "numba.np.ufunc.tbbpool", "omp": "numba.np.ufunc.omppool"}.get(layer)
+    if module is None:
+        return True
+    code = f"import {module}"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
 
-image = fastseg.sample_image()
+
+# Every public entry point, on the input kinds that take different kernels (distinct colours,
+# per-pixel uint8, float images and float samples, which check finiteness in a parallel kernel).
+ENTRY_POINTS = """
+import numpy as np, fastseg
+from fastseg import opencv
+
+image = fastseg.sample_image()[::2, ::2].copy()
+gray = image[:, :, 1].copy()
+floats = image.astype(np.float32) / 255
+samples = image.reshape(-1, 3)[::3].astype(np.float64)
+labels4 = (np.arange(len(samples)) * 7) % 4
+
 def work(i):
-    method = ("distinct", "pixels")[i % 2]
-    return (fastseg.segment(image, 3 + i % 4, seed=i, method=method).labels,
-            fastseg.canny(image, 20 * i, 150),
-            fastseg.kmeans(image.reshape(-1, 3), 5, seed=i).centers)
+    out = [
+        fastseg.segment(image, 3 + i % 4, seed=i, method=("distinct", "pixels")[i % 2]).labels,
+        fastseg.segment(floats, 3, seed=i, color_space="lab").labels,
+        fastseg.kmeans(samples.astype(np.float32), 5, seed=i).centers,
+        fastseg.kmeans(samples, 4, seed=i, sample_weight=np.ones(len(samples))).centers,
+        fastseg.canny(image, 20 * i, 150),
+        fastseg.auto_canny(gray),
+        fastseg.elbow(image, range(1, 4), seed=i).wcss,
+        np.float64(fastseg.choose_k(image, range(2, 4), method="silhouette", seed=i)),
+        np.float64(fastseg.silhouette_score(samples, labels4)),
+        opencv.kmeans(samples.astype(np.float32), 3, None, (3, 5, 1.0), 1, 2)[1],
+        opencv.Canny(gray, 50, 100),
+    ]
+    return out
+"""
+
+
+@pytest.mark.parametrize("layer", ["workqueue", "omp", "tbb", "default"])
+def test_eight_threads_in_a_fresh_process_with_each_threading_layer(layer, tmp_path):
+    """Numba's workqueue layer aborts on concurrent parallel calls unless they are serialised:
+    every public entry point, 8 threads at once, under each threading layer that loads here."""
+    if not _layer_loads(layer):
+        pytest.skip(f"Numba's {layer} threading layer does not load on this machine")
+    code = (
+        ENTRY_POINTS
+        + """
+import sys, numba
+from concurrent.futures import ThreadPoolExecutor
 serial = [work(i) for i in range(8)]
 with ThreadPoolExecutor(8) as pool:
-    for _ in range(3):
+    for _ in range(2):
         for ours, expected in zip(pool.map(work, range(8)), serial):
-            assert all(np.array_equal(a, b) for a, b in zip(ours, expected))
+            assert all(np.array_equal(a, b) for a, b in zip(ours, expected, strict=True))
 print(numba.threading_layer())
 """
+    )
     env = dict(os.environ)
     env.pop("NUMBA_THREADING_LAYER", None)
     if layer != "default":
         env["NUMBA_THREADING_LAYER"] = layer
     child = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path,
-                           capture_output=True, text=True, timeout=600)  # fmt: skip
-    assert child.returncode == 0, child.stderr
+                           capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert child.returncode == 0, child.stderr[-3000:]
     assert layer == "default" or child.stdout.strip() == layer

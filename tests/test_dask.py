@@ -103,12 +103,15 @@ def test_too_many_distinct_colours_take_the_pixel_path(rng):
     assert_same_segmentation(fdask.segment(chunked(image, (25, 33)), 3, seed=2), expected)
 
 
-def test_more_clusters_than_colours_take_the_pixel_path():
+@pytest.mark.parametrize("method", ["distinct", "auto"])
+def test_more_clusters_than_colours_take_the_pixel_path_and_say_so(method):
     image = np.zeros((20, 30, 3), dtype=np.uint8)
     image[:, 10:] = (200, 10, 10)
-    expected = fastseg.segment(image, 3, seed=0, method="distinct")
+    with pytest.warns(RuntimeWarning, match="`k` = 3 is more than the image's 2 distinct"):
+        expected = fastseg.segment(image, 3, seed=0, method=method)
     assert expected.method == "pixels"
-    result = fdask.segment(chunked(image, (7, 11)), 3, seed=0, method="distinct")
+    with pytest.warns(RuntimeWarning, match="`k` = 3 is more than the image's 2 distinct"):
+        result = fdask.segment(chunked(image, (7, 11)), 3, seed=0, method=method)
     assert_same_segmentation(result, expected)
 
 
@@ -228,6 +231,36 @@ def test_canny_on_multichannel_and_noise(rng):
         assert np.array_equal(edges, expected)
 
 
+@pytest.mark.parametrize("aperture_size", [3, 5, 7])
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        ((99, 1), (45, 467)),  # a last row chunk of one pixel
+        ((98, 2), (511, 1)),  # and a last column chunk of one
+        ((30, 30, 30, 9, 1), (200, 200, 109, 3)),
+        ((1, 99), (3, 509)),  # a first chunk smaller than the halo
+    ],
+)
+def test_canny_with_chunks_smaller_than_the_halo(photos, aperture_size, chunks):
+    image = photos["camera_top"]
+    expected = fastseg.canny(image, 50, 150, aperture_size=aperture_size)
+    edges = fdask.canny(da.from_array(image, chunks=chunks), 50, 150, aperture_size=aperture_size)
+    assert edges.chunks == chunks
+    computed = edges.compute()
+    assert int((computed != expected).sum()) == 0 and computed.any()
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (7, 1), (3, 5), (2, 9), (9, 2, 3)])
+def test_canny_on_images_smaller_than_the_halo(rng, shape):
+    image = rng.integers(0, 256, shape, dtype=np.uint8)
+    for aperture_size in (3, 5, 7):
+        expected = fastseg.canny(image, 50, 150, aperture_size=aperture_size)
+        for chunks in (1, 2, 3):
+            edges = fdask.canny(chunked(image, (chunks, chunks)), 50, 150,
+                                aperture_size=aperture_size)  # fmt: skip
+            assert np.array_equal(edges.compute(), expected)
+
+
 def test_fastseg_does_not_import_dask():
     code = "import sys, fastseg; sys.exit('dask' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
@@ -277,11 +310,98 @@ def test_halo_depth():
         ),
         (lambda: fdask.open_image("/nonexistent/x.zarr"), FileNotFoundError, "does not exist"),
         (lambda: fdask.to_zarr(np.zeros(3), "x.zarr"), TypeError, "`array`"),
+        (lambda: fdask.segment(da.zeros((4, 4), dtype=bool), 1), TypeError, "`image`"),
+        (lambda: fdask.segment(da.zeros((4, 4), dtype=np.int16), 1), TypeError, "`image`"),
+        (
+            lambda: fdask.segment(da.from_array(np.zeros((4, 4), object), chunks=2), 1),
+            TypeError,
+            "`image`",
+        ),
+        (lambda: fdask.canny(da.zeros((4, 4), dtype=bool), 1, 2), TypeError, "`image`"),
+        (lambda: fdask.canny(da.zeros((4, 4), dtype=np.uint8), 1, np.inf), ValueError, "`thr"),
+        (lambda: fdask.open_image(3), TypeError, "`path`"),
+        (lambda: fdask.open_image("x.zarr", chunks=1.5), TypeError, "`chunks`"),
     ],
 )
 def test_bad_input_names_the_argument(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.full((4, 5, 3), 200.0, dtype=np.float32),  # what np.float32(image) gives
+        np.full((4, 5), -0.5),
+        np.dstack([np.full((4, 5, 3), 0.5), np.full((4, 5), 2.0)]),  # alpha outside [0, 1]
+        np.full((4, 5), np.inf, dtype=np.float32),
+    ],
+)
+def test_float_images_follow_the_in_memory_rule(image):
+    with pytest.raises(ValueError) as in_memory:
+        fastseg.segment(image, 2)
+    with pytest.raises(ValueError) as chunked_error:
+        fdask.segment(da.from_array(image, chunks=2), 2)
+    assert str(chunked_error.value) == str(in_memory.value)
+    assert str(in_memory.value).startswith("`image`")
+
+
+def test_k_is_checked_before_any_colour_counting(monkeypatch):
+    def count(*args):
+        raise AssertionError("colours counted before `k` was checked")
+
+    monkeypatch.setattr(fdask, "_distinct_colours_of", count)
+    image = da.zeros((4, 5, 3), dtype=np.uint8, chunks=2)
+    with pytest.raises(ValueError, match=r"`k` must be an integer in \[1, H \* W\] = \[1, 20\]"):
+        fdask.segment(image, 21)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.full((1, 1, 3), 9, dtype=np.uint8),
+        np.full((1, 1), 9, dtype=np.uint8),
+        np.full((1, 1, 1), 900, dtype=np.uint16),
+        np.full((1, 1), 0.25),
+        np.full((1, 1, 4), 0.5, dtype=np.float32),
+    ],
+)
+def test_one_pixel_images(image):
+    expected = fastseg.segment(image, 1, seed=0)
+    assert_same_segmentation(fdask.segment(da.from_array(image), 1, seed=0), expected)
+
+
+def test_open_image_bounds_chunk_sizes(tmp_path):
+    # A header of a 10^6 x 10^6 image (nothing stored): its chunks are what the header says.
+    zarr = pytest.importorskip("zarr")
+    huge = tmp_path / "huge.zarr"
+    zarr.create_array(store=str(huge), shape=(10**6, 10**6), chunks=(10**5, 10**5), dtype="u1")
+    with pytest.raises(ValueError, match="`path` must give chunks of at most"):
+        fdask.open_image(huge)
+    many = tmp_path / "many.zarr"
+    zarr.create_array(store=str(many), shape=(10**6, 10**6), chunks=(1000, 1000), dtype="u1")
+    with pytest.raises(ValueError, match="`path` must give at most 262144 chunks"):
+        fdask.open_image(many)
+    assert fdask.open_image(many, chunks=4000).numblocks == (250, 250)
+    with pytest.raises(ValueError, match="`chunks` must give at most 262144 chunks"):
+        fdask.open_image(many, chunks=1000)
+    with pytest.raises(ValueError, match="`chunks` must give chunks of at most"):
+        fdask.open_image(many, chunks=50000)
+    small = tmp_path / "small.zarr"
+    fdask.to_zarr(da.zeros((30, 20), dtype=np.uint8, chunks=10), small)
+    assert fdask.open_image(small, chunks=10**12).chunks == ((30,), (20,))  # one chunk
+
+
+def test_open_image_bounds_tiff_strips(tmp_path, monkeypatch):
+    # A TIFF in one strip is read whole for any chunk: its strip must fit the bound too.
+    tiff = tmp_path / "strip.tif"
+    tifffile.imwrite(tiff, np.zeros((100, 80, 3), dtype=np.uint8), rowsperstrip=100)
+    monkeypatch.setattr(fdask, "MAX_CHUNK_BYTES", 10_000)
+    with pytest.raises(ValueError, match="`path` must give chunks of at most 10000 bytes"):
+        fdask.open_image(tiff, chunks=10)
+    tiled = tmp_path / "tiled.tif"
+    tifffile.imwrite(tiled, np.zeros((100, 80, 3), dtype=np.uint8), tile=(32, 32))
+    assert fdask.open_image(tiled, chunks=40).numblocks == (3, 2, 1)
 
 
 # --- files and the command line ------------------------------------------------------------------

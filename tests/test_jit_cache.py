@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
 
@@ -73,7 +74,9 @@ def finish(process) -> dict:
     assert process.returncode == 0, err
     assert "Traceback" not in err, err
     digest, hits, misses, folder, module = out.split()
-    return dict(digest=digest, hits=int(hits), misses=int(misses), folder=folder, module=module)
+    return dict(
+        digest=digest, hits=int(hits), misses=int(misses), folder=folder, module=module, err=err
+    )
 
 
 def run(env, prefix=()) -> dict:
@@ -84,18 +87,49 @@ def cache_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix in (".nbi", ".nbc"))
 
 
+def user_folder(user_cache: Path) -> Path:
+    return user_cache / "fastseg" / fastseg.__version__
+
+
 def test_four_processes_start_at_once_on_an_empty_cache(package, tmp_path):
     env = environment(package, tmp_path / "user-cache")
     results = [finish(p) for p in [start(env) for _ in range(4)]]
-    in_tree = package / "fastseg" / "_kernels" / "__pycache__"
+    folder = user_folder(tmp_path / "user-cache")
     assert all(r["module"].startswith(str(package)) for r in results)
-    assert {r["folder"] for r in results} == {str(in_tree)}
+    assert {r["folder"] for r in results} == {str(folder)}
     assert {r["digest"] for r in results} == {expected_digest()}
-    assert cache_files(in_tree)
-    # A later process finds every kernel it needs in the cache.
-    warm = run(env)
-    assert warm["digest"] == expected_digest()
-    assert warm["misses"] == 0 and warm["hits"] > 0
+    assert cache_files(folder)
+    # Never inside the package: a leftover __pycache__ there would outlive a reinstall.
+    assert not cache_files(package) and not list(package.rglob("__pycache__"))
+    # Another install of the same version, elsewhere, shares the user folder but not its files.
+    other = tmp_path / "other-site"
+    shutil.copytree(package, other)
+    other_env = dict(env, PYTHONPATH=str(other))
+    first_other = run(other_env)
+    assert first_other["module"].startswith(str(other)) and first_other["misses"] > 0
+    assert len([p for p in folder.iterdir() if p.is_dir()]) == 2
+    # A later process of either install finds every kernel it needs in the cache.
+    for later in (run(env), run(other_env)):
+        assert later["digest"] == expected_digest()
+        assert later["misses"] == 0 and later["hits"] > 0
+
+
+def test_import_touches_no_file_and_compiles_nothing(package, tmp_path):
+    user_cache = tmp_path / "user-cache"
+    code = (
+        "import fastseg, numba, sys\n"
+        "kernels = [m for name, m in sys.modules.items() if name.startswith('fastseg')]\n"
+        "compiled = [k for m in kernels for k in vars(m).values()\n"
+        "            if isinstance(k, numba.core.registry.CPUDispatcher) and k.signatures]\n"
+        "print(len(compiled))\n"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", code], env=environment(package, user_cache), cwd=tmp_path,
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.split() == ["0"]
+    assert not user_cache.exists() and not list(package.rglob("__pycache__"))
 
 
 def test_numba_cache_dir_is_respected(package, tmp_path):
@@ -150,7 +184,7 @@ def test_read_only_package_caches_in_the_user_folder(package, tmp_path):
     user_cache = tmp_path / "user-cache"
     result = run(environment(package, user_cache), read_only_prefix(package))
     assert result["digest"] == expected_digest()
-    assert result["folder"] == str(user_cache / "numba")
+    assert result["folder"] == str(user_folder(user_cache))
     assert cache_files(user_cache) and not cache_files(package)
 
 
@@ -161,6 +195,9 @@ def test_no_writable_cache_folder_compiles_without_caching(package, tmp_path):
     assert result["digest"] == expected_digest()
     assert result["folder"] == "None" and result["hits"] == 0
     assert not cache_files(tmp_path)
+    # One warning says so, however many kernels compile.
+    assert result["err"].count("CacheWarning") == 1, result["err"]
+    assert "NUMBA_CACHE_DIR" in result["err"]
 
 
 def test_results_are_the_same_bits_in_a_fresh_process(photos):
@@ -196,3 +233,121 @@ def test_same_seed_same_bits_across_thread_counts_on_both_paths(photos, n_thread
             np.testing.assert_array_equal(other.labels, results[0].labels)
             np.testing.assert_array_equal(other.centers, results[0].centers)
             assert other.compactness == results[0].compactness
+
+
+
+FIRST_CALLS = """
+import sys
+import dask, dask.array as da, numpy as np
+from numba.core import event
+import fastseg, fastseg.dask
+from fastseg import opencv
+
+compiled = []
+
+
+class Compiled(event.Listener):
+    def on_start(self, ev):
+        pass
+
+    def on_end(self, ev):
+        compiled.append(ev.data["dispatcher"].py_func.__qualname__)
+
+
+event.register("numba:compile", Compiled())
+image = fastseg.sample_image()
+gray = np.ascontiguousarray(image[:, :, 1])
+pixels = image.reshape(-1, 3)
+labels = (pixels[:, 0] > 127).astype(np.int64)
+lazy = da.from_array(image, chunks=(256, 256, 3))
+dask.config.set(scheduler="threads")
+calls = {
+    "segment": lambda: fastseg.segment(image, 4, seed=0),
+    "segment lab": lambda: fastseg.segment(image, 6, seed=0, color_space="lab"),
+    "segment pixels": lambda: fastseg.segment(image, 4, seed=0, method="pixels"),
+    "segment gray": lambda: fastseg.segment(gray, 3, seed=0),
+    "canny": lambda: fastseg.canny(gray, 100, 200),
+    "canny rgb l2": lambda: fastseg.canny(image, 100, 200, l2_gradient=True),
+    "auto_canny": lambda: fastseg.auto_canny(gray),
+    "kmeans uint8": lambda: fastseg.kmeans(pixels, 4, seed=0),
+    "kmeans float32": lambda: fastseg.kmeans(pixels.astype(np.float32), 4, seed=0),
+    "kmeans float64": lambda: fastseg.kmeans(pixels / 255.0, 4, seed=0),
+    "kmeans uint16": lambda: fastseg.kmeans(pixels.astype(np.uint16) * 257, 4, seed=0),
+    "opencv.kmeans": lambda: opencv.kmeans(
+        pixels.astype(np.float32), 4, None, (3, 10, 1.0), 1, 2
+    ),
+    "elbow": lambda: fastseg.elbow(image, seed=0),
+    "choose_k": lambda: fastseg.choose_k(image, seed=0),
+    "choose_k silhouette": lambda: fastseg.choose_k(image, method="silhouette", seed=0),
+    "silhouette_score": lambda: fastseg.silhouette_score(
+        pixels, labels, sample_size=3000, seed=0
+    ),
+    "dask.segment": lambda: fastseg.dask.segment(lazy, 4, seed=0).labels.compute(),
+    "dask.canny": lambda: fastseg.dask.canny(lazy, 100, 200).compute(),
+}
+for name, call in calls.items():
+    before = len(compiled)
+    call()
+    print(f"{name}: {' '.join(sorted(set(compiled[before:]))) or '-'}")
+"""
+
+
+@pytest.mark.slow
+def test_after_warmup_no_first_call_compiles(tmp_path):
+    """warmup() in one process; then no first call of an entry point in another compiles."""
+    pytest.importorskip("dask")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["NUMBA_CACHE_DIR"] = str(tmp_path / "cache")
+    warm = subprocess.run(
+        [sys.executable, "-c", "import fastseg; fastseg.warmup(progress=True)"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=3000,
+    )  # fmt: skip
+    assert warm.returncode == 0, warm.stderr
+    assert "compiling kernels" in warm.stderr  # the progress bar
+    assert cache_files(tmp_path / "cache")
+    first = subprocess.run(
+        [sys.executable, "-c", FIRST_CALLS],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=3000,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.strip().splitlines()
+    assert len(lines) == 18
+    compiled = [line for line in lines if not line.endswith(": -")]
+    assert not compiled, "compiled after warmup():\n" + "\n".join(compiled)
+
+
+def test_bounds_checked_kernels_have_their_own_cache_entries(monkeypatch):
+    """Numba's cache key ignores NUMBA_BOUNDSCHECK; fastseg's must not mix the two builds."""
+    from numba.core import registry
+
+    from fastseg._config import _TolerantCache
+    from fastseg._kernels import lloyd
+
+    cache = _TolerantCache(lloyd.half_squared_norms.py_func)
+    codegen = registry.cpu_target.target_context.codegen()
+    signature = "(float64[:, ::1], float64[::1])"
+    keys = []
+    for setting in (0, 1, 0):
+        monkeypatch.setattr(numba.config, "BOUNDSCHECK", setting)
+        keys.append(cache._index_key(signature, codegen))
+    assert keys[0] != keys[1] and keys[0] == keys[2]
+
+
+def test_compile_timer_counts_outermost_compilations():
+    from fastseg._config import compile_timer
+
+    @numba.njit
+    def inner(x):
+        return x + 1
+
+    @numba.njit
+    def outer(x):
+        return inner(x) * 2
+
+    with compile_timer() as compiling:
+        assert outer(1) == 4
+        assert outer(2) == 6  # compiled already
+    assert compiling.kernels == 1 and compiling.seconds > 0
+    with compile_timer() as compiling:
+        outer(3)
+    assert compiling.kernels == 0 and compiling.seconds == 0

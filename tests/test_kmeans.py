@@ -321,3 +321,100 @@ def test_kmeans_plusplus_ignores_zero_weights(rng):
     for seed in range(10):
         centers = kmeans_plusplus(rows, weights, 3, np.random.default_rng(seed))
         assert {tuple(c) for c in centers} == {tuple(rows[i]) for i in (3, 17, 40)}
+
+
+# --- extreme magnitudes: squared distances and weight sums beyond float64 ---
+
+
+def assert_nearest(samples, result):
+    """Each sample's label is its nearest center, in exact arithmetic, but for rounding of the
+    score (relative 2^-40 of the squared spread); centers are finite."""
+    centers = result.centers
+    assert np.isfinite(centers).all()
+    labels = result.labels.astype(np.int64)
+    assert labels.min() >= 0 and labels.max() < len(centers)
+    exact = naive.exact_squared_distances(samples, centers)
+    spread = max(max(row) for row in exact)
+    for row, label in zip(exact, labels, strict=True):
+        assert row[label] - min(row) <= spread / 2**40
+
+
+@pytest.mark.parametrize(
+    ("samples", "weights", "k", "centers", "labels", "compactness"),
+    [
+        # squares of 1e200 overflow: the compactness, 2 * (5e199)^2, is beyond float64
+        ([[1e200], [-1e200], [0.0]], None, 2, [[5e199], [-1e200]], [0, 1, 0], np.inf),
+        ([[1e300, 0.0], [-1e300, 0.0], [0.0, 1e300]], None, 3, None, None, 0.0),
+        ([[1.7e308], [-1.7e308], [1.7e308]], None, 2, [[1.7e308], [-1.7e308]], [0, 1, 0], 0.0),
+        # squares of 1e-300 underflow to 0: each point must still get its own center
+        ([[1e-300], [-1e-300], [0.0]], None, 3, None, None, 0.0),
+        ([[1e-323], [0.0], [3e-323], [4e-323]], None, 2, [[5e-324], [3.5e-323]], [0, 0, 1, 1], 0.0),
+        # sums of weights overflow: equal weights are no weights at all
+        ([[1.0], [2.0], [5.0]], [1e306] * 3, 2, [[1.5], [5.0]], [0, 0, 1], 5e305),
+        ([[1.0], [2.0], [5.0], [6.0]], [1.7e308] * 4, 2, [[1.5], [5.5]], [0, 0, 1, 1], 1.7e308),
+        ([[1.0], [2.0], [5.0]], [1e-320] * 3, 2, [[1.5], [5.0]], [0, 0, 1], 5e-321),
+    ],
+)
+def test_extreme_magnitudes(samples, weights, k, centers, labels, compactness):
+    samples = np.array(samples)
+    for init in ("k-means++", "random"):
+        result = kmeans(samples, k, seed=0, init=init, sample_weight=weights)
+        assert_nearest(samples, result)
+        assert result.compactness == pytest.approx(compactness, rel=1e-12, abs=1e-323)
+        order = np.argsort(result.centers[:, 0], kind="stable")
+        if centers is not None:
+            expected = np.array(centers)
+            expected = expected[np.argsort(expected[:, 0])]
+            np.testing.assert_allclose(result.centers[order], expected, rtol=1e-15, atol=0)
+        if labels is not None:
+            assert len(set(zip(result.labels, labels, strict=True))) == k  # same partition
+        if centers is None:  # one center per sample
+            assert len(np.unique(result.labels)) == len(samples)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d", [3, 20])
+@pytest.mark.parametrize("exponent", [-90, 100, 120])
+def test_scaled_data_gives_scaled_results(rng, dtype, d, exponent):
+    """Data multiplied by 2^e (as far as the dtype reaches) clusters as the data: same labels,
+    centers times 2^e, on the direct path and the matrix-product one."""
+    if dtype == np.float64:
+        exponent *= 7  # 2^-630 .. 2^840
+    samples = rng.normal(size=(3000, d)) + 4 * rng.integers(0, 3, size=(3000, 1))
+    samples = samples.astype(dtype)
+    base = kmeans(samples, 3, seed=5, init=samples[:3] + 0.0)
+    scaled = kmeans(np.ldexp(samples, exponent), 3, seed=5, init=np.ldexp(samples[:3], exponent))
+    np.testing.assert_array_equal(scaled.labels, base.labels)
+    np.testing.assert_allclose(np.ldexp(scaled.centers, -exponent), base.centers, rtol=1e-6)
+    few = np.ldexp(samples[:200], exponent)
+    assert_nearest(few, kmeans(few, 3, seed=1))
+
+
+def test_segment_with_huge_spatial_weight(rng):
+    """spatial=1e6 makes the coordinates the only thing that counts; beyond it, a clear error."""
+    image = rng.integers(0, 256, size=(6, 7, 3), dtype=np.uint8)
+    for spatial in (1e7, 1e200):
+        with pytest.raises(ValueError, match=r"`spatial` must be in \[0, 1e\+06\]"):
+            fastseg.segment(image, 2, spatial=spatial, seed=0)
+    segmentation = fastseg.segment(image, 2, spatial=1e6, seed=0)
+    labels = segmentation.labels
+    assert labels.shape == (6, 7) and set(np.unique(labels)) == {0, 1}
+    rows, columns = np.indices(labels.shape)
+    positions = np.column_stack([columns.ravel(), rows.ravel()]).astype(np.float64)
+    means = np.array([positions[labels.ravel() == j].mean(0) for j in (0, 1)])
+    distances = ((positions[:, None, :] - means[None]) ** 2).sum(2)
+    own = distances[np.arange(len(positions)), labels.ravel()]
+    assert (own <= distances.min(1) + 1e-9).all()
+
+
+def test_seeding_at_large_k_is_the_reference(rng):
+    """k-means++ through the engine at k = 500 picks the reference's rows (canonical order)."""
+    from fastseg.kmeans import LloydEngine
+
+    samples = rng.normal(size=(5000, 3))
+    engine = LloydEngine(samples, None, 500)
+    rows, weights = engine.seeding_rows(np.random.default_rng(3))
+    generator = np.random.default_rng(3)
+    engine.seeding_rows(generator)  # the same draws as the engine's
+    expected = rows[naive.greedy_kmeans_pp(rows, weights, 500, generator)]
+    np.testing.assert_array_equal(engine.seed_kmeans_pp(np.random.default_rng(3)), expected)

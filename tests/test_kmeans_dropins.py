@@ -118,3 +118,18 @@ def test_estimator_agrees_with_scikit_learn(photos):
     distances = ours.transform(pixels)
     np.testing.assert_array_equal(distances.argmin(1), ours.labels_)
     assert ours.n_features_in_ == 3 and ours.n_iter_ >= 1
+
+
+def test_opencv_kmeans_refuses_data_its_float32_centers_cannot_hold():
+    data = np.array([[1e300], [-1e300], [0.0]])
+    with pytest.raises(ValueError, match="`data` must lie within the float32 range"):
+        opencv.kmeans(data, 2, None, (3, 5, 1.0), 1, 2)
+
+
+def test_estimator_transform_of_extreme_data():
+    data = np.array([[1e300, 0.0], [-1e300, 0.0], [0.0, 1e-300]])
+    model = KMeans(2, random_state=0, n_init=1).fit(data)
+    distances = model.transform(data)
+    assert np.isfinite(distances).all()
+    expected = np.hypot(*(data[:, None, :] - model.cluster_centers_[None]).transpose(2, 0, 1))
+    np.testing.assert_allclose(distances, expected, rtol=1e-12)

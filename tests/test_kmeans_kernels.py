@@ -202,3 +202,55 @@ def test_indices_by_weight_match_searchsorted_over_cumulative_weights(rng, integ
         expected = np.searchsorted(cumulative, draws * cumulative[-1], side="right")
         np.testing.assert_array_equal(indices, np.minimum(expected, n - 1))
         assert (weights[indices] > 0).all()  # rows of weight 0 are never drawn
+
+
+def run_greedy_kmeans_pp(kernel, rows, weights, k, seed):
+    from fastseg._kernels import seeding
+
+    n_trials = 2 + int(np.log(k))
+    n = len(rows)
+    chosen = np.empty(k, dtype=np.int64)
+    draws = np.random.default_rng(seed).random(1 + (k - 1) * n_trials)
+    trial_sums = np.empty((-(-n // seeding.SEED_CHUNK), n_trials))
+    columns = np.ascontiguousarray(rows.T)
+    kernel(columns, weights, draws, chosen, np.empty(n), np.empty(n), trial_sums)
+    return chosen
+
+
+@pytest.mark.parametrize("d", [1, 3, 5])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_greedy_kmeans_pp_matches_reference(rng, d, weighted):
+    """Both variants of the seeding kernel pick the reference's rows, over several chunks."""
+    from fastseg._kernels import seeding
+
+    rows = rng.normal(size=(3 * seeding.SEED_CHUNK + 77, d))
+    weights = rng.uniform(0.0, 3.0, len(rows)) if weighted else np.ones(len(rows))
+    for k, seed in ((1, 0), (9, 1), (40, 2)):
+        expected = naive.greedy_kmeans_pp(rows, weights, k, np.random.default_rng(seed))
+        for kernel in (seeding.greedy_kmeans_pp, seeding.greedy_kmeans_pp_serial):
+            chosen = run_greedy_kmeans_pp(kernel, rows, weights, k, seed)
+            np.testing.assert_array_equal(chosen, expected)
+
+
+def test_greedy_kmeans_pp_same_bits_on_any_number_of_threads(rng, n_threads):
+    from fastseg._kernels import seeding
+
+    rows = rng.normal(size=(5 * seeding.SEED_CHUNK + 5, 3))
+    weights = rng.uniform(0.0, 2.0, len(rows))
+    results = []
+    for threads in (1, 2):
+        n_threads(threads)
+        results.append(run_greedy_kmeans_pp(seeding.greedy_kmeans_pp, rows, weights, 300, 4))
+    results.append(run_greedy_kmeans_pp(seeding.greedy_kmeans_pp_serial, rows, weights, 300, 4))
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_array_equal(results[0], results[2])
+    assert len(np.unique(results[0])) == 300
+
+
+def test_draw_row_matches_searchsorted(rng):
+    from fastseg._kernels import seeding
+
+    shares = rng.uniform(0.0, 1.0, 1000) * (rng.uniform(size=1000) < 0.3)
+    cumulative = np.cumsum(shares)
+    for u in [0.0, *rng.uniform(size=200), np.nextafter(1.0, 0.0)]:
+        assert seeding.draw_row(cumulative, u) == naive.draw_by_share(shares, u)

@@ -38,6 +38,7 @@ print((peak() - before) / (image.shape[0] * image.shape[1]))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("case", "bytes_per_pixel"),
     [

@@ -1,12 +1,18 @@
 """Invariants over random inputs (hypothesis): shapes, dtypes, k, weights and data."""
 
+import warnings
+from fractions import Fraction
+
 import cv2
+import naive
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import fastseg
+from fastseg import opencv
 
 # Kernels compile on first use, so no per-example deadline; a modest number of examples keeps
 # the suite quick (it also runs with bounds checks compiled in).
@@ -94,7 +100,14 @@ def test_segment_invariants(image, data):
     n_pixels = image.shape[0] * image.shape[1]
     k = data.draw(st.integers(1, min(n_pixels, 12)))
     color_space = data.draw(st.sampled_from(["rgb", "lab"] if image.ndim == 3 else ["gray"]))
-    result = fastseg.segment(image, k, color_space=color_space, seed=data.draw(st.integers(0, 99)))
+    seed = data.draw(st.integers(0, 99))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fastseg.segment(image, k, color_space=color_space, seed=seed)
+    n_colours = len(np.unique(image.reshape(n_pixels, -1), axis=0))
+    for warning in caught:  # the one warning there may be: more clusters than colours
+        assert issubclass(warning.category, RuntimeWarning) and k > n_colours, warning.message
+        assert "distinct colours" in str(warning.message)
     labels = result.labels.astype(np.int64)
     assert labels.shape == image.shape[:2] and labels.min() >= 0 and labels.max() < k
     assert np.isfinite(result.centers).all() and result.counts.sum() == n_pixels
@@ -135,3 +148,127 @@ def test_canny_equals_cv2(image, low, high, aperture_size, l2_gradient):
         np.ascontiguousarray(image), low, high, apertureSize=aperture_size, L2gradient=l2_gradient
     )
     np.testing.assert_array_equal(edges, expected)
+
+
+# --- numeric extremes: a correct result or a ValueError --------------------------------------
+
+FLOAT64_MAX = Fraction(float(np.finfo(np.float64).max))
+
+
+def _any_values(dtype):
+    if np.dtype(dtype).kind == "u":
+        return st.integers(0, np.iinfo(dtype).max)
+    if dtype == np.float32:
+        return st.floats(width=32, allow_nan=False, allow_infinity=False)
+    return st.floats(-1e300, 1e300, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def extreme_arrays(draw, dtype, shape, low_exponent, high_exponent, signed=True):
+    """Any finite values, or small integers times one power of two (exact ties abound)."""
+    if draw(st.booleans()):
+        return draw(hnp.arrays(dtype, shape, elements=_any_values(dtype)))
+    mantissas = draw(hnp.arrays(np.int64, shape, elements=st.integers(-8 * signed, 8)))
+    if np.dtype(dtype).kind == "u":
+        return (mantissas << draw(st.integers(0, 4 if dtype == np.uint8 else 12))).astype(dtype)
+    return np.ldexp(mantissas.astype(dtype), draw(st.integers(low_exponent, high_exponent)))
+
+
+@st.composite
+def extreme_problems(draw, dtypes=tuple(SAMPLE_DTYPES), weighted=True):
+    """(samples, k, sample_weight or None, init, seed): finite values up to +-1e300 (the dtype's
+    range for float32) down to subnormals, weights from 0 to 1e300, k from 1 to n."""
+    dtype = draw(st.sampled_from(dtypes))
+    n = draw(st.integers(1, 12))
+    d = draw(st.sampled_from([1, 2, 3, 17]))
+    low, high = (-1074, 990) if dtype == np.float64 else (-149, 120)
+    samples = draw(extreme_arrays(dtype, (n, d), low, high))
+    weights = None
+    if weighted and draw(st.booleans()):
+        weights = draw(extreme_arrays(np.float64, n, -1074, 990, signed=False))
+        weights = np.minimum(np.abs(weights), 1e300)
+    k = draw(st.one_of(st.just(1), st.just(n), st.integers(1, n)))
+    init = draw(st.sampled_from(["k-means++", "random"]))
+    return samples, k, weights, init, draw(st.integers(0, 2**32 - 1))
+
+
+def _fractions(array):
+    return [[Fraction(float(v)) for v in row] for row in np.asarray(array)]
+
+
+def check_clustering(samples, weights, labels, centers, compactness, eps=2.0**-52, rtol=1e-12):
+    """A correct result: labels in range, centers finite, each label the nearest center (an
+    other center may be as near only up to the rounding of the score the engine compares:
+    eps times the squared magnitudes involved), compactness its exact recomputation up to the
+    rounding of the sums, rtol of their size (infinite only where the exact value exceeds the
+    float64 range)."""
+    n, d = samples.shape
+    k = centers.shape[0]
+    labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+    assert labels.shape == (n,) and labels.min() >= 0 and labels.max() < k
+    assert np.isfinite(centers).all()
+    exact = naive.exact_squared_distances(samples, centers)
+    # The engine measures from the first sample (float data on the direct path) or from 0.
+    direct = d <= 16 or k == 1
+    origin = _fractions(samples[:1])[0] if direct and samples.dtype.kind == "f" else [0] * d
+    magnitude = max(
+        sum((v - o) ** 2 for v, o in zip(row, origin, strict=True))
+        for row in _fractions(samples) + _fractions(centers)
+    )
+    slack = 8 * (d + 2) * Fraction(eps) * magnitude
+    for row, label in zip(exact, labels, strict=True):
+        assert row[label] - min(row) <= slack, "a label is not the nearest center"
+    w = [Fraction(1)] * n if weights is None else [Fraction(float(v)) for v in weights]
+    expected = sum(wi * row[label] for wi, row, label in zip(w, exact, labels, strict=True))
+    tolerance = Fraction(rtol) * sum(w) * magnitude + Fraction(2.0**-1070)
+    if compactness == np.inf:
+        assert expected + tolerance > FLOAT64_MAX
+    else:
+        assert abs(Fraction(compactness) - expected) <= tolerance
+
+
+@SETTINGS
+@given(extreme_problems())
+def test_kmeans_extremes_give_a_correct_result_or_value_error(problem):
+    samples, k, weights, init, seed = problem
+    if weights is not None and not weights.any():
+        with pytest.raises(ValueError, match="`sample_weight`"):
+            fastseg.kmeans(samples, k, init=init, seed=seed, sample_weight=weights)
+        return
+    result = fastseg.kmeans(samples, k, init=init, seed=seed, sample_weight=weights)
+    assert result.centers.shape == (k, samples.shape[1])
+    wide_float32 = samples.dtype == np.float32 and samples.shape[1] > 16 and k > 1
+    check_clustering(samples, weights, result.labels, result.centers, result.compactness,
+                     2.0**-23 if wide_float32 else 2.0**-52)  # fmt: skip
+
+
+@SETTINGS
+@given(extreme_problems(dtypes=(np.uint8, np.uint16, np.float32), weighted=False))
+def test_opencv_kmeans_extremes(problem):
+    """The cv2 drop-in over the same extremes; its centers are float32, as cv2's."""
+    samples, k, _, init, _ = problem
+    flags = opencv.KMEANS_PP_CENTERS if init == "k-means++" else opencv.KMEANS_RANDOM_CENTERS
+    compactness, labels, centers = opencv.kmeans(samples, k, None, (1, 10, 0), 1, flags)
+    assert labels.shape == (len(samples), 1) and centers.dtype == np.float32
+    # Labels belong to the float64 centers; rounding them to float32 moves them by 2^-24.
+    check_clustering(samples, None, labels, centers.astype(np.float64), compactness, 2.0**-21,
+                     rtol=2.0**-20)  # fmt: skip
+
+
+@SETTINGS
+@given(extreme_problems(dtypes=(np.float32, np.float64)))
+def test_sklearn_estimator_extremes(problem):
+    from fastseg.sklearn import KMeans
+
+    samples, k, weights, init, seed = problem
+    estimator = KMeans(k, init=init, n_init=1, random_state=seed)
+    if weights is not None and not weights.any():
+        with pytest.raises(ValueError, match="`sample_weight`"):
+            estimator.fit(samples, sample_weight=weights)
+        return
+    estimator.fit(samples, sample_weight=weights)
+    wide_float32 = samples.dtype == np.float32 and samples.shape[1] > 16 and k > 1
+    eps = 2.0**-23 if wide_float32 else 2.0**-52
+    check_clustering(samples, weights, estimator.labels_, estimator.cluster_centers_,
+                     estimator.inertia_, eps)  # fmt: skip
+    np.testing.assert_array_equal(estimator.predict(samples), estimator.labels_)

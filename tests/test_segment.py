@@ -1,5 +1,7 @@
 """fastseg.segment: synthetic images with known answers, both paths, colour spaces, peers."""
 
+import importlib
+
 import cv2
 import naive
 import numpy as np
@@ -233,12 +235,63 @@ def test_compactness_against_scikit_learn_and_cv2(photos):
 def test_compactness_is_recomputable(photos):
     image = photos["chelsea"]
     result = segment(image, 5, color_space="rgb", seed=3)
-    _, distances = naive.assign(image.reshape(-1, 3)[::7], result.centers)
-    recomputed = (
-        (image.reshape(-1, 3).astype(float) - result.centers[result.labels.ravel()]) ** 2
-    ).sum()
+    pixels = image.reshape(-1, 3)
+    recomputed = ((pixels.astype(float) - result.centers[result.labels.ravel()]) ** 2).sum()
     assert result.compactness == pytest.approx(recomputed, rel=1e-9)
-    assert (distances >= 0).all()
+    # Every pixel carries the label of its nearest centre; a different label only on an exact tie.
+    nearest, nearest_distance = naive.assign(pixels, result.centers)
+    ours = result.labels.ravel()
+    differ = nearest != ours
+    ours_distance = naive.squared_distances(pixels[differ], result.centers)[
+        np.arange(differ.sum()), ours[differ]
+    ]
+    np.testing.assert_array_equal(ours_distance, nearest_distance[differ])
+
+
+def test_float_images_must_lie_in_the_unit_range(photos):
+    """A float image in 0-255 (what np.float32(image) gives) is refused, not clustered as if in
+    [0, 1] (which gave an all-255 palette); the same image scaled to [0, 1] is the 8-bit one."""
+    image = photos["coffee"][::4, ::4]
+    for dtype in (np.float32, np.float64):
+        for color_space in ("rgb", "lab", "hsv", "gray"):
+            with pytest.raises(ValueError, match=r"`image` is a float image.*divide by 255"):
+                segment(image.astype(dtype), 3, seed=0, color_space=color_space)
+        with pytest.raises(ValueError, match=r"got values in \[-0.5, 1\]"):
+            segment(np.dstack([np.full((4, 4), -0.5, dtype), np.ones((4, 4, 2), dtype)]), 1)
+        unit = segment(image.astype(dtype) / 255, 3, seed=0)
+        for j in range(3):  # the palette is in 0-255, each cluster's mean colour
+            mean = image[unit.labels == j].mean(0)
+            np.testing.assert_allclose(unit.palette[j], mean, atol=0.51)
+
+
+def test_k_is_checked_before_the_colours_are_counted(monkeypatch):
+    segment_module = importlib.import_module("fastseg.segment")
+
+    def count(*args):
+        raise AssertionError("colours counted before k was checked")
+
+    monkeypatch.setattr(segment_module, "_distinct_colours", count)
+    with pytest.raises(ValueError, match=r"`k` must be an integer in \[1, H \* W\] = \[1, 64\]"):
+        segment(np.zeros((8, 8, 3), np.uint8), 65)
+
+
+def test_more_clusters_than_distinct_colours_is_said():
+    image = np.zeros((10, 10, 3), np.uint8)
+    image[5:] = 200
+    with pytest.warns(RuntimeWarning, match=r"`k` = 4 is more than the image's 2 distinct colours"):
+        result = segment(image, 4, seed=0)
+    assert result.method == "pixels"
+    assert (result.counts > 0).sum() == 2
+    assert result.counts.sum() == 100
+
+
+def test_recolor_keeps_a_single_channel_axis(rng):
+    image = rng.integers(0, 256, (12, 9, 1)).astype(np.uint8)
+    for method in ("distinct", "pixels"):
+        result = segment(image, 3, seed=0, method=method)
+        assert result.recolor().shape == (12, 9, 1)
+        assert result.labels.shape == (12, 9)
+    assert segment(image[:, :, 0], 3, seed=0).recolor().shape == (12, 9)
 
 
 @pytest.mark.parametrize(
@@ -271,3 +324,17 @@ def test_bad_input(kwargs, error, match):
     call.update(kwargs)
     with pytest.raises(error, match=match):
         segment(call.pop("image"), call.pop("k"), **call)
+
+
+@pytest.mark.parametrize("method", ["distinct", "pixels"])
+def test_mean_colours_are_those_of_the_labelled_pixels(photos, method):
+    """Also when the run stops before the labels settle (3 updates): the palette is each
+    cluster's mean colour, not the centre its pixels were last assigned to."""
+    image = photos["coffee"][::3, ::3]
+    result = segment(image, 5, seed=1, method=method, criteria=Criteria(3, tol=None))
+    pixels = image.reshape(-1, 3).astype(np.float64)
+    labels = result.labels.ravel()
+    means = np.array([pixels[labels == j].mean(0) for j in range(5)])
+    np.testing.assert_allclose(result.mean_colors, means, rtol=1e-12)
+    np.testing.assert_array_equal(result.palette, np.rint(means).astype(np.uint8))
+    np.testing.assert_array_equal(result.counts, np.bincount(labels, minlength=5))
