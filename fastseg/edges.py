@@ -1,26 +1,29 @@
-"""Canny edge detection, pixel-identical to ``cv2.Canny``, in fused parallel kernels.
+"""Canny edge detection, pixel-identical to ``cv2.Canny``, in fused kernels over bands of rows.
 
-One parallel pass over bands of rows computes the Sobel derivatives of each band (plus a row of
-halo on each side) into rolling row buffers, the gradient magnitude, the non-maximum suppression
-and the weak/strong classification, and follows strong pixels inside the band. A short serial pass
-links edges across band borders, and a last parallel pass writes 0 and 255. The edge map that is
-returned is the only full-size array: it holds the three states until the last pass.
+One pass over bands of rows computes the Sobel derivatives of each band (plus a row of halo on
+each side) into rolling row buffers, the gradient magnitude, the non-maximum suppression and the
+weak/strong classification, and follows strong pixels inside the band; the bands are shared
+among threads. A short serial pass links edges across band borders, and a lookup table writes
+0 and 255. The edge map that is returned is the only full-size array: it holds the three states
+until the last pass.
 """
 
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import cv2
+import numba
 import numpy as np
 
 from . import _validate
-from ._config import parallel_section
 from ._kernels.canny import (
+    FINISH_LUT,
+    NO_GRADIENTS,
+    NO_IMAGE,
     band_histograms,
-    classify_gradients,
-    classify_image,
-    finish_edges,
+    classify_bands,
     link_bands,
 )
 
@@ -179,8 +182,7 @@ def _canny_gradients(
     dy_rows = _kernel_rows(dy, height, width * n_channels)
     low, high = _magnitude_thresholds(threshold1, threshold2, 3, l2_gradient)
     edges = np.empty((height, width), dtype=np.uint8) if out is None else out
-    with parallel_section():
-        classify_gradients(dx_rows, dy_rows, n_channels, l2_gradient, low, high, BAND_ROWS, edges)
+    _classify(NO_IMAGE, dx_rows, dy_rows, False, n_channels, 3, l2_gradient, low, high, edges)
     return _finish(edges)
 
 
@@ -237,16 +239,51 @@ def _edges_from_image(
     rows = _kernel_rows(pixels, height, width * n_channels)
     low, high = _magnitude_thresholds(threshold1, threshold2, aperture_size, l2_gradient)
     edges = np.empty((height, width), dtype=np.uint8) if out is None else out
-    with parallel_section():
-        classify_image(rows, n_channels, aperture_size, l2_gradient, low, high, BAND_ROWS, edges)
+    _classify(
+        rows, NO_GRADIENTS, NO_GRADIENTS, True, n_channels, aperture_size, l2_gradient,
+        low, high, edges,
+    )  # fmt: skip
     return _finish(edges)
 
 
+def _classify(
+    image, dx_rows, dy_rows, from_image, n_channels, aperture_size, l2_gradient, low, high, edges
+) -> None:
+    """:func:`classify_bands` over all the bands of `edges`."""
+    # The same argument types on every call: one compiled version of the kernel.
+    arguments = (
+        image, dx_rows, dy_rows, bool(from_image), int(n_channels), int(aperture_size),
+        bool(l2_gradient), int(low), int(high), BAND_ROWS,
+    )  # fmt: skip
+    _over_bands(classify_bands, arguments, edges.shape[0], edges)
+
+
+def _over_bands(kernel, arguments: tuple, height: int, out: np.ndarray) -> None:
+    """Run ``kernel(*arguments, first_band, band_step, out)`` over the bands of `height` rows,
+    split among Numba's number of threads: thread t takes bands t, t + n, t + 2n, ...
+
+    The kernels are serial (they compile in a fraction of the time of a ``prange`` loop) and
+    release the GIL, so Python threads run them in parallel; each band's result is the same
+    whichever thread computes it.
+    """
+    n_bands = -(-height // BAND_ROWS)
+    n_threads = min(numba.get_num_threads(), n_bands)
+    if n_threads <= 1:
+        kernel(*arguments, 0, 1, out)
+        return
+    with ThreadPoolExecutor(n_threads - 1) as pool:
+        others = [
+            pool.submit(kernel, *arguments, first, n_threads, out) for first in range(1, n_threads)
+        ]
+        kernel(*arguments, 0, n_threads, out)
+        for future in others:
+            future.result()
+
+
 def _finish(edges: np.ndarray) -> np.ndarray:
+    """Link edges across band borders, then write 255 on edges and 0 elsewhere, in place."""
     link_bands(edges, BAND_ROWS)
-    with parallel_section():
-        finish_edges(edges, BAND_ROWS)
-    return edges
+    return cv2.LUT(edges, FINISH_LUT, dst=edges)
 
 
 def _median_thresholds(pixels: np.ndarray, sigma: float) -> tuple[float, float]:
@@ -254,8 +291,7 @@ def _median_thresholds(pixels: np.ndarray, sigma: float) -> tuple[float, float]:
     height = pixels.shape[0]
     rows = _kernel_rows(pixels, height, pixels.size // height)
     counts = np.empty(((height + BAND_ROWS - 1) // BAND_ROWS, 256), dtype=np.int64)
-    with parallel_section():
-        band_histograms(rows, BAND_ROWS, counts)
+    _over_bands(band_histograms, (rows, BAND_ROWS), height, counts)
     cumulative = np.cumsum(counts.sum(axis=0))
     n = int(cumulative[-1])
     # The sorted samples at positions (n - 1) // 2 and n // 2: equal when n is odd.

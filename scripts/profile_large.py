@@ -86,9 +86,8 @@ KMEANS_STAGES = [
 ]
 CANNY_STAGES = [
     (edges, "_prepare_image", "validate the image"),
-    (edges, "classify_image", "Sobel + NMS + thresholds + in-band hysteresis"),
-    (edges, "link_bands", "link edges across band borders (serial)"),
-    (edges, "finish_edges", "write 0/255"),
+    (edges, "_classify", "Sobel + NMS + thresholds + in-band hysteresis"),
+    (edges, "_finish", "link edges across band borders, write 0/255"),
 ]
 
 

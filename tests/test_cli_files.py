@@ -366,8 +366,8 @@ def test_info_warns_about_two_opencv_distributions(tmp_path):
                             timeout=300)  # fmt: skip
     assert result.returncode == 0
     assert "opencv-python 4.10.0" in result.stdout
-    assert "pip uninstall opencv-python opencv-python-headless" in result.stderr
-    assert "pip install opencv-python-headless" in result.stderr
+    assert "pip uninstall -y opencv-python opencv-python-headless" in result.stderr
+    assert "&& pip install opencv-python\n" in result.stderr  # keeps the one with a GUI
 
 
 def test_compile_time_is_reported_apart(tmp_path):

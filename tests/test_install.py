@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import textwrap
 from pathlib import Path
 
@@ -19,8 +20,6 @@ NOT_SOURCE = shutil.ignore_patterns(
     ".git", "build", "dist", "*.egg-info", "__pycache__", ".*cache*", ".numba*", ".hypothesis",
     ".venv", "venv", "*.png", "*.npy", "*.zarr",
 )  # fmt: skip
-
-
 
 
 def run(command, cwd, env, timeout=1200) -> subprocess.CompletedProcess:
@@ -45,9 +44,10 @@ def test_install_then_editable_install_in_one_environment(tmp_path):
     (source / "fastseg" / "data").mkdir(exist_ok=True)
     for image in (CHECKOUT / "fastseg" / "data").glob("*.png"):  # the bundled samples
         shutil.copy(image, source / "fastseg" / "data")
-    # The dependencies are those of this interpreter; only fastseg goes into the venv.
+    # The dependencies are those of this interpreter, seen through a .pth file (whether this
+    # interpreter runs in a venv or not); only fastseg goes into the new venv.
     venv = tmp_path / "venv"
-    run([sys.executable, "-m", "venv", "--system-site-packages", venv], tmp_path, None)
+    run([sys.executable, "-m", "venv", venv], tmp_path, None)
     bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
     python = bin_dir / "python"
     env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "PYTHONPATH")}
@@ -58,6 +58,8 @@ def test_install_then_editable_install_in_one_environment(tmp_path):
         run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
             tmp_path, env).stdout.strip()
     )  # fmt: skip
+    ours = sysconfig.get_paths()
+    (site / "dependencies.pth").write_text(f"{ours['purelib']}\n{ours['platlib']}\n")
 
     # 1. pip install . && fastseg segment -k 4
     run([*pip, "."], source, env)

@@ -235,7 +235,6 @@ def test_same_seed_same_bits_across_thread_counts_on_both_paths(photos, n_thread
             assert other.compactness == results[0].compactness
 
 
-
 FIRST_CALLS = """
 import sys
 import dask, dask.array as da, numpy as np

@@ -107,11 +107,12 @@ def test_updating_the_sums_with_moves_gives_the_same_bits(rng, dtype, weighted):
         assert engine._exact_updates
         engine._exact_updates = exact_updates
         results.append((*engine.run(seeds, Criteria(max_iter=30), None), engine.labels.copy()))
-    (centers, compactness, n_iter, cluster_weights, labels), full = results
+    (centers, compactness, n_iter, cluster_weights, cluster_sums, labels), full = results
     assert n_iter == full[2] > 3 and compactness == full[1]
     np.testing.assert_array_equal(centers, full[0])
     np.testing.assert_array_equal(cluster_weights, full[3])
-    np.testing.assert_array_equal(labels, full[4])
+    np.testing.assert_array_equal(cluster_sums, full[4])
+    np.testing.assert_array_equal(labels, full[5])
 
 
 def test_sums_are_updated_only_where_that_is_exact(rng):

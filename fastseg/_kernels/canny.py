@@ -15,18 +15,23 @@ The rules are OpenCV's (``cv2.Canny``), so that edge maps agree pixel for pixel:
   Candidates 8-connected to a strong pixel through candidates become edges.
 
 The edge map owned by the caller doubles as the three-state map (:data:`CANDIDATE`,
-:data:`NOT_EDGE`, :data:`EDGE`) until :func:`finish_edges` turns it into 0 and 255, so no
+:data:`NOT_EDGE`, :data:`EDGE`) until :data:`FINISH_LUT` turns it into 0 and 255, so no
 full-size gradient or magnitude image is ever stored: each band of rows keeps a few rows of
 gradients in small rolling buffers.
+
+Compile time shapes the kernels: a call compiles one parallel kernel (:func:`classify_bands`, for
+images and given gradients alike) and one serial one (:func:`link_bands`), each with arguments of
+the same types for every image, aperture and norm, and the steps of a band are written out in one
+function rather than as small functions that each compile (and are optimised again inside every
+caller).
 
 Conventions: images arrive as C-contiguous (H, W * C) rows of uint8 (or int16 gradients), the edge
 map as a C-contiguous (H, W) uint8 array, thresholds as integers already converted by the caller.
 """
 
-import numba
 import numpy as np
 
-from .._config import kernel, parallel_kernel
+from .._config import kernel
 
 #: States of the edge map between the passes.
 CANDIDATE = 0  # a local maximum above the low threshold, an edge only if linked to a strong one
@@ -37,403 +42,326 @@ TAN_22_5_Q15 = 13573
 #: Pixels per block of the suppression loop: blocks with no magnitude above the low threshold are
 #: skipped, and strong pixels are looked for only in blocks that have some.
 SUPPRESS_BLOCK = 64
+#: Sobel taps of apertures 5 and 7 (smoothing, derivative), centred on index 3; the smoothing
+#: taps are symmetric, the derivative ones antisymmetric. Aperture 3 has its own loops.
+SOBEL_TAPS = np.array(
+    [
+        [[0, 1, 4, 6, 4, 1, 0], [0, -1, -2, 0, 2, 1, 0]],
+        [[1, 6, 15, 20, 15, 6, 1], [-1, -4, -5, 0, 5, 4, 1]],
+    ],
+    dtype=np.int64,
+)
 
 
 @kernel
-def _wrap_int32(value):
-    """`value` (int64) wrapped to the int32 range, as overflowing int32 arithmetic wraps in C."""
-    return ((value + 2147483648) & 4294967295) - 2147483648
-
-
-@kernel
-def _replicate_ends(buffer, pad, n_flat, n_channels):
-    """Fill the `pad` elements on each side of buffer[pad : pad + n_flat] with its first and last
-    pixel, channel by channel (``pad`` is a multiple of ``n_channels``)."""
-    for p in range(pad):
-        channel = p % n_channels
-        buffer[p] = buffer[pad + channel]
-        buffer[pad + n_flat + p] = buffer[pad + n_flat - n_channels + channel]
-
-
-@kernel
-def _vertical_3(r0, r1, r2, smooth, deriv):
-    """Vertical taps of aperture 3: smoothing (1, 2, 1) and derivative (-1, 0, 1)."""
-    for t in range(smooth.shape[0]):
-        smooth[t] = r0[t] + 2 * r1[t] + r2[t]
-        deriv[t] = r2[t] - r0[t]
-
-
-@kernel
-def _horizontal_3(s0, s2, d0, d1, d2, dx, dy):
-    """Horizontal taps of aperture 3 on the vertical sums shifted by -1, 0, +1 pixel."""
-    for t in range(dx.shape[0]):
-        dx[t] = s2[t] - s0[t]
-        dy[t] = d0[t] + 2 * d1[t] + d2[t]
-
-
-@kernel
-def _vertical_5(r0, r1, r2, r3, r4, smooth, deriv):
-    """Vertical taps of aperture 5: smoothing (1, 4, 6, 4, 1) and derivative (-1, -2, 0, 2, 1)."""
-    for t in range(smooth.shape[0]):
-        smooth[t] = r0[t] + 4 * (r1[t] + r3[t]) + 6 * r2[t] + r4[t]
-        deriv[t] = (r4[t] - r0[t]) + 2 * (r3[t] - r1[t])
-
-
-@kernel
-def _horizontal_5(s0, s1, s3, s4, d0, d1, d2, d3, d4, dx, dy):
-    """Horizontal taps of aperture 5 on the vertical sums shifted by -2 ... +2 pixels."""
-    for t in range(dx.shape[0]):
-        dx[t] = (s4[t] - s0[t]) + 2 * (s3[t] - s1[t])
-        dy[t] = d0[t] + d4[t] + 4 * (d1[t] + d3[t]) + 6 * d2[t]
-
-
-@kernel
-def _vertical_7(r0, r1, r2, r3, r4, r5, r6, smooth, deriv):
-    """Vertical taps of aperture 7: smoothing (1, 6, 15, 20, 15, 6, 1) and derivative
-    (-1, -4, -5, 0, 5, 4, 1)."""
-    for t in range(smooth.shape[0]):
-        smooth[t] = r0[t] + r6[t] + 6 * (r1[t] + r5[t]) + 15 * (r2[t] + r4[t]) + 20 * r3[t]
-        deriv[t] = (r6[t] - r0[t]) + 4 * (r5[t] - r1[t]) + 5 * (r4[t] - r2[t])
-
-
-@kernel
-def _round_sixteenth(value):
-    """value / 16 rounded half to even, as OpenCV rounds its scaled Sobel (value is an exact
-    multiple of 1/16 there)."""
-    quotient = value >> 4
-    remainder = value & 15
-    return quotient + ((remainder > 8) | ((remainder == 8) & ((quotient & 1) == 1)))
-
-
-@kernel
-def _horizontal_7(s0, s1, s2, s4, s5, s6, d0, d1, d2, d3, d4, d5, d6, dx, dy):
-    """Horizontal taps of aperture 7 on the vertical sums shifted by -3 ... +3 pixels, / 16."""
-    for t in range(dx.shape[0]):
-        sx = (s6[t] - s0[t]) + 4 * (s5[t] - s1[t]) + 5 * (s4[t] - s2[t])
-        sy = d0[t] + d6[t] + 6 * (d1[t] + d5[t]) + 15 * (d2[t] + d4[t]) + 20 * d3[t]
-        dx[t] = _round_sixteenth(np.int32(sx))
-        dy[t] = _round_sixteenth(np.int32(sy))
-
-
-@kernel
-def _sobel_row(image, row, n_channels, aperture_size, smooth, deriv, dx, dy):
-    """Sobel dx and dy (int16) of one image row, with replicated borders.
-
-    `smooth` and `deriv` are int16 scratch rows of n_flat + 2 * pad elements (pad = aperture_size
-    // 2 pixels) that receive the vertical smoothing and vertical derivative of the row; the
-    horizontal pass reads them with replicated ends, which equals replicating the image border.
-    Every tap reads a shifted view, so that each loop runs over plain unit-stride arrays.
-    """
-    height, n_flat = image.shape
-    radius = aperture_size // 2
-    c = n_channels
-    pad = radius * c
-    inner_smooth = smooth[pad : pad + n_flat]
-    inner_deriv = deriv[pad : pad + n_flat]
-    if aperture_size == 3:
-        _vertical_3(
-            image[max(row - 1, 0)], image[row], image[min(row + 1, height - 1)],
-            inner_smooth, inner_deriv,
-        )  # fmt: skip
-    elif aperture_size == 5:
-        _vertical_5(
-            image[max(row - 2, 0)], image[max(row - 1, 0)], image[row],
-            image[min(row + 1, height - 1)], image[min(row + 2, height - 1)],
-            inner_smooth, inner_deriv,
-        )  # fmt: skip
-    else:
-        _vertical_7(
-            image[max(row - 3, 0)], image[max(row - 2, 0)], image[max(row - 1, 0)], image[row],
-            image[min(row + 1, height - 1)], image[min(row + 2, height - 1)],
-            image[min(row + 3, height - 1)], inner_smooth, inner_deriv,
-        )  # fmt: skip
-    _replicate_ends(smooth, pad, n_flat, c)
-    _replicate_ends(deriv, pad, n_flat, c)
-    # Views of the sums shifted by k pixels: element t is the sum at flat index t + k * c.
-    if aperture_size == 3:
-        _horizontal_3(
-            smooth[0:n_flat], smooth[2 * c : 2 * c + n_flat],
-            deriv[0:n_flat], deriv[c : c + n_flat], deriv[2 * c : 2 * c + n_flat],
-            dx, dy,
-        )  # fmt: skip
-    elif aperture_size == 5:
-        _horizontal_5(
-            smooth[0:n_flat], smooth[c : c + n_flat],
-            smooth[3 * c : 3 * c + n_flat], smooth[4 * c : 4 * c + n_flat],
-            deriv[0:n_flat], deriv[c : c + n_flat], deriv[2 * c : 2 * c + n_flat],
-            deriv[3 * c : 3 * c + n_flat], deriv[4 * c : 4 * c + n_flat],
-            dx, dy,
-        )  # fmt: skip
-    else:
-        _horizontal_7(
-            smooth[0:n_flat], smooth[c : c + n_flat], smooth[2 * c : 2 * c + n_flat],
-            smooth[4 * c : 4 * c + n_flat], smooth[5 * c : 5 * c + n_flat],
-            smooth[6 * c : 6 * c + n_flat],
-            deriv[0:n_flat], deriv[c : c + n_flat], deriv[2 * c : 2 * c + n_flat],
-            deriv[3 * c : 3 * c + n_flat], deriv[4 * c : 4 * c + n_flat],
-            deriv[5 * c : 5 * c + n_flat], deriv[6 * c : 6 * c + n_flat],
-            dx, dy,
-        )  # fmt: skip
-
-
-@kernel
-def _magnitude_row(dx, dy, n_flat, l2_gradient, magnitude):
-    """magnitude[1 + t] = |dx| + |dy| or dx² + dy² (int32, wrapping) for t < n_flat."""
-    if l2_gradient:
-        for t in range(n_flat):
-            x = np.int64(dx[t])
-            y = np.int64(dy[t])
-            magnitude[1 + t] = x * x + y * y  # the store to int32 wraps like C's int arithmetic
-    else:
-        for t in range(n_flat):
-            magnitude[1 + t] = abs(np.int64(dx[t])) + abs(np.int64(dy[t]))
-
-
-@kernel
-def _strongest_channel(flat_magnitude, flat_dx, flat_dy, width, n_channels, magnitude, dx, dy):
-    """Per pixel, the first channel of largest magnitude: its magnitude into magnitude[1 + j] and
-    its gradient into dx[j], dy[j]. `flat_magnitude` is offset by one, as `magnitude`."""
-    for j in range(width):
-        first = j * n_channels
-        best = first
-        for k in range(first + 1, first + n_channels):
-            if flat_magnitude[1 + k] > flat_magnitude[1 + best]:
-                best = k
-        magnitude[1 + j] = flat_magnitude[1 + best]
-        dx[j] = flat_dx[best]
-        dy[j] = flat_dy[best]
-
-
-@kernel
-def _count_above(values, threshold):
-    """Number of elements of `values` greater than `threshold`."""
-    count = 0
-    for t in range(values.shape[0]):
-        count += np.int32(values[t] > threshold)
-    return count
-
-
-@kernel
-def _suppress_block(mag_up, mag, mag_down, dx, dy, low, high, states):
-    """Non-maximum suppression and double threshold of a run of pixels; returns how many are
-    strong.
-
-    ``mag_*`` are the magnitudes of the rows above, at and below, with pixel t at index t + 1.
-    Every pixel takes the same branch-free steps (masks select which neighbours to compare), so
-    that the loop runs in SIMD lanes: a branch per pixel on the direction would be mispredicted
-    all along textured areas.
-    """
-    n_strong = 0
-    for t in range(states.shape[0]):
-        m = mag[t + 1]
-        xs = np.int32(dx[t])
-        ys = np.int32(dy[t])
-        x = abs(xs)
-        y = abs(ys) << 15
-        tg22x = x * TAN_22_5_Q15
-        horizontal = y < tg22x  # within 22.5° of horizontal: compare left and right
-        vertical = y > _wrap_int32(tg22x + (x << 16))  # beyond 67.5°: compare up and down
-        h_mask = -np.int32(horizontal)
-        v_mask = -np.int32(vertical & ~horizontal)
-        d_mask = ~(h_mask | v_mask)
-        s_mask = -np.int32((xs ^ ys) >= 0)  # dx and dy of the same sign
-        # Diagonal: up-left and down-right when dx and dy have the same sign, else up-right and
-        # down-left (y grows downwards); both must be beaten strictly, hence m >= after + 1.
-        diagonal_before = (mag_up[t] & s_mask) | (mag_up[t + 2] & ~s_mask)
-        diagonal_after = ((mag_down[t + 2] & s_mask) | (mag_down[t] & ~s_mask)) + 1
-        before = (mag[t] & h_mask) | (mag_up[t + 1] & v_mask) | (diagonal_before & d_mask)
-        after = (mag[t + 2] & h_mask) | (mag_down[t + 1] & v_mask) | (diagonal_after & d_mask)
-        peak = (m > low) & (m > before) & (m >= after)
-        strong = peak & (m > high)
-        # EDGE (2) if strong, CANDIDATE (0) if a weak peak, else NOT_EDGE (1).
-        states[t] = 1 - np.int32(peak) + 2 * np.int32(strong)
-        n_strong += np.int32(strong)
-    return n_strong
-
-
-@kernel
-def _suppress_row(mag_up, mag, mag_down, dx, dy, width, low, high, states, stack, top, base):
-    """Non-maximum suppression and double threshold of one row.
-
-    ``mag_*`` are the magnitudes of the rows above, at and below, with pixel j at index j + 1 and
-    zeros at both ends. Writes NOT_EDGE, CANDIDATE or EDGE into states[:width], pushes base + j
-    for every EDGE onto `stack` and returns the new top of the stack.
-
-    The row goes by blocks: a block with no magnitude above `low` (most of a photo) is NOT_EDGE
-    at once. Blocks are passed as views that start at index 0, which lets the compiler drop
-    negative-index handling and vectorise the loops.
-    """
-    for start in range(0, width, SUPPRESS_BLOCK):
-        stop = min(width, start + SUPPRESS_BLOCK)
-        block_states = states[start:stop]
-        if _count_above(mag[start + 1 : stop + 1], low) == 0:
-            block_states[:] = NOT_EDGE
-            continue
-        n_strong = _suppress_block(
-            mag_up[start : stop + 2], mag[start : stop + 2], mag_down[start : stop + 2],
-            dx[start:stop], dy[start:stop], low, high, block_states,
-        )  # fmt: skip
-        if n_strong > 0:
-            for t in range(stop - start):
-                if block_states[t] == EDGE:
-                    stack[top] = base + start + t
-                    top += 1
-    return top
-
-
-@kernel
-def _follow_band(edge_map, stack, top, row_start, row_stop):
-    """Hysteresis inside rows [row_start, row_stop): every CANDIDATE 8-connected to a pushed EDGE
-    (stack holds (row - row_start) * width + column) becomes EDGE. Rows outside are not touched."""
-    width = edge_map.shape[1]
-    while top > 0:
-        top -= 1
-        local = stack[top]
-        i = row_start + local // width
-        j = local % width
-        for ni in range(max(i - 1, row_start), min(i + 2, row_stop)):
-            for nj in range(max(j - 1, 0), min(j + 2, width)):
-                if edge_map[ni, nj] == CANDIDATE:
-                    edge_map[ni, nj] = EDGE
-                    stack[top] = (ni - row_start) * width + nj
-                    top += 1
-
-
-@kernel
-def _classify_band(
+def classify_bands(
     image, dx_rows, dy_rows, from_image, n_channels, aperture_size, l2_gradient,
-    low, high, row_start, row_stop, edge_map,
+    low, high, band_rows, first_band, band_step, edge_map,
 ):  # fmt: skip
-    """Classify rows [row_start, row_stop) of `edge_map` and follow strong pixels inside them.
+    """Sobel, magnitude, suppression, double threshold and in-band hysteresis of bands of rows.
 
-    Gradients come from `image` (Sobel) when `from_image`, else from the rows of `dx_rows` and
-    `dy_rows` (int16, same layout as the image). Rows row_start - 1 and row_stop are computed too
-    (the halo that suppression needs) but never written.
-    """
-    height, width = edge_map.shape
-    n_flat = width * n_channels
-    pad = (aperture_size // 2) * n_channels
-    # Vertical sums fit in int16 for every aperture (at most 64 * 255), and so do the derivatives.
-    smooth = np.empty(n_flat + 2 * pad, dtype=np.int16)
-    deriv = np.empty(n_flat + 2 * pad, dtype=np.int16)
-    # Three rolling rows: magnitude (zero at both ends), dx and dy of the strongest channel.
-    magnitude = np.zeros((3, width + 2), dtype=np.int32)
-    dx = np.empty((3, width), dtype=np.int16)
-    dy = np.empty((3, width), dtype=np.int16)
-    if n_channels > 1:
-        flat_dx = np.empty(n_flat, dtype=np.int16)
-        flat_dy = np.empty(n_flat, dtype=np.int16)
-        flat_magnitude = np.empty(n_flat + 1, dtype=np.int32)
-    else:
-        flat_dx = dx[0]
-        flat_dy = dy[0]
-        flat_magnitude = magnitude[0]
-    # Every pixel of the band is pushed at most once (it is EDGE from then on).
-    stack = np.empty((row_stop - row_start) * width, dtype=np.int64)
-    top = 0
-    for i in range(row_start - 1, row_stop + 1):
-        slot = (i - row_start + 1) % 3
-        if i < 0 or i >= height:
-            magnitude[slot, :] = 0
-        else:
-            if n_channels == 1:
-                flat_dx = dx[slot]
-                flat_dy = dy[slot]
-                flat_magnitude = magnitude[slot]
-            if from_image:
-                _sobel_row(image, i, n_channels, aperture_size, smooth, deriv, flat_dx, flat_dy)
-            else:
-                flat_dx[:] = dx_rows[i]
-                flat_dy[:] = dy_rows[i]
-            _magnitude_row(flat_dx, flat_dy, n_flat, l2_gradient, flat_magnitude)
-            if n_channels > 1:
-                _strongest_channel(
-                    flat_magnitude, flat_dx, flat_dy, width, n_channels,
-                    magnitude[slot], dx[slot], dy[slot],
-                )  # fmt: skip
-        if i >= row_start + 1:  # rows i - 2, i - 1 and i are ready: decide row i - 1
-            up = (slot + 1) % 3
-            mid = (slot + 2) % 3
-            top = _suppress_row(
-                magnitude[up], magnitude[mid], magnitude[slot], dx[mid], dy[mid], width,
-                low, high, edge_map[i - 1], stack, top, (i - 1 - row_start) * width,
-            )  # fmt: skip
-    _follow_band(edge_map, stack, top, row_start, row_stop)
-
-
-@parallel_kernel
-def classify_image(image, n_channels, aperture_size, l2_gradient, low, high, band_rows, edge_map):
-    """Sobel, magnitude, suppression, double threshold and in-band hysteresis of an image.
+    Classifies the bands first_band, first_band + band_step, ... of `band_rows` rows each, so
+    that `band_step` threads calling it with first_band = 0, 1, ... cover the image. Each band
+    computes the gradients of one more row on each side (the halo that suppression needs) but
+    writes only its own rows.
 
     Parameters
     ----------
-    image : (H, W * C) uint8, C-contiguous rows of a C-channel image
+    image : (H, W * C) uint8, C-contiguous rows of a C-channel image; read when `from_image`
+    dx_rows, dy_rows : (H, W * C) int16, derivatives of the same layout; read when not
+        `from_image`
+    from_image : bool, whether the gradients are the Sobel derivatives of `image`
     n_channels : int, C
-    aperture_size : int, 3, 5 or 7
+    aperture_size : int, 3, 5 or 7 (3 when not `from_image`)
     l2_gradient : bool
     low, high : int, magnitude thresholds (squared for L2), ``low <= high``
-    band_rows : int, rows per band of the parallel loop
-    edge_map : (H, W) uint8, overwritten with NOT_EDGE, CANDIDATE and EDGE; links across band
-        borders are left to :func:`link_bands`.
+    band_rows, first_band, band_step : int, the bands to classify
+    edge_map : (H, W) uint8, its rows of those bands overwritten with NOT_EDGE, CANDIDATE and
+        EDGE; links across band borders are left to :func:`link_bands`.
+
+    Notes
+    -----
+    Written as one function on purpose, and serial: each step is a loop over views that start at
+    index 0 (which lets the compiler drop negative-index handling and vectorise), and one body
+    compiles in a fraction of the time of a small function per step (each compiled alone, then
+    optimised again inside every caller) or of a ``prange`` loop around it. Both sources of
+    gradients go through it, with an empty array of the same type for the unused one, so that
+    one compiled version serves every call.
     """
-    height = edge_map.shape[0]
+    height, width = edge_map.shape
+    c = n_channels
+    n_flat = width * c
+    radius = aperture_size // 2
+    pad = radius * c
+    taps = SOBEL_TAPS[max(0, radius - 2), :, 3 - radius : 4 + radius]  # centred on `radius`
+    # Work rows, allocated once for all the bands of the call, as 2-D arrays of two kinds only
+    # (each kind of allocation compiles code of its own).
+    # Vertical Sobel sums of a row with `pad` replicated elements at each end; they fit in int16
+    # for every aperture (at most 64 * 255), and so do the derivatives.
+    sums = np.empty((2, n_flat + 2 * pad), dtype=np.int16)
+    smooth = sums[0]
+    deriv = sums[1]
+    inner_smooth = smooth[pad : pad + n_flat]
+    inner_deriv = deriv[pad : pad + n_flat]
+    # dx and dy of apertures 5 and 7 before rounding, in int32.
+    wide = np.zeros((2, n_flat if radius > 1 else 0), dtype=np.int32)
+    wide_dx = wide[0]
+    wide_dy = wide[1]
+    # Three rolling rows: magnitude (pixel j at index j + 1, zero at both ends), dx and dy of the
+    # strongest channel.
+    magnitude = np.zeros((3, width + 2), dtype=np.int32)
+    dx = np.empty((3, width), dtype=np.int16)
+    dy = np.empty((3, width), dtype=np.int16)
+    # The derivatives and magnitudes of every channel, with several channels.
+    channels = np.empty((2, n_flat if c > 1 else 0), dtype=np.int16)
+    channels_dx = channels[0]
+    channels_dy = channels[1]
+    channels_magnitude = np.zeros((1, n_flat + 1 if c > 1 else 0), dtype=np.int32)[0]
+    # Every pixel of a band is pushed at most once (it is EDGE from then on).
+    stack = np.empty(band_rows * width, dtype=np.int64)
     n_bands = (height + band_rows - 1) // band_rows
-    for band in numba.prange(n_bands):
+    for band in range(first_band, n_bands, band_step):
         row_start = band * band_rows
         row_stop = min(height, row_start + band_rows)
-        _classify_band(
-            image, image, image, True, n_channels, aperture_size, l2_gradient,
-            low, high, row_start, row_stop, edge_map,
-        )  # fmt: skip
+        top = 0
+        for i in range(row_start - 1, row_stop + 1):
+            slot = (i - row_start + 1) % 3
+            if i < 0 or i >= height:
+                outside = magnitude[slot]
+                for j in range(width + 2):
+                    outside[j] = 0
+            else:
+                # Where the gradients of every channel go: with one channel, the rolling rows.
+                # Chosen anew for each row: an array variable carried from row to row keeps
+                # the compiler from optimising the loops that use it (2-3 times slower).
+                flat_dx = dx[slot] if c == 1 else channels_dx
+                flat_dy = dy[slot] if c == 1 else channels_dy
+                flat_magnitude = magnitude[slot] if c == 1 else channels_magnitude
+                if not from_image:
+                    row_dx = dx_rows[i]
+                    row_dy = dy_rows[i]
+                    for t in range(n_flat):
+                        flat_dx[t] = row_dx[t]
+                        flat_dy[t] = row_dy[t]
+                else:
+                    # Sobel with replicated borders: vertical taps on the image rows into the
+                    # inner part of `smooth` and `deriv`, replicated ends, then horizontal taps
+                    # on views of the sums shifted by k pixels (element t of a view is the sum
+                    # at t + k * c).
+                    if aperture_size == 3:
+                        r0 = image[max(i - 1, 0)]
+                        r1 = image[i]
+                        r2 = image[min(i + 1, height - 1)]
+                        for t in range(n_flat):  # smoothing (1, 2, 1), derivative (-1, 0, 1)
+                            inner_smooth[t] = r0[t] + 2 * r1[t] + r2[t]
+                            inner_deriv[t] = r2[t] - r0[t]
+                    else:  # apertures 5 and 7: the rows at distance r above and below
+                        # together (the taps are symmetric); the sums fit in int16 all along.
+                        centre = image[i]
+                        centre_tap = taps[0, radius]
+                        for t in range(n_flat):
+                            inner_smooth[t] = centre_tap * centre[t]
+                            inner_deriv[t] = 0
+                        for r in range(1, radius + 1):
+                            above = image[max(i - r, 0)]
+                            below = image[min(i + r, height - 1)]
+                            smooth_tap = taps[0, radius + r]
+                            deriv_tap = taps[1, radius + r]
+                            for t in range(n_flat):
+                                a = np.int64(above[t])
+                                b = np.int64(below[t])
+                                inner_smooth[t] += smooth_tap * (a + b)
+                                inner_deriv[t] += deriv_tap * (b - a)
+                    for p in range(pad):  # `pad` is a multiple of c: replicate pixel by pixel
+                        first = pad + p % c
+                        last = pad + n_flat - c + p % c
+                        smooth[p] = smooth[first]
+                        deriv[p] = deriv[first]
+                        smooth[pad + n_flat + p] = smooth[last]
+                        deriv[pad + n_flat + p] = deriv[last]
+                    if aperture_size == 3:
+                        s0, s2 = smooth[0:n_flat], smooth[2 * c : 2 * c + n_flat]
+                        d0, d1, d2 = (
+                            deriv[0:n_flat],
+                            deriv[c : c + n_flat],
+                            deriv[2 * c : 2 * c + n_flat],
+                        )
+                        for t in range(n_flat):
+                            flat_dx[t] = s2[t] - s0[t]
+                            flat_dy[t] = d0[t] + 2 * d1[t] + d2[t]
+                    else:  # dx and dy, in int32 for aperture 7 (scaled by 1/16 afterwards)
+                        centre_tap = taps[0, radius]
+                        for t in range(n_flat):
+                            wide_dx[t] = 0
+                            wide_dy[t] = centre_tap * inner_deriv[t]
+                        for k in range(1, radius + 1):
+                            left = (radius - k) * c
+                            right = (radius + k) * c
+                            smooth_left = smooth[left : left + n_flat]
+                            smooth_right = smooth[right : right + n_flat]
+                            deriv_left = deriv[left : left + n_flat]
+                            deriv_right = deriv[right : right + n_flat]
+                            smooth_tap = taps[0, radius + k]
+                            deriv_tap = taps[1, radius + k]
+                            for t in range(n_flat):
+                                wide_dx[t] += deriv_tap * (smooth_right[t] - smooth_left[t])
+                                wide_dy[t] += smooth_tap * (deriv_left[t] + deriv_right[t])
+                        if aperture_size == 5:
+                            for t in range(n_flat):
+                                flat_dx[t] = wide_dx[t]
+                                flat_dy[t] = wide_dy[t]
+                        else:  # / 16, rounded half to even as OpenCV rounds its scaled Sobel
+                            for t in range(n_flat):
+                                qx = wide_dx[t] >> 4
+                                rx = wide_dx[t] & 15
+                                qy = wide_dy[t] >> 4
+                                ry = wide_dy[t] & 15
+                                flat_dx[t] = qx + ((rx > 8) | ((rx == 8) & ((qx & 1) == 1)))
+                                flat_dy[t] = qy + ((ry > 8) | ((ry == 8) & ((qy & 1) == 1)))
+                # Magnitudes in int32: the stores wrap like C's int arithmetic.
+                row_magnitude = flat_magnitude[1 : n_flat + 1]
+                if l2_gradient:
+                    for t in range(n_flat):
+                        x = np.int64(flat_dx[t])
+                        y = np.int64(flat_dy[t])
+                        row_magnitude[t] = x * x + y * y
+                else:
+                    for t in range(n_flat):
+                        row_magnitude[t] = abs(np.int64(flat_dx[t])) + abs(np.int64(flat_dy[t]))
+                if c > 1:  # each pixel takes the first channel of largest magnitude
+                    pixel_magnitude = magnitude[slot]
+                    pixel_dx = dx[slot]
+                    pixel_dy = dy[slot]
+                    for j in range(width):
+                        best = j * c
+                        for k in range(j * c + 1, (j + 1) * c):
+                            if row_magnitude[k] > row_magnitude[best]:
+                                best = k
+                        pixel_magnitude[1 + j] = row_magnitude[best]
+                        pixel_dx[j] = flat_dx[best]
+                        pixel_dy[j] = flat_dy[best]
+            if i < row_start + 1:
+                continue
+            # Rows i - 2, i - 1 and i are ready: non-maximum suppression and double threshold
+            # of row i - 1, by blocks. A block with no magnitude above `low` (most of a photo)
+            # is NOT_EDGE at once. Every EDGE is pushed as (row - row_start) * width + j.
+            row = i - 1
+            mid = (slot + 2) % 3
+            up_row, mid_row, down_row = magnitude[(slot + 1) % 3], magnitude[mid], magnitude[slot]
+            row_states = edge_map[row]
+            for start in range(0, width, SUPPRESS_BLOCK):
+                stop = min(width, start + SUPPRESS_BLOCK)
+                states = row_states[start:stop]
+                n_above = 0
+                above = mid_row[start + 1 : stop + 1]
+                for t in range(stop - start):
+                    n_above += np.int32(above[t] > low)
+                if n_above == 0:
+                    for t in range(stop - start):
+                        states[t] = NOT_EDGE
+                    continue
+                # Pixel t of the block is at index t + 1 of the magnitude views. Every pixel takes
+                # the same branch-free steps (masks select which neighbours to compare), so that the
+                # loop runs in SIMD lanes: a branch per pixel on the direction would be mispredicted
+                # all along textured areas.
+                mag_up = up_row[start : stop + 2]
+                mag = mid_row[start : stop + 2]
+                mag_down = down_row[start : stop + 2]
+                block_dx = dx[mid, start:stop]
+                block_dy = dy[mid, start:stop]
+                n_strong = 0
+                for t in range(stop - start):
+                    m = mag[t + 1]
+                    xs = np.int32(block_dx[t])
+                    ys = np.int32(block_dy[t])
+                    x = abs(xs)
+                    y = abs(ys) << 15
+                    tg22x = x * TAN_22_5_Q15
+                    tg67x = tg22x + (x << 16)
+                    tg67x = ((tg67x + 2147483648) & 4294967295) - 2147483648  # wraps as int32 in C
+                    horizontal = y < tg22x  # within 22.5° of horizontal: compare left and right
+                    vertical = y > tg67x  # beyond 67.5°: compare up and down
+                    h_mask = -np.int32(horizontal)
+                    v_mask = -np.int32(vertical & ~horizontal)
+                    d_mask = ~(h_mask | v_mask)
+                    s_mask = -np.int32((xs ^ ys) >= 0)  # dx and dy of the same sign
+                    # Diagonal: up-left and down-right when dx and dy have the same sign, else
+                    # up-right and down-left (y grows downwards); both must be beaten strictly,
+                    # hence m >= after + 1.
+                    diagonal_before = (mag_up[t] & s_mask) | (mag_up[t + 2] & ~s_mask)
+                    diagonal_after = ((mag_down[t + 2] & s_mask) | (mag_down[t] & ~s_mask)) + 1
+                    before = (
+                        (mag[t] & h_mask) | (mag_up[t + 1] & v_mask) | (diagonal_before & d_mask)
+                    )
+                    after = (
+                        (mag[t + 2] & h_mask)
+                        | (mag_down[t + 1] & v_mask)
+                        | (diagonal_after & d_mask)
+                    )
+                    peak = (m > low) & (m > before) & (m >= after)
+                    strong = peak & (m > high)
+                    # EDGE (2) if strong, CANDIDATE (0) if a weak peak, else NOT_EDGE (1).
+                    states[t] = 1 - np.int32(peak) + 2 * np.int32(strong)
+                    n_strong += np.int32(strong)
+                if n_strong > 0:
+                    base = (row - row_start) * width + start
+                    for t in range(stop - start):
+                        if states[t] == EDGE:
+                            stack[top] = base + t
+                            top += 1
+        # Hysteresis inside the band: follow every pushed EDGE through CANDIDATEs.
+        while top > 0:
+            top -= 1
+            i = row_start + stack[top] // width
+            j = stack[top] % width
+            for ni in range(max(i - 1, row_start), min(i + 2, row_stop)):
+                for nj in range(max(j - 1, 0), min(j + 2, width)):
+                    if edge_map[ni, nj] == CANDIDATE:
+                        edge_map[ni, nj] = EDGE
+                        stack[top] = (ni - row_start) * width + nj
+                        top += 1
 
 
-@parallel_kernel
-def classify_gradients(dx, dy, n_channels, l2_gradient, low, high, band_rows, edge_map):
-    """As :func:`classify_image`, from given int16 derivatives `dx` and `dy` of shape (H, W * C)."""
-    height = edge_map.shape[0]
-    n_bands = (height + band_rows - 1) // band_rows
-    for band in numba.prange(n_bands):
-        row_start = band * band_rows
-        row_stop = min(height, row_start + band_rows)
-        _classify_band(
-            dx, dx, dy, False, n_channels, 3, l2_gradient,
-            low, high, row_start, row_stop, edge_map,
-        )  # fmt: skip
+#: Stand-ins for the unused source of gradients of :func:`classify_bands`.
+NO_IMAGE = np.empty((0, 0), dtype=np.uint8)
+NO_GRADIENTS = np.empty((0, 0), dtype=np.int16)
 
 
-@kernel
-def _is_seed(edge_map, i, j, across):
-    """True when (i, j) is EDGE and a CANDIDATE touches it in row `across`."""
-    if edge_map[i, j] != EDGE:
-        return False
-    for k in range(max(j - 1, 0), min(j + 2, edge_map.shape[1])):
-        if edge_map[across, k] == CANDIDATE:
-            return True
-    return False
+def classify_image(image, n_channels, aperture_size, l2_gradient, low, high, band_rows, edge_map):
+    """:func:`classify_bands` of every band of `image`, in the calling thread.
+
+    A plain function that passes arguments of the same types every time, so that the one
+    compiled version of the kernel serves it.
+    """
+    classify_bands(
+        image, NO_GRADIENTS, NO_GRADIENTS, True, int(n_channels), int(aperture_size),
+        bool(l2_gradient), int(low), int(high), int(band_rows), 0, 1, edge_map,
+    )  # fmt: skip
 
 
 @kernel
 def link_bands(edge_map, band_rows):
-    """Hysteresis across band borders, after :func:`classify_image` or
-    :func:`classify_gradients`: follow every EDGE that touches a CANDIDATE across a border into
-    the whole map. Afterwards every CANDIDATE 8-connected to an EDGE is EDGE."""
+    """Hysteresis across band borders, after :func:`classify_bands`: follow every EDGE that
+    touches a CANDIDATE across a border into the whole map. Afterwards every CANDIDATE
+    8-connected to an EDGE is EDGE."""
     height, width = edge_map.shape
-    # Two passes over the border rows (count, then collect) keep the scan free of reallocation.
-    n_seeds = 0
-    for border in range(band_rows, height, band_rows):
-        for j in range(width):
-            n_seeds += _is_seed(edge_map, border - 1, j, border)
-            n_seeds += _is_seed(edge_map, border, j, border - 1)
-    stack = np.empty(max(1024, 2 * n_seeds), dtype=np.int64)
+    # The seeds: EDGE pixels on either side of a border that touch a CANDIDATE on the other side.
+    # There are at most 2 * width per border; the stack grows if following them needs more.
+    n_borders = max(0, (height - 1) // band_rows)
+    stack = np.empty(max(1024, 2 * width * n_borders), dtype=np.int64)
     top = 0
     for border in range(band_rows, height, band_rows):
-        for j in range(width):
-            if _is_seed(edge_map, border - 1, j, border):
-                stack[top] = (border - 1) * width + j
-                top += 1
-            if _is_seed(edge_map, border, j, border - 1):
-                stack[top] = border * width + j
-                top += 1
+        for side in range(2):
+            i = border - 1 + side
+            across = edge_map[border - side]
+            row = edge_map[i]
+            for j in range(width):
+                if row[j] == EDGE:
+                    for k in range(max(j - 1, 0), min(j + 2, width)):
+                        if across[k] == CANDIDATE:
+                            stack[top] = i * width + j
+                            top += 1
+                            break
     while top > 0:
         top -= 1
         i = stack[top] // width
@@ -442,39 +370,32 @@ def link_bands(edge_map, band_rows):
             for nj in range(max(j - 1, 0), min(j + 2, width)):
                 if edge_map[ni, nj] == CANDIDATE:
                     edge_map[ni, nj] = EDGE
-                    if top == stack.shape[0]:
-                        stack = _grown(stack)
+                    if top == stack.shape[0]:  # twice the room
+                        larger = np.empty(2 * top, dtype=np.int64)
+                        for t in range(top):
+                            larger[t] = stack[t]
+                        stack = larger
                     stack[top] = ni * width + nj
                     top += 1
 
 
+#: Lookup table that turns the three-state map into the edge image (EDGE to 255, else 0), for
+#: ``cv2.LUT``.
+FINISH_LUT = np.zeros(256, dtype=np.uint8)
+FINISH_LUT[EDGE] = 255
+
+
 @kernel
-def _grown(stack):
-    """A copy of `stack` with twice the room."""
-    larger = np.empty(2 * stack.shape[0], dtype=stack.dtype)
-    larger[: stack.shape[0]] = stack
-    return larger
-
-
-@parallel_kernel
-def finish_edges(edge_map, band_rows):
-    """Turn the three-state map into the edge image: EDGE becomes 255, everything else 0."""
-    height, width = edge_map.shape
-    n_bands = (height + band_rows - 1) // band_rows
-    for band in numba.prange(n_bands):
-        for i in range(band * band_rows, min(height, (band + 1) * band_rows)):
-            row = edge_map[i]
-            for j in range(width):
-                row[j] = 255 if row[j] == EDGE else 0
-
-
-@parallel_kernel
-def band_histograms(values, band_rows, counts):
+def band_histograms(values, band_rows, first_band, band_step, counts):
     """counts[b, v] = occurrences of v in rows [b * band_rows, (b + 1) * band_rows) of the
-    (H, N) uint8 array `values`; counts is (n_bands, 256) int64, overwritten."""
+    (H, N) uint8 array `values`, for the bands b = first_band, first_band + band_step, ...;
+    counts is (n_bands, 256) int64, those rows overwritten."""
     height, n = values.shape
-    for band in numba.prange(counts.shape[0]):
-        counts[band, :] = 0
+    for band in range(first_band, counts.shape[0], band_step):
+        band_counts = counts[band]
+        for v in range(256):
+            band_counts[v] = 0
         for i in range(band * band_rows, min(height, (band + 1) * band_rows)):
+            row = values[i]
             for t in range(n):
-                counts[band, values[i, t]] += 1
+                band_counts[row[t]] += 1

@@ -3,12 +3,16 @@
 A colour (c0, c1, c2) packs into ``c0 << 16 | c1 << 8 | c2``. The table is first the count of
 each packed colour, from which the distinct colours are listed in increasing packed order.
 Pixels are labelled through a table of labels, one per packed colour.
+
+Only the passes over every pixel (counting, labelling) are parallel: a ``prange`` loop compiles
+several times slower than a plain one, and the passes over the distinct colours or the table
+take a few milliseconds even on large images.
 """
 
 import numba
 import numpy as np
 
-from .._config import CHUNK_SIZE, parallel_kernel
+from .._config import CHUNK_SIZE, kernel, parallel_kernel
 
 N_COLOURS = 1 << 24
 #: Most parts a count is split into, and the table's spare entries: one cache line per part.
@@ -60,7 +64,7 @@ def count_colours(pixels, table, distinct_per_part):
         table[spare] = 0
 
 
-@parallel_kernel
+@kernel
 def gather_distinct(table, part_starts, colours, counts):
     """List the distinct colours and their counts.
 
@@ -74,7 +78,7 @@ def gather_distinct(table, part_starts, colours, counts):
     """
     n_parts = part_starts.shape[0]
     part_size = (N_COLOURS + n_parts - 1) // n_parts
-    for part in numba.prange(n_parts):
+    for part in range(n_parts):
         index = part_starts[part]
         low = part * part_size
         part_table = table[low : min(low + part_size, N_COLOURS)]  # see _kernels
@@ -89,7 +93,7 @@ def gather_distinct(table, part_starts, colours, counts):
                 index += 1
 
 
-@parallel_kernel
+@kernel
 def put_colour_labels(colours, colour_labels, label_table):
     """label_table[packed colour of colours[j]] = colour_labels[j] for every j.
 
@@ -99,11 +103,11 @@ def put_colour_labels(colours, colour_labels, label_table):
     colour_labels : (m,) integer
     label_table : (2^24,) integer, written at the m packed colours only
     """
-    for j in numba.prange(colours.shape[0]):
+    for j in range(colours.shape[0]):
         label_table[_packed(colours, j)] = colour_labels[j]
 
 
-@parallel_kernel
+@kernel
 def clear_colours(colours, table):
     """table[packed colour of colours[j]] = 0 for every j: a table of counts or labels is zero
     again once the entries of all the colours written to it are cleared.
@@ -113,7 +117,7 @@ def clear_colours(colours, table):
     colours : (m, 3) uint8, distinct colours
     table : (2^24,) or longer, of any integer dtype
     """
-    for j in numba.prange(colours.shape[0]):
+    for j in range(colours.shape[0]):
         table[_packed(colours, j)] = 0
 
 

@@ -1,0 +1,85 @@
+"""What the first call of Canny and of the colour path compiles: few kernels, one version each.
+
+Compile time is the first thing a user meets, and it grows with every kernel and every type
+specialisation a call needs. These tests pin down which kernels a path compiles and that the
+common calls share one compiled version; the time itself belongs in benchmarks/cold_start.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from fastseg._kernels import canny as canny_kernels
+from fastseg._kernels import colors
+
+CANNY_CALLS = r"""
+import json
+import numba
+import numpy as np
+import fastseg
+from fastseg import opencv
+from fastseg._kernels import canny
+
+image = fastseg.sample_image()[:150, :130]
+gray = np.ascontiguousarray(image[:, :, 1])
+rng = np.random.default_rng(0)
+for pixels in (gray, image, image[:, :, :2], np.dstack([image, gray]), image[::-1, ::2]):
+    for aperture_size in (3, 5, 7):
+        for l2_gradient in (False, True, np.bool_(True)):
+            fastseg.canny(pixels, 50, np.float32(150), aperture_size=aperture_size,
+                          l2_gradient=l2_gradient)
+fastseg.auto_canny(gray)
+opencv.Canny(gray, 50, 150, np.empty(gray.shape, np.uint8), 5, True)
+dx = rng.integers(-500, 500, image.shape).astype(np.int16)
+for l2_gradient in (False, True):
+    opencv.Canny(dx, dx[::-1].copy(), 50, 150, L2gradient=l2_gradient)
+    opencv.Canny(dx[:, :, 0], dx[:, :, 1], 50, 150, L2gradient=l2_gradient)
+versions = {
+    name: len(kernel.signatures)
+    for name, kernel in vars(canny).items()
+    if isinstance(kernel, numba.core.registry.CPUDispatcher) and kernel.signatures
+}
+print(json.dumps(versions))
+"""
+
+
+def test_canny_compiles_two_kernels_once_for_every_input():
+    """Grey or colour, any aperture and norm, image or gradient form: one version of the band
+    kernel and of the linking kernel (and of the histogram for auto_canny), nothing else."""
+    done = subprocess.run(
+        [sys.executable, "-c", CANNY_CALLS],
+        env=os.environ.copy(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    versions = json.loads(done.stdout.strip().splitlines()[-1])
+    assert versions == {"classify_bands": 1, "link_bands": 1, "band_histograms": 1}
+
+
+def _dispatcher(kernel):
+    return getattr(kernel, "dispatcher", kernel)  # a guarded parallel kernel wraps it
+
+
+def _is_parallel(kernel) -> bool:
+    return bool(_dispatcher(kernel).targetoptions.get("parallel"))
+
+
+def test_canny_kernels_are_serial():
+    """The bands are shared among Python threads: no parfor compilation on the Canny path."""
+    kernels = [canny_kernels.classify_bands, canny_kernels.link_bands]
+    assert not any(_is_parallel(kernel) for kernel in kernels)
+    assert all(_dispatcher(kernel).targetoptions.get("nogil") for kernel in kernels)
+
+
+def test_only_the_passes_over_every_pixel_are_parallel():
+    """Counting and labelling read every pixel; the passes over the distinct colours or the
+    table are short, and a prange loop would compile several times slower."""
+    parallel = {
+        name
+        for name in ("count_colours", "gather_distinct", "put_colour_labels", "clear_colours",
+                     "label_pixels")
+        if _is_parallel(getattr(colors, name))
+    }  # fmt: skip
+    assert parallel == {"count_colours", "label_pixels"}
