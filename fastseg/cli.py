@@ -657,10 +657,23 @@ class _Terminated(BaseException):
 
 
 def _on_sigterm(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: the clean-up is not interrupted again
     raise _Terminated
 
 
 def main(argv: list[str] | None = None) -> int:
+    # An interrupt can land anywhere, also while the handlers are put back: caught out here.
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("fastseg: interrupted", file=sys.stderr)
+        return 130
+    except _Terminated:
+        print("fastseg: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if threading.current_thread() is threading.main_thread():
@@ -675,12 +688,6 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"fastseg: error: {exc}", file=sys.stderr)
         return FAILURE
-    except KeyboardInterrupt:
-        print("fastseg: interrupted", file=sys.stderr)
-        return 130
-    except _Terminated:
-        print("fastseg: terminated", file=sys.stderr)
-        return 128 + signal.SIGTERM
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
