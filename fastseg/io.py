@@ -453,8 +453,3 @@ def write_files(files) -> None:
         finally:
             for backup in backups.values():
                 backup.unlink(missing_ok=True)
-
-
-def write_atomically(path, payload: bytes) -> None:
-    """Write `payload` to `path` through a temporary file renamed into place (see write_files)."""
-    write_files([(Path(path), payload)])

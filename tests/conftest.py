@@ -25,3 +25,18 @@ def n_threads():
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261128)
+
+
+@pytest.fixture
+def run_patched_cli():
+    """Run ``fastseg.cli.main(argv)`` in a fresh process after `patch`, Python source that
+    replaces a system call (to simulate a full disk or a refused read, say)."""
+    import subprocess
+    import sys
+
+    def run(patch: str, argv: list[str], cwd) -> subprocess.CompletedProcess:
+        code = f"import sys\n{patch}\nfrom fastseg.cli import main\nsys.exit(main({argv!r}))\n"
+        return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
+                              text=True, timeout=300)  # fmt: skip
+
+    return run

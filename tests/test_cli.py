@@ -141,19 +141,16 @@ def test_outputs_have_the_usual_file_mode(tmp_path):
     assert mode == 0o666 & ~umask
 
 
-def test_full_disk_exits_1_and_leaves_no_file(tmp_path):
+def test_full_disk_exits_1_and_leaves_no_file(tmp_path, run_patched_cli):
     """A write that fails for want of space (simulated in the writer) leaves nothing behind."""
     out = tmp_path / "out"
     out.mkdir()
-    code = (
-        "import errno, os, sys\n"
+    patch = (
+        "import errno, os\n"
         "def full(fd): raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))\n"
         "os.fsync = full\n"
-        "from fastseg.cli import main\n"
-        f"sys.exit(main(['segment', '-k', '3', '-o', {str(out / 'x.png')!r}]))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=300)  # fmt: skip
+    result = run_patched_cli(patch, ["segment", "-k", "3", "-o", str(out / "x.png")], tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip() == "fastseg: error: [Errno 28] No space left on device"
     assert list(out.iterdir()) == []

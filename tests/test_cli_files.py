@@ -304,23 +304,20 @@ def test_zarr_output_equal_to_the_input_store_is_refused(tmp_path):
             assert _snapshot(tmp_path) == before
 
 
-def test_unreadable_input_is_reported_as_reading(tmp_path):
+def test_unreadable_input_is_reported_as_reading(tmp_path, run_patched_cli):
     """A read that the system refuses (simulated: as root, permissions do not stop a read)."""
     setup_photo(tmp_path)
     target = str(tmp_path / "in.png")
-    code = (
-        "import errno, os, pathlib, sys\n"
+    patch = (
+        "import errno, pathlib\n"
         "read = pathlib.Path.read_bytes\n"
         "def refuse(self):\n"
         f"    if str(self) == {target!r}:\n"
         "        raise PermissionError(errno.EACCES, 'Permission denied')\n"
         "    return read(self)\n"
         "pathlib.Path.read_bytes = refuse\n"
-        "from fastseg.cli import main\n"
-        f"sys.exit(main(['segment', {target!r}, '-o', 'o.png']))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=300)  # fmt: skip
+    result = run_patched_cli(patch, ["segment", target, "-o", "o.png"], tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == f"fastseg: error: cannot read {target!r}: Permission denied"
     assert not (tmp_path / "o.png").exists()
