@@ -236,15 +236,15 @@ def kernel(function):
 def parallel_kernel(function):
     """Compile `function`, which has a ``prange`` loop, as a parallel kernel.
 
-    Under a threading layer that is not thread-safe, every call takes the one lock of
-    :func:`parallel_section`, so no caller can forget it.
+    Under a threading layer that is not thread-safe (workqueue), every call takes one lock
+    shared by all parallel kernels, so no caller can forget it.
     """
     dispatcher = _compiled(function, parallel=True)
     return _Guarded(dispatcher) if _parallel_lock is not None else dispatcher
 
 
 class _Guarded:
-    """A parallel kernel whose calls are serialised by the lock of :func:`parallel_section`."""
+    """A parallel kernel whose calls are serialised by the one lock of the parallel kernels."""
 
     def __init__(self, dispatcher):
         self.dispatcher = dispatcher
@@ -366,10 +366,5 @@ def _choose_threading_layer() -> str:
 
 
 THREADING_LAYER = _choose_threading_layer()
-# Re-entrant: a guarded kernel may be called inside an explicit parallel_section().
-_parallel_lock = threading.RLock() if THREADING_LAYER == "workqueue" else None
-
-
-def parallel_section():
-    """Context for a call into a parallel kernel: a lock when the threading layer needs one."""
-    return _parallel_lock if _parallel_lock is not None else contextlib.nullcontext()
+# Numba's workqueue layer aborts the process when two threads enter parallel code at once.
+_parallel_lock = threading.Lock() if THREADING_LAYER == "workqueue" else None

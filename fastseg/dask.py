@@ -28,7 +28,7 @@ import dask.array as da
 import numpy as np
 
 from . import _validate
-from ._config import CHUNK_SIZE, parallel_section
+from ._config import CHUNK_SIZE
 from ._kernels import colors, components, lloyd
 from ._kernels.canny import EDGE, NOT_EDGE, classify_image
 from .edges import BAND_ROWS, _kernel_rows, _magnitude_thresholds
@@ -346,8 +346,7 @@ def _colour_table(codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def _label_colour_block(block: np.ndarray, table: np.ndarray) -> np.ndarray:
     """Labels of a (h, w, 3) uint8 block from the colour -> label table."""
     labels = np.empty(block.shape[0] * block.shape[1], dtype=table.dtype)
-    with parallel_section():
-        colors.label_pixels(_pixels_of(block), table, labels)
+    colors.label_pixels(_pixels_of(block), table, labels)
     return labels.reshape(block.shape[:2])
 
 
@@ -462,11 +461,10 @@ def _nearest(samples, origin, relative, dtype):
     weight_sums = np.empty((n_chunks, k))
     square_sums = np.empty((n_chunks, k))
     n_changed = np.empty(n_chunks, dtype=np.int64)
-    with parallel_section():
-        lloyd.lloyd_pass(
-            samples, origin, _NO_WEIGHTS, relative, labels, sums, weight_sums, square_sums,
-            n_changed,
-        )  # fmt: skip
+    lloyd.lloyd_pass(
+        samples, origin, _NO_WEIGHTS, relative, labels, sums, weight_sums, square_sums,
+        n_changed,
+    )  # fmt: skip
     return labels, (sums, weight_sums, square_sums), n_changed
 
 
@@ -490,11 +488,10 @@ def _block_changes(samples, origin, before, after, dtype):
     k, d = after.shape
     n_chunks = -(-n // CHUNK_SIZE)
     n_changed = np.empty(n_chunks, dtype=np.int64)
-    with parallel_section():
-        lloyd.lloyd_pass(
-            samples, origin, _NO_WEIGHTS, after, labels, np.empty((n_chunks, k, d)),
-            np.empty((n_chunks, k)), np.empty((n_chunks, k)), n_changed,
-        )  # fmt: skip
+    lloyd.lloyd_pass(
+        samples, origin, _NO_WEIGHTS, after, labels, np.empty((n_chunks, k, d)),
+        np.empty((n_chunks, k)), np.empty((n_chunks, k)), n_changed,
+    )  # fmt: skip
     return int(n_changed.sum())
 
 
@@ -505,8 +502,7 @@ def _block_farthest(samples, origin, relative, centers, m, start, dtype):
     n_chunks = -(-samples.shape[0] // CHUNK_SIZE)
     top_index = np.empty((n_chunks, m), dtype=np.int64)
     top_distance = np.empty((n_chunks, m))
-    with parallel_section():
-        lloyd.farthest_samples(samples, _NO_WEIGHTS, centers, labels, top_index, top_distance)
+    lloyd.farthest_samples(samples, _NO_WEIGHTS, centers, labels, top_index, top_distance)
     found = top_index[top_index >= 0]
     chosen = {
         int(start + i): (int(labels[i]), np.asarray(samples[i], dtype=np.float64)) for i in found
@@ -728,9 +724,8 @@ def _chunk_states(haloed, top, left, height, width, n_channels, aperture, l2, lo
     rows = _kernel_rows(haloed, haloed.shape[0], haloed.shape[1] * n_channels)
     above_low = np.empty(haloed.shape[:2], dtype=np.uint8)
     strong = np.empty(haloed.shape[:2], dtype=np.uint8)
-    with parallel_section():
-        classify_image(rows, n_channels, aperture, l2, low, high, BAND_ROWS, above_low)
-        classify_image(rows, n_channels, aperture, l2, high, high, BAND_ROWS, strong)
+    classify_image(rows, n_channels, aperture, l2, low, high, BAND_ROWS, above_low)
+    classify_image(rows, n_channels, aperture, l2, high, high, BAND_ROWS, strong)
     core = (slice(top, top + height), slice(left, left + width))
     states = (above_low[core] != NOT_EDGE).astype(np.uint8)
     states += strong[core] == EDGE

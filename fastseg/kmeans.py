@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _validate
-from ._config import CHUNK_SIZE, parallel_section
+from ._config import CHUNK_SIZE
 from ._kernels import checks, lloyd, seeding
 
 __all__ = ["Criteria", "KMeansResult", "kmeans"]
@@ -187,8 +187,7 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
     if n * rows.shape[1] * n_trials < seeding.SERIAL_WORK:
         seeding.greedy_kmeans_pp_serial(*arguments)
     else:
-        with parallel_section():
-            seeding.greedy_kmeans_pp(*arguments)
+        seeding.greedy_kmeans_pp(*arguments)
     return rows[chosen]
 
 
@@ -270,8 +269,7 @@ class LloydEngine:
         bound = SAMPLE_RANGE.get(samples.dtype)
         if bound is not None and (samples.dtype == np.float64 or not self._direct):
             low_high = np.empty(2)
-            with parallel_section():
-                checks.finite_range(samples, low_high)
+            checks.finite_range(samples, low_high)
             self.sample_exponent = scale_exponent(max(-low_high[0], low_high[1]), bound)
             if self.sample_exponent:
                 samples = np.ldexp(samples, -self.sample_exponent)
@@ -302,14 +300,13 @@ class LloydEngine:
         """
         if not self._direct:
             return False
-        with parallel_section():
-            weights = self.weights[:, None]
-            if weights.shape[0] and not np.isfinite(checks.integer_span(weights)):
-                return False
-            if self.samples.dtype.kind == "u":
-                span = float(np.iinfo(self.samples.dtype).max)
-            else:
-                span = float(checks.integer_span(self.samples))
+        weights = self.weights[:, None]
+        if weights.shape[0] and not np.isfinite(checks.integer_span(weights)):
+            return False
+        if self.samples.dtype.kind == "u":
+            span = float(np.iinfo(self.samples.dtype).max)
+        else:
+            span = float(checks.integer_span(self.samples))
         return sums_are_exact(self.total_weight, self.n_features, span)
 
     # -- units ------------------------------------------------------------------------------------
@@ -383,11 +380,10 @@ class LloydEngine:
         (n_chunks, k), and the number of labels that changed. A chunked driver overrides this to
         compute the same chunks' partials elsewhere.
         """
-        with parallel_section():
-            lloyd.lloyd_pass(
-                self.samples, self._origin, self.weights, relative, self.labels, self._sums,
-                self._weight_sums, self._square_sums, self._n_changed, moves_only,
-            )  # fmt: skip
+        lloyd.lloyd_pass(
+            self.samples, self._origin, self.weights, relative, self.labels, self._sums,
+            self._weight_sums, self._square_sums, self._n_changed, moves_only,
+        )  # fmt: skip
         return self._sums, self._weight_sums, self._square_sums, int(self._n_changed.sum())
 
     def _assign_blocks(self, centers):
@@ -408,10 +404,9 @@ class LloydEngine:
             products = block @ centers_t
             labels = self.labels[start:stop]
             block_distances = distances[: stop - start]
-            with parallel_section():
-                changed += lloyd.assign_from_products(
-                    block, products, half_norms, centers, labels, block_distances
-                )
+            changed += lloyd.assign_from_products(
+                block, products, half_norms, centers, labels, block_distances
+            )
             weights = self.weights[start:stop] if weighted else self.weights
             inertia += float(weights @ block_distances if weighted else block_distances.sum())
             lloyd.add_block_sums(block, weights, labels, sums, weight_sums)
@@ -466,10 +461,9 @@ class LloydEngine:
         """Per chunk, the m samples farthest from their centers (see lloyd.farthest_samples)."""
         top_index = np.empty((self.n_chunks, m), dtype=np.int64)
         top_distance = np.empty((self.n_chunks, m))
-        with parallel_section():
-            lloyd.farthest_samples(
-                self.samples, self.weights, centers, self.labels, top_index, top_distance
-            )
+        lloyd.farthest_samples(
+            self.samples, self.weights, centers, self.labels, top_index, top_distance
+        )
         return top_index, top_distance
 
     def labelled_sample(self, i: int) -> tuple[int, np.ndarray]:

@@ -14,7 +14,6 @@ import numba
 import numpy as np
 
 from . import _validate
-from ._config import parallel_section
 from ._kernels import colors, lloyd
 from .kmeans import Criteria, kmeans
 
@@ -181,8 +180,7 @@ def packed_codes(colours: np.ndarray) -> np.ndarray:
 
 def _return_table(table: np.ndarray, colours: np.ndarray) -> None:
     """Zero the entries of `colours` (all that were written) and keep the table for reuse."""
-    with parallel_section():
-        colors.clear_colours(colours, table)
+    colors.clear_colours(colours, table)
     _spare_tables.table = table
 
 
@@ -194,14 +192,12 @@ def _distinct_colours(pixels: np.ndarray):
     """
     table = _borrow_table()
     distinct_per_part = np.empty(min(numba.get_num_threads(), colors.MAX_PARTS), dtype=np.int64)
-    with parallel_section():
-        colors.count_colours(pixels, table, distinct_per_part)
+    colors.count_colours(pixels, table, distinct_per_part)
     starts = np.concatenate([[0], np.cumsum(distinct_per_part)[:-1]])
     n_distinct = int(distinct_per_part.sum())
     colours = np.empty((n_distinct, 3), dtype=np.uint8)
     counts = np.empty(n_distinct)
-    with parallel_section():
-        colors.gather_distinct(table, starts, colours, counts)
+    colors.gather_distinct(table, starts, colours, counts)
     return colours, counts, table
 
 
@@ -399,10 +395,9 @@ def _finish(prepared: _Prepared, result, k: int, image) -> Segmentation:
         # more often. Its entries are set back to 0 for the table's next use.
         label_table = prepared.table.view(labels.dtype)[: colors.N_COLOURS]
         prepared.table_clean = False
-        with parallel_section():
-            colors.put_colour_labels(prepared.colours, result.labels, label_table)
-            colors.label_pixels(prepared.pixels, label_table, labels)
-            colors.clear_colours(prepared.colours, label_table)
+        colors.put_colour_labels(prepared.colours, result.labels, label_table)
+        colors.label_pixels(prepared.pixels, label_table, labels)
+        colors.clear_colours(prepared.colours, label_table)
         prepared.table_clean = True
     dtype = np.asarray(image).dtype
     return Segmentation(
