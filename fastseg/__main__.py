@@ -1,5 +1,11 @@
 """``python -m fastseg``: the ``fastseg`` command."""
 
-from .cli import main
+import sys
+
+try:
+    from .cli import main
+except KeyboardInterrupt:  # while the command's modules load: before any work, nothing to undo
+    print("fastseg: interrupted", file=sys.stderr)
+    raise SystemExit(130) from None
 
 raise SystemExit(main())

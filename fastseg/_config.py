@@ -243,6 +243,18 @@ def parallel_kernel(function):
     return _Guarded(dispatcher) if _parallel_lock is not None else dispatcher
 
 
+def compile_here(dispatcher, *args) -> None:
+    """Compile `dispatcher` (or load it from the cache) for `args`, in the calling thread.
+
+    Call it before handing a kernel to other threads. Compiling takes Numba's compiler lock,
+    and an interrupt (KeyboardInterrupt raised by a signal handler) that lands just after the
+    lock is taken, and before the ``with`` block that releases it begins, leaves the lock held
+    by the interrupted thread: a thread that then needs to compile would wait for ever, and the
+    process with it.
+    """
+    dispatcher.compile(tuple(numba.typeof(arg) for arg in args))
+
+
 class _Guarded:
     """A parallel kernel whose calls are serialised by the one lock of the parallel kernels."""
 

@@ -10,6 +10,7 @@ the public API.
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import io
 import os
@@ -673,13 +674,37 @@ def main(argv: list[str] | None = None) -> int:
         return 128 + signal.SIGTERM
 
 
+def _redelivering_interrupts(previous_hook):
+    """A ``sys.unraisablehook`` for while the command runs: an interrupt that Python cannot
+    raise, because it landed in a finaliser or a C callback, is sent again instead of being
+    printed and dropped (the command would go on, after printing a traceback). Anything else
+    goes to `previous_hook`."""
+
+    def hook(unraisable) -> None:
+        exception = unraisable.exc_value
+        if not isinstance(exception, (KeyboardInterrupt, _Terminated)):
+            previous_hook(unraisable)
+            return
+        if isinstance(exception, _Terminated):
+            signal.signal(signal.SIGTERM, _on_sigterm)  # its handler ignores a second one
+        signum = signal.SIGTERM if isinstance(exception, _Terminated) else signal.SIGINT
+        # From another thread, a moment later: sent from here, it would land in this hook.
+        timer = threading.Timer(0.01, _thread.interrupt_main, (signum,))
+        timer.daemon = True
+        timer.start()
+
+    return hook
+
+
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if threading.current_thread() is threading.main_thread():
+    # Signals reach the main thread only (a KeyboardInterrupt or _Terminated is raised there).
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    else:
-        previous = None
+        previous_hook = sys.unraisablehook
+        sys.unraisablehook = _redelivering_interrupts(previous_hook)
     try:
         return args.run(args)
     except UsageError as exc:
@@ -689,5 +714,7 @@ def _main(argv: list[str] | None) -> int:
         print(f"fastseg: error: {exc}", file=sys.stderr)
         return FAILURE
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        if in_main_thread:
+            sys.unraisablehook = previous_hook
+            if previous is not None:  # None: installed outside Python, left alone
+                signal.signal(signal.SIGTERM, previous)

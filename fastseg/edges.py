@@ -17,7 +17,7 @@ import cv2
 import numba
 import numpy as np
 
-from . import _validate
+from . import _config, _validate
 from ._kernels.canny import (
     FINISH_LUT,
     NO_GRADIENTS,
@@ -271,6 +271,7 @@ def _over_bands(kernel, arguments: tuple, height: int, out: np.ndarray) -> None:
     if n_threads <= 1:
         kernel(*arguments, 0, 1, out)
         return
+    _config.compile_here(kernel, *arguments, 0, n_threads, out)  # the threads only run it
     with ThreadPoolExecutor(n_threads - 1) as pool:
         others = [
             pool.submit(kernel, *arguments, first, n_threads, out) for first in range(1, n_threads)

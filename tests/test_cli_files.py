@@ -323,6 +323,35 @@ def test_unreadable_input_is_reported_as_reading(tmp_path, run_patched_cli):
     assert not (tmp_path / "o.png").exists()
 
 
+@pytest.mark.parametrize(
+    ("signal_name", "status", "message"),
+    [("SIGINT", 130, "fastseg: interrupted"), ("SIGTERM", 143, "fastseg: terminated")],
+)
+def test_interrupt_that_lands_in_a_finaliser_still_stops_the_command(
+    tmp_path, run_patched_cli, signal_name, status, message
+):
+    """Python cannot raise an exception from a finaliser (nor from a C callback, such as
+    LLVM's while kernels load): it prints it and goes on. The command must stop all the same,
+    with its one line, and write nothing."""
+    setup_photo(tmp_path)
+    patch = (
+        "import signal, time, fastseg\n"
+        "class Finalised:\n"
+        "    def __del__(self):\n"
+        f"        signal.raise_signal(signal.{signal_name})\n"
+        "canny = fastseg.canny\n"
+        "def canny_interrupted_in_a_finaliser(*args, **kwargs):\n"
+        "    Finalised()\n"
+        "    time.sleep(5)  # where the interrupt, sent again, lands\n"
+        "    return canny(*args, **kwargs)\n"
+        "fastseg.canny = canny_interrupted_in_a_finaliser\n"
+    )
+    result = run_patched_cli(patch, ["edges", "in.png", "-o", "out.png"], tmp_path)
+    assert result.stderr.strip() == message
+    assert result.returncode in (status, -getattr(signal, signal_name))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="the superuser reads files without permission")
 def test_unreadable_input_without_permission(tmp_path):
     setup_photo(tmp_path)
@@ -406,17 +435,24 @@ def test_interrupted_writes_leave_no_partial_file(tmp_path, signal_number):
     # Signals from the moment the command runs (Python's own start-up and imports are not ours).
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import fastseg.cli"], check=True, timeout=300)
-    started = time.perf_counter() - start + 0.1
+    started = 1.5 * (time.perf_counter() - start) + 0.1  # with room for a busy machine
     complete = (tmp_path / "full.png").read_bytes()
     chooser = random.Random(20261130)
     for _ in range(8):
         process = subprocess.Popen(
             [sys.executable, "-m", "fastseg", "edges", "in.png", "--overlay", "-o", "out.png"],
             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=dict(os.environ, PYTHONFAULTHANDLER="1"),
         )  # fmt: skip
-        time.sleep(chooser.uniform(started, total + 0.2))
+        moment = chooser.uniform(started, total + 0.2)
+        time.sleep(moment)
         process.send_signal(signal_number)
-        _, stderr = process.communicate(timeout=300)
+        try:
+            _, stderr = process.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)  # the fault handler prints where each thread is
+            _, stderr = process.communicate()
+            pytest.fail(f"hung after the signal at {moment:.3f} s:\n{stderr[-6000:]}")
         assert "Traceback" not in stderr, stderr
         out = tmp_path / "out.png"
         if out.exists():

@@ -121,3 +121,38 @@ def test_interrupt_between_labels_and_clear_drops_table(monkeypatch):
     again = fastseg.segment(image, 4, seed=0)
     assert np.array_equal(again.labels, reference.labels)
     assert np.array_equal(again.counts, reference.counts)
+
+
+LEAKED_COMPILER_LOCK = textwrap.dedent(
+    """
+    import fastseg
+    from numba.core.compiler_lock import global_compiler_lock
+
+    # What an interrupt can leave behind: it lands after Numba's compiler lock is taken and
+    # before the block that releases it begins, so the lock stays with this thread.
+    global_compiler_lock.acquire()
+    image = fastseg.sample_image()
+    edges = fastseg.canny(image, 50, 150)
+    fastseg.auto_canny(image)
+    print("ok", int(edges.any()), flush=True)
+    """
+)
+
+
+def test_canny_threads_do_not_wait_for_a_compiler_lock_left_held():
+    """Canny shares its kernel with other threads: they must never need to compile it, or a
+    compiler lock left held by an interrupted caller hangs the process (as it did under a real
+    SIGINT to ``fastseg edges``). A fresh process, so that the kernels are not yet loaded."""
+    environment = dict(os.environ, NUMBA_NUM_THREADS="4")  # threads even on a one-core machine
+    child = subprocess.Popen(
+        [sys.executable, "-c", LEAKED_COMPILER_LOCK],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment,
+    )  # fmt: skip
+    try:
+        out, err = child.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        pytest.fail("Canny waited for ever on the compiler lock that its caller holds")
+    assert child.returncode == 0, err[-2000:]
+    assert out.split() == ["ok", "1"]
