@@ -4,7 +4,7 @@ Importing fastseg compiles nothing: kernels compile on first use (and are cached
 ahead of time with :func:`fastseg.warmup`.
 """
 
-from . import _config  # noqa: F401  (chooses the threading layer before any kernel runs)
+from ._config import get_num_threads, set_num_threads
 from .edges import auto_canny, canny
 from .io import imread, imwrite, sample_image, sample_image_path
 from .kmeans import Criteria, KMeansResult, kmeans
@@ -107,6 +107,7 @@ __all__ = [
     "canny",
     "choose_k",
     "elbow",
+    "get_num_threads",
     "imread",
     "imwrite",
     "kmeans",
@@ -114,6 +115,7 @@ __all__ = [
     "sample_image",
     "sample_image_path",
     "segment",
+    "set_num_threads",
     "silhouette_score",
     "warmup",
 ]

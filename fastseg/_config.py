@@ -10,23 +10,27 @@ Importing this module compiles nothing and touches no file. It decides four thin
   the source.
   The folder is chosen at the first compilation; when it cannot be written (a read-only container),
   kernels compile in every process and one :class:`CacheWarning` says so;
-* the threading layer: a thread-safe one (TBB, then OpenMP) unless the user chose one through
-  ``NUMBA_THREADING_LAYER``; Numba's fallback "workqueue" layer aborts the process when two Python
-  threads enter parallel code at once, so with it every parallel call is serialised by a lock;
-* the number of threads, which callers may change with :func:`numba.set_num_threads`. Results do not
-  depend on it: kernels work on fixed-size chunks that are reduced in a fixed order.
+* how a pass is split among threads: every kernel is serial and releases the GIL, and
+  :func:`run_in_threads` runs one call per Python thread over its share of fixed-size chunks.
+  Numba's parallel runtime (``prange``, its threading layers) is never started: serial kernels
+  compile several times faster, load without starting it, and any number of Python threads may
+  call them at once;
+* the number of threads: :func:`get_num_threads`, ``NUMBA_NUM_THREADS`` (by default the CPUs
+  this process may run on) unless :func:`set_num_threads` says otherwise. Results do not depend
+  on it: kernels work on fixed-size chunks that are reduced in a fixed order.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
+import numbers
 import os
 import sys
 import tempfile
 import threading
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 from numba.core import event
@@ -221,26 +225,59 @@ class _LazyCache(_Cache):
 _OPTIONS = {"nogil": True}
 
 
-def _compiled(function, **options):
+def kernel(function):
+    """Compile `function` as a serial kernel: lazily, cached on disk, without the GIL."""
     # Not njit(cache=True): Numba's own cache would pick a folder beside the source at import.
-    dispatcher = numba.njit(**_OPTIONS, **options)(function)
+    dispatcher = numba.njit(**_OPTIONS)(function)
     dispatcher._cache = _LazyCache(function)
     return dispatcher
 
 
-def kernel(function):
-    """Compile `function` as a serial kernel: lazily, cached on disk, without the GIL."""
-    return _compiled(function)
+_num_threads: int | None = None
 
 
-def parallel_kernel(function):
-    """Compile `function`, which has a ``prange`` loop, as a parallel kernel.
+def get_num_threads() -> int:
+    """The number of threads fastseg splits a pass among: the last :func:`set_num_threads`, else
+    ``NUMBA_NUM_THREADS`` (by default, the CPUs this process may run on)."""
+    return _num_threads or numba.config.NUMBA_NUM_THREADS
 
-    Under a threading layer that is not thread-safe (workqueue), every call takes one lock
-    shared by all parallel kernels, so no caller can forget it.
+
+def set_num_threads(n: int) -> None:
+    """Split each pass among `n` threads (for the whole process; results do not change).
+
+    fastseg's kernels are serial and run in Python threads, so ``numba.set_num_threads``, which
+    sets the size of Numba's parallel runtime (never started by fastseg), does not apply.
     """
-    dispatcher = _compiled(function, parallel=True)
-    return _Guarded(dispatcher) if _parallel_lock is not None else dispatcher
+    global _num_threads
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"`n` must be an integer; got {type(n).__name__}.")
+    if n < 1:
+        raise ValueError(f"`n` must be at least 1; got {n}.")
+    _num_threads = int(n)
+
+
+def run_in_threads(kernel, n_parts: int, *arguments) -> None:
+    """Run ``kernel(*arguments, first, step)`` for first = 0, 1, ..., step - 1, each in a
+    thread of its own: step = min(:func:`get_num_threads`, `n_parts`).
+
+    `kernel` is serial, releases the GIL, and with (first, step) takes the parts first,
+    first + step, ... of `n_parts`, each part writing only its own outputs: the result is then
+    the same for any number of threads. The calling thread runs part 0 and waits for the rest.
+    A serial kernel compiles in a fraction of the time of a ``prange`` loop, and loading it does
+    not start Numba's parallel runtime.
+    """
+    n_threads = max(1, min(get_num_threads(), n_parts))
+    if n_threads == 1:
+        kernel(*arguments, 0, 1)
+        return
+    compile_here(kernel, *arguments, 0, n_threads)  # the threads only run it
+    with ThreadPoolExecutor(n_threads - 1) as pool:
+        others = [
+            pool.submit(kernel, *arguments, first, n_threads) for first in range(1, n_threads)
+        ]
+        kernel(*arguments, 0, n_threads)
+        for future in others:
+            future.result()
 
 
 def compile_here(dispatcher, *args) -> None:
@@ -253,22 +290,6 @@ def compile_here(dispatcher, *args) -> None:
     process with it.
     """
     dispatcher.compile(tuple(numba.typeof(arg) for arg in args))
-
-
-class _Guarded:
-    """A parallel kernel whose calls are serialised by the one lock of the parallel kernels."""
-
-    def __init__(self, dispatcher):
-        self.dispatcher = dispatcher
-        self.__doc__ = dispatcher.__doc__
-        self.__name__ = dispatcher.__name__
-
-    def __call__(self, *args):
-        with _parallel_lock:
-            return self.dispatcher(*args)
-
-    def __getattr__(self, name):
-        return getattr(self.dispatcher, name)
 
 
 class CompileTimer(event.Listener):
@@ -353,30 +374,6 @@ def cv2_conflict(distributions: list[tuple[str, str]] | None = None) -> str | No
     )
 
 
-#: Samples per chunk of a parallel pass. Fixed (never derived from the thread count) so that
-#: partial sums, and therefore results, are the same for any number of threads.
+#: Samples per chunk of a pass split among threads. Fixed (never derived from the thread count)
+#: so that partial sums, and therefore results, are the same for any number of threads.
 CHUNK_SIZE = 16384
-
-_THREADSAFE_MODULES = ("numba.np.ufunc.tbbpool", "numba.np.ufunc.omppool")
-
-
-def _loadable(module: str) -> bool:
-    try:
-        importlib.import_module(module)
-    except Exception:  # an ImportError, or a library whose version Numba refuses
-        return False
-    return True
-
-
-def _choose_threading_layer() -> str:
-    if os.environ.get("NUMBA_THREADING_LAYER"):
-        return numba.config.THREADING_LAYER
-    # "threadsafe" makes Numba take TBB if its version is accepted, else OpenMP.
-    layer = "threadsafe" if any(_loadable(m) for m in _THREADSAFE_MODULES) else "workqueue"
-    numba.config.THREADING_LAYER = layer
-    return layer
-
-
-THREADING_LAYER = _choose_threading_layer()
-# Numba's workqueue layer aborts the process when two threads enter parallel code at once.
-_parallel_lock = threading.Lock() if THREADING_LAYER == "workqueue" else None

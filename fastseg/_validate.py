@@ -12,7 +12,8 @@ import numbers
 
 import numpy as np
 
-from ._kernels.checks import all_finite, finite_range
+from . import _config
+from ._kernels.checks import chunk_integer_spans, chunk_ranges
 
 #: Sample dtypes the kernels read as they are, without a float copy.
 SAMPLE_DTYPES = frozenset(np.dtype(t) for t in (np.uint8, np.uint16, np.float32, np.float64))
@@ -52,8 +53,26 @@ def check_sample_dtype(array: np.ndarray, name: str) -> np.ndarray:
     return native_byte_order(array)
 
 
+def finite_range(values: np.ndarray) -> tuple[float, float] | None:
+    """(smallest, largest) element of the 2-D array `values` ((inf, -inf) if it has none), or
+    None if an element is NaN or infinite."""
+    ranges = np.empty((-(-values.shape[0] // _config.CHUNK_SIZE), 3))
+    _config.run_in_threads(chunk_ranges, ranges.shape[0], values, ranges)
+    if ranges[:, 2].any():
+        return None
+    return float(ranges[:, 0].min(initial=np.inf)), float(ranges[:, 1].max(initial=-np.inf))
+
+
+def integer_span(values: np.ndarray) -> float:
+    """Largest |values[i, j] - values[0, j]| over the 2-D array `values` (0 if it is empty), or
+    inf if an element is not an integer."""
+    spans = np.empty(-(-values.shape[0] // _config.CHUNK_SIZE))
+    _config.run_in_threads(chunk_integer_spans, spans.shape[0], values, spans)
+    return float(spans.max(initial=0.0))
+
+
 def check_finite(array: np.ndarray, name: str) -> None:
-    if array.dtype.kind == "f" and not all_finite(array.reshape(array.shape[0], -1)):
+    if array.dtype.kind == "f" and finite_range(array.reshape(array.shape[0], -1)) is None:
         raise ValueError(f"`{name}` must contain only finite values; got NaN or infinity.")
 
 
@@ -74,8 +93,8 @@ def check_image(image, name: str = "image") -> np.ndarray:
     if image.shape[0] == 0 or image.shape[1] == 0:
         raise ValueError(f"`{name}` must have at least one pixel; got shape {image.shape}.")
     if image.dtype.kind == "f":
-        low_high = np.empty(2)
-        if not finite_range(image.reshape(image.shape[0], -1), low_high):
+        low_high = finite_range(image.reshape(image.shape[0], -1))
+        if low_high is None:
             raise ValueError(f"`{name}` must contain only finite values; got NaN or infinity.")
         if low_high[0] < 0.0 or low_high[1] > 1.0:
             raise ValueError(

@@ -947,8 +947,8 @@ def machine_description() -> str:
         memory = f", {ram / 2**30:.0f} GB RAM"
     versions = [
         f"Python {sys.version.split()[0]}", f"fastseg {fastseg.__version__}",
-        f"numpy {np.__version__}", f"numba {numba.__version__} ({numba.get_num_threads()} threads)",
-        f"OpenCV {cv2.__version__}",
+        f"numpy {np.__version__}", f"numba {numba.__version__}",
+        f"{fastseg.get_num_threads()} fastseg threads", f"OpenCV {cv2.__version__}",
     ]  # fmt: skip
     optional = {"sklearn": "scikit-learn", "faiss": "faiss", "skimage": "scikit-image"}
     for module, label in optional.items():

@@ -487,8 +487,8 @@ def command_info(args) -> int:
     distributions = _config.cv2_distributions()
     installed = ", ".join(f"{name} {version}" for name, version in distributions)
     print(f"cv2 from {installed or 'no pip distribution (built or packaged apart)'}")
-    print(f"threads {numba.get_num_threads()} (NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS})")
-    print(f"threading layer {_config.THREADING_LAYER}")
+    threads = fastseg.get_num_threads()
+    print(f"threads {threads} (NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS})")
     print(f"cache directory {_config.CACHE_FOLDER or 'none writable: kernels compile every time'}")
     conflict = _config.cv2_conflict(distributions)
     if conflict:
@@ -643,7 +643,7 @@ def build_parser() -> argparse.ArgumentParser:
     war.add_argument("--quiet", action="store_true", help="no progress bar")
     war.set_defaults(run=command_warmup)
 
-    inf = commands.add_parser("info", help="versions, threads, threading layer, cache, OpenCV")
+    inf = commands.add_parser("info", help="versions, threads, cache, OpenCV")
     inf.set_defaults(run=command_info)
 
     ben = commands.add_parser("bench", help="time fastseg against its peers on the same arrays")

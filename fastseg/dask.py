@@ -27,7 +27,7 @@ import dask
 import dask.array as da
 import numpy as np
 
-from . import _validate
+from . import _config, _validate
 from ._config import CHUNK_SIZE
 from ._kernels import colors, components, lloyd
 from ._kernels.canny import EDGE, NOT_EDGE, classify_image
@@ -48,6 +48,7 @@ from .segment import (
     check_options,
     color_features,
     colour_sums_of,
+    label_pixels,
     packed_codes,
     palette_of,
     spatial_features,
@@ -346,7 +347,7 @@ def _colour_table(codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def _label_colour_block(block: np.ndarray, table: np.ndarray) -> np.ndarray:
     """Labels of a (h, w, 3) uint8 block from the colour -> label table."""
     labels = np.empty(block.shape[0] * block.shape[1], dtype=table.dtype)
-    colors.label_pixels(_pixels_of(block), table, labels)
+    label_pixels(_pixels_of(block), table, labels)
     return labels.reshape(block.shape[:2])
 
 
@@ -461,9 +462,9 @@ def _nearest(samples, origin, relative, dtype):
     weight_sums = np.empty((n_chunks, k))
     square_sums = np.empty((n_chunks, k))
     n_changed = np.empty(n_chunks, dtype=np.int64)
-    lloyd.lloyd_pass(
-        samples, origin, _NO_WEIGHTS, relative, labels, sums, weight_sums, square_sums,
-        n_changed,
+    _config.run_in_threads(
+        lloyd.lloyd_pass, n_chunks, samples, origin, _NO_WEIGHTS, relative, labels, sums,
+        weight_sums, square_sums, n_changed, False,
     )  # fmt: skip
     return labels, (sums, weight_sums, square_sums), n_changed
 
@@ -488,9 +489,10 @@ def _block_changes(samples, origin, before, after, dtype):
     k, d = after.shape
     n_chunks = -(-n // CHUNK_SIZE)
     n_changed = np.empty(n_chunks, dtype=np.int64)
-    lloyd.lloyd_pass(
-        samples, origin, _NO_WEIGHTS, after, labels, np.empty((n_chunks, k, d)),
-        np.empty((n_chunks, k)), np.empty((n_chunks, k)), n_changed,
+    _config.run_in_threads(
+        lloyd.lloyd_pass, n_chunks, samples, origin, _NO_WEIGHTS, after, labels,
+        np.empty((n_chunks, k, d)), np.empty((n_chunks, k)), np.empty((n_chunks, k)), n_changed,
+        False,
     )  # fmt: skip
     return int(n_changed.sum())
 
@@ -502,7 +504,10 @@ def _block_farthest(samples, origin, relative, centers, m, start, dtype):
     n_chunks = -(-samples.shape[0] // CHUNK_SIZE)
     top_index = np.empty((n_chunks, m), dtype=np.int64)
     top_distance = np.empty((n_chunks, m))
-    lloyd.farthest_samples(samples, _NO_WEIGHTS, centers, labels, top_index, top_distance)
+    _config.run_in_threads(
+        lloyd.farthest_samples, n_chunks, samples, _NO_WEIGHTS, centers, labels, top_index,
+        top_distance,
+    )  # fmt: skip
     found = top_index[top_index >= 0]
     chosen = {
         int(start + i): (int(labels[i]), np.asarray(samples[i], dtype=np.float64)) for i in found

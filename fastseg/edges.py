@@ -11,10 +11,8 @@ until the last pass.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 
 import cv2
-import numba
 import numpy as np
 
 from . import _config, _validate
@@ -253,32 +251,10 @@ def _classify(
     # The same argument types on every call: one compiled version of the kernel.
     arguments = (
         image, dx_rows, dy_rows, bool(from_image), int(n_channels), int(aperture_size),
-        bool(l2_gradient), int(low), int(high), BAND_ROWS,
+        bool(l2_gradient), int(low), int(high), BAND_ROWS, edges,
     )  # fmt: skip
-    _over_bands(classify_bands, arguments, edges.shape[0], edges)
-
-
-def _over_bands(kernel, arguments: tuple, height: int, out: np.ndarray) -> None:
-    """Run ``kernel(*arguments, first_band, band_step, out)`` over the bands of `height` rows,
-    split among Numba's number of threads: thread t takes bands t, t + n, t + 2n, ...
-
-    The kernels are serial (they compile in a fraction of the time of a ``prange`` loop) and
-    release the GIL, so Python threads run them in parallel; each band's result is the same
-    whichever thread computes it.
-    """
-    n_bands = -(-height // BAND_ROWS)
-    n_threads = min(numba.get_num_threads(), n_bands)
-    if n_threads <= 1:
-        kernel(*arguments, 0, 1, out)
-        return
-    _config.compile_here(kernel, *arguments, 0, n_threads, out)  # the threads only run it
-    with ThreadPoolExecutor(n_threads - 1) as pool:
-        others = [
-            pool.submit(kernel, *arguments, first, n_threads, out) for first in range(1, n_threads)
-        ]
-        kernel(*arguments, 0, n_threads, out)
-        for future in others:
-            future.result()
+    n_bands = -(-edges.shape[0] // BAND_ROWS)
+    _config.run_in_threads(classify_bands, n_bands, *arguments)
 
 
 def _finish(edges: np.ndarray) -> np.ndarray:
@@ -292,7 +268,7 @@ def _median_thresholds(pixels: np.ndarray, sigma: float) -> tuple[float, float]:
     height = pixels.shape[0]
     rows = _kernel_rows(pixels, height, pixels.size // height)
     counts = np.empty(((height + BAND_ROWS - 1) // BAND_ROWS, 256), dtype=np.int64)
-    _over_bands(band_histograms, (rows, BAND_ROWS), height, counts)
+    _config.run_in_threads(band_histograms, counts.shape[0], rows, BAND_ROWS, counts)
     cumulative = np.cumsum(counts.sum(axis=0))
     n = int(cumulative[-1])
     # The sorted samples at positions (n - 1) // 2 and n // 2: equal when n is odd.

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validate
+from . import _config, _validate
 from ._config import CHUNK_SIZE
-from ._kernels import checks, lloyd, seeding
+from ._kernels import lloyd, seeding
 
 __all__ = ["Criteria", "KMeansResult", "kmeans"]
 
@@ -183,11 +183,29 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
     trial_sums = np.empty((-(-n // seeding.SEED_CHUNK), n_trials))
     columns = np.ascontiguousarray(rows.T, dtype=np.float64)
     weights = np.ascontiguousarray(weights, dtype=np.float64)
-    arguments = (columns, weights, draws, chosen, closest, cumulative, trial_sums)
     if n * rows.shape[1] * n_trials < seeding.SERIAL_WORK:
-        seeding.greedy_kmeans_pp_serial(*arguments)
-    else:
-        seeding.greedy_kmeans_pp(*arguments)
+        seeding.greedy_kmeans_pp(columns, weights, draws, chosen, closest, cumulative, trial_sums)
+        return rows[chosen]
+    # The same steps as seeding.greedy_kmeans_pp, each pass over the rows split among threads.
+    n_chunks = trial_sums.shape[0]
+    candidates = np.empty(n_trials, dtype=np.int64)
+    center = np.empty(rows.shape[1])  # the last center chosen
+    chunk_totals = np.empty(n_chunks)  # per chunk, the sum of shares up to the last center
+    seeding.start(columns, weights, draws, chosen, cumulative, center)
+    _config.run_in_threads(
+        seeding.first_distances, n_chunks, columns, weights, center, closest, chunk_totals
+    )
+    for step in range(1, k):
+        offset = 1 + (step - 1) * n_trials
+        seeding.draw_candidates(
+            columns, weights, draws[offset : offset + n_trials], closest, cumulative, center,
+            chunk_totals, candidates,
+        )  # fmt: skip
+        _config.run_in_threads(
+            seeding.score_candidates, n_chunks, columns, weights, closest, center, candidates,
+            trial_sums,
+        )  # fmt: skip
+        chosen[step] = seeding.choose(columns, candidates, trial_sums, chunk_totals, center)
     return rows[chosen]
 
 
@@ -268,8 +286,7 @@ class LloydEngine:
         self._direct = self.n_features <= MAX_FEATURES_DIRECT or k == 1
         bound = SAMPLE_RANGE.get(samples.dtype)
         if bound is not None and (samples.dtype == np.float64 or not self._direct):
-            low_high = np.empty(2)
-            checks.finite_range(samples, low_high)
+            low_high = _validate.finite_range(samples)  # finite: checked by the caller
             self.sample_exponent = scale_exponent(max(-low_high[0], low_high[1]), bound)
             if self.sample_exponent:
                 samples = np.ldexp(samples, -self.sample_exponent)
@@ -301,12 +318,12 @@ class LloydEngine:
         if not self._direct:
             return False
         weights = self.weights[:, None]
-        if weights.shape[0] and not np.isfinite(checks.integer_span(weights)):
+        if weights.shape[0] and not np.isfinite(_validate.integer_span(weights)):
             return False
         if self.samples.dtype.kind == "u":
             span = float(np.iinfo(self.samples.dtype).max)
         else:
-            span = float(checks.integer_span(self.samples))
+            span = _validate.integer_span(self.samples)
         return sums_are_exact(self.total_weight, self.n_features, span)
 
     # -- units ------------------------------------------------------------------------------------
@@ -380,9 +397,10 @@ class LloydEngine:
         (n_chunks, k), and the number of labels that changed. A chunked driver overrides this to
         compute the same chunks' partials elsewhere.
         """
-        lloyd.lloyd_pass(
-            self.samples, self._origin, self.weights, relative, self.labels, self._sums,
-            self._weight_sums, self._square_sums, self._n_changed, moves_only,
+        _config.run_in_threads(
+            lloyd.lloyd_pass, self.n_chunks, self.samples, self._origin, self.weights, relative,
+            self.labels, self._sums, self._weight_sums, self._square_sums, self._n_changed,
+            bool(moves_only),
         )  # fmt: skip
         return self._sums, self._weight_sums, self._square_sums, int(self._n_changed.sum())
 
@@ -404,9 +422,12 @@ class LloydEngine:
             products = block @ centers_t
             labels = self.labels[start:stop]
             block_distances = distances[: stop - start]
-            changed += lloyd.assign_from_products(
-                block, products, half_norms, centers, labels, block_distances
-            )
+            n_changed = np.empty(-(-(stop - start) // CHUNK_SIZE), dtype=np.int64)
+            _config.run_in_threads(
+                lloyd.assign_from_products, n_changed.shape[0], block, products, half_norms,
+                centers, labels, block_distances, n_changed,
+            )  # fmt: skip
+            changed += int(n_changed.sum())
             weights = self.weights[start:stop] if weighted else self.weights
             inertia += float(weights @ block_distances if weighted else block_distances.sum())
             lloyd.add_block_sums(block, weights, labels, sums, weight_sums)
@@ -461,9 +482,10 @@ class LloydEngine:
         """Per chunk, the m samples farthest from their centers (see lloyd.farthest_samples)."""
         top_index = np.empty((self.n_chunks, m), dtype=np.int64)
         top_distance = np.empty((self.n_chunks, m))
-        lloyd.farthest_samples(
-            self.samples, self.weights, centers, self.labels, top_index, top_distance
-        )
+        _config.run_in_threads(
+            lloyd.farthest_samples, self.n_chunks, self.samples, self.weights, centers,
+            self.labels, top_index, top_distance,
+        )  # fmt: skip
         return top_index, top_distance
 
     def labelled_sample(self, i: int) -> tuple[int, np.ndarray]:

@@ -10,10 +10,9 @@ import warnings
 from dataclasses import dataclass
 
 import cv2
-import numba
 import numpy as np
 
-from . import _validate
+from . import _config, _validate
 from ._kernels import colors, lloyd
 from .kmeans import Criteria, kmeans
 
@@ -184,6 +183,12 @@ def _return_table(table: np.ndarray, colours: np.ndarray) -> None:
     _spare_tables.table = table
 
 
+def label_pixels(pixels: np.ndarray, label_table: np.ndarray, labels: np.ndarray) -> None:
+    """labels[i] = label_table[packed colour of pixel i] (see :func:`colors.label_pixels`)."""
+    n_chunks = -(-pixels.shape[0] // _config.CHUNK_SIZE)
+    _config.run_in_threads(colors.label_pixels, n_chunks, pixels, label_table, labels)
+
+
 def _distinct_colours(pixels: np.ndarray):
     """Distinct colours of (n, 3) uint8 pixels, their counts, and the table that counted them.
 
@@ -191,8 +196,10 @@ def _distinct_colours(pixels: np.ndarray):
     memory may serve as the table of labels of :func:`colors.label_pixels`.
     """
     table = _borrow_table()
-    distinct_per_part = np.empty(min(numba.get_num_threads(), colors.MAX_PARTS), dtype=np.int64)
-    colors.count_colours(pixels, table, distinct_per_part)
+    distinct_per_part = np.empty(min(_config.get_num_threads(), colors.MAX_PARTS), dtype=np.int64)
+    _config.run_in_threads(
+        colors.count_colours, distinct_per_part.shape[0], pixels, table, distinct_per_part
+    )
     starts = np.concatenate([[0], np.cumsum(distinct_per_part)[:-1]])
     n_distinct = int(distinct_per_part.sum())
     colours = np.empty((n_distinct, 3), dtype=np.uint8)
@@ -396,7 +403,7 @@ def _finish(prepared: _Prepared, result, k: int, image) -> Segmentation:
         label_table = prepared.table.view(labels.dtype)[: colors.N_COLOURS]
         prepared.table_clean = False
         colors.put_colour_labels(prepared.colours, result.labels, label_table)
-        colors.label_pixels(prepared.pixels, label_table, labels)
+        label_pixels(prepared.pixels, label_table, labels)
         colors.clear_colours(prepared.colours, label_table)
         prepared.table_clean = True
     dtype = np.asarray(image).dtype

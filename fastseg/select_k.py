@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validate
+from . import _config, _validate
 from ._kernels.silhouette import SILHOUETTE_CHUNK, largest_magnitude, silhouette_partial_sums
 from .kmeans import kmeans
 
@@ -50,7 +50,10 @@ def _weighted_silhouette(samples, weights, codes, cluster_weights) -> float:
     """
     partial_sums = np.empty(-(-samples.shape[0] // SILHOUETTE_CHUNK))
     scale = _coordinate_scale(samples)
-    silhouette_partial_sums(samples, weights, codes, cluster_weights, scale, partial_sums)
+    _config.run_in_threads(
+        silhouette_partial_sums, partial_sums.shape[0], samples, weights, codes,
+        cluster_weights, scale, partial_sums,
+    )  # fmt: skip
     total = 0.0
     for partial in partial_sums.tolist():  # in chunk order: the same bits for any thread count
         total += partial

@@ -23,7 +23,6 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import cv2
-import numba
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's fastseg
@@ -133,7 +132,7 @@ def main() -> None:
     pixels = image.reshape(-1, 3)
     n = width * height
     print(f"{width} x {height} = {n / 1e6:.1f} MP photo ({image.nbytes / 2**20:.0f} MiB RGB), "
-          f"made in {time.perf_counter() - start:.1f} s; {numba.get_num_threads()} threads, "
+          f"made in {time.perf_counter() - start:.1f} s; {fastseg.get_num_threads()} threads, "
           f"K={args.k}, at most 10 center updates, k-means++")  # fmt: skip
     criteria = fastseg.Criteria(max_iter=10, tol=None)
 

@@ -1,7 +1,8 @@
-import numba
 import numpy as np
 import pytest
 import skimage.data as skimage_data
+
+import fastseg
 
 
 @pytest.fixture(scope="session")
@@ -16,10 +17,12 @@ def photos():
 
 @pytest.fixture
 def n_threads():
-    """Set Numba's thread count for one test; restores it afterwards."""
-    before = numba.get_num_threads()
-    yield numba.set_num_threads
-    numba.set_num_threads(before)
+    """Set fastseg's thread count for one test; restores it afterwards."""
+    from fastseg import _config
+
+    before = _config._num_threads
+    yield fastseg.set_num_threads
+    _config._num_threads = before
 
 
 @pytest.fixture

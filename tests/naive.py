@@ -268,3 +268,11 @@ def exact_squared_distances(samples, centers):
     return [
         [sum((a - b) ** 2 for a, b in zip(row, c, strict=True)) for c in points] for row in rows
     ]
+
+
+def in_parts(kernel, *arguments, step: int = 3) -> None:
+    """Run ``kernel(*arguments, first, step)`` for first = 0 .. step - 1, one after the other:
+    the calls that fastseg._config.run_in_threads makes from threads, so that a kernel test
+    also checks that the parts cover the work exactly once."""
+    for first in range(step):
+        kernel(*arguments, first, step)

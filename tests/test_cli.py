@@ -108,7 +108,7 @@ def test_elbow_table_and_plot(tmp_path):
 def test_info(tmp_path):
     result = run("info", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "threading layer" in result.stdout and "numba" in result.stdout
+    assert "threads" in result.stdout and "numba" in result.stdout
 
 
 def test_edges_match_the_api_and_cv2(photo_dir, tmp_path):

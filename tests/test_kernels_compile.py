@@ -12,8 +12,10 @@ import os
 import subprocess
 import sys
 
+import numba
+
 from fastseg._kernels import canny as canny_kernels
-from fastseg._kernels import colors
+from fastseg._kernels import checks, colors, components, lloyd, seeding, silhouette
 
 CANNY_CALLS = r"""
 import json
@@ -58,28 +60,18 @@ def test_canny_compiles_two_kernels_once_for_every_input():
     assert versions == {"classify_bands": 1, "link_bands": 1, "band_histograms": 1}
 
 
-def _dispatcher(kernel):
-    return getattr(kernel, "dispatcher", kernel)  # a guarded parallel kernel wraps it
-
-
-def _is_parallel(kernel) -> bool:
-    return bool(_dispatcher(kernel).targetoptions.get("parallel"))
-
-
-def test_canny_kernels_are_serial():
-    """The bands are shared among Python threads: no parfor compilation on the Canny path."""
-    kernels = [canny_kernels.classify_bands, canny_kernels.link_bands]
-    assert not any(_is_parallel(kernel) for kernel in kernels)
-    assert all(_dispatcher(kernel).targetoptions.get("nogil") for kernel in kernels)
-
-
-def test_only_the_passes_over_every_pixel_are_parallel():
-    """Counting and labelling read every pixel; the passes over the distinct colours or the
-    table are short, and a prange loop would compile several times slower."""
-    parallel = {
-        name
-        for name in ("count_colours", "gather_distinct", "put_colour_labels", "clear_colours",
-                     "label_pixels")
-        if _is_parallel(getattr(colors, name))
-    }  # fmt: skip
-    assert parallel == {"count_colours", "label_pixels"}
+def test_every_kernel_is_serial_and_releases_the_gil():
+    """Passes are split among Python threads (fastseg._config.run_in_threads): no kernel is a
+    parfor, whose compilation takes several times longer and whose loading starts Numba's
+    parallel runtime."""
+    kernels = {
+        f"{module.__name__}.{name}": value
+        for module in (canny_kernels, checks, colors, components, lloyd, seeding, silhouette)
+        for name, value in vars(module).items()
+        if isinstance(value, numba.core.registry.CPUDispatcher)
+        and value.py_func.__module__ == module.__name__
+        and value.targetoptions.get("inline") != "always"  # helpers compiled inside callers
+    }
+    assert len(kernels) > 20
+    assert [name for name, k in kernels.items() if k.targetoptions.get("parallel")] == []
+    assert [name for name, k in kernels.items() if not k.targetoptions.get("nogil")] == []

@@ -28,9 +28,10 @@ def run_lloyd_pass(samples, centers, weights=None, origin=None):
         "square_sums": np.empty((n_chunks, k)),
         "n_changed": np.empty(n_chunks, dtype=np.int64),
     }
-    lloyd.lloyd_pass(
-        samples, origin, np.empty(0) if weights is None else weights, centers - origin,
-        out["labels"], out["sums"], out["weight_sums"], out["square_sums"], out["n_changed"],
+    naive.in_parts(
+        lloyd.lloyd_pass, samples, origin, np.empty(0) if weights is None else weights,
+        centers - origin, out["labels"], out["sums"], out["weight_sums"], out["square_sums"],
+        out["n_changed"], False,
     )  # fmt: skip
     return out
 
@@ -72,9 +73,9 @@ def test_lloyd_pass_moves_only_gives_the_changes_of_the_sums(rng, dtype, d, weig
     sums, weight_sums = np.empty((n_chunks, k, d)), np.empty((n_chunks, k))
     square_sums, n_changed = np.empty((n_chunks, k)), np.empty(n_chunks, dtype=np.int64)
     passed = labels.astype(np.int32)
-    lloyd.lloyd_pass(
-        samples, origin, np.empty(0) if weights is None else weights, after, passed, sums,
-        weight_sums, square_sums, n_changed, True,
+    naive.in_parts(
+        lloyd.lloyd_pass, samples, origin, np.empty(0) if weights is None else weights, after,
+        passed, sums, weight_sums, square_sums, n_changed, True,
     )  # fmt: skip
 
     moved, _ = naive.assign(samples, after)
@@ -136,26 +137,28 @@ def test_lloyd_pass_counts_changed_labels(rng):
     n_chunks = len(first["n_changed"])
     lloyd.lloyd_pass(
         samples, np.zeros(3), np.empty(0), centers, labels, np.empty((n_chunks, 4, 3)),
-        np.empty((n_chunks, 4)), np.empty((n_chunks, 4)), first["n_changed"],
+        np.empty((n_chunks, 4)), np.empty((n_chunks, 4)), first["n_changed"], False, 0, 1,
     )  # fmt: skip
     assert first["n_changed"].sum() == 0
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_assign_from_products_matches_reference(rng, dtype):
-    block = rng.normal(size=(700, 64)).astype(dtype)
+    block = rng.normal(size=(CHUNK_SIZE + 700, 64)).astype(dtype)  # two chunks
     centers = rng.normal(size=(9, 64))
     half_norms = np.empty(9)
     lloyd.half_squared_norms(centers, half_norms)
-    labels = np.zeros(700, dtype=np.uint8)
-    distances = np.empty(700)
-    changed = lloyd.assign_from_products(
-        block, block @ centers.T.astype(dtype), half_norms, centers, labels, distances
-    )
+    labels = np.zeros(len(block), dtype=np.uint8)
+    distances = np.empty(len(block))
+    n_changed = np.empty(2, dtype=np.int64)
+    naive.in_parts(
+        lloyd.assign_from_products, block, block @ centers.T.astype(dtype), half_norms, centers,
+        labels, distances, n_changed,
+    )  # fmt: skip
     expected_labels, expected_distances = naive.assign(block, centers)
     np.testing.assert_array_equal(labels, expected_labels)
     np.testing.assert_allclose(distances, expected_distances, rtol=1e-12)
-    assert changed == np.count_nonzero(expected_labels)
+    assert n_changed.sum() == np.count_nonzero(expected_labels)
 
 
 def test_add_block_sums_matches_reference(rng):
@@ -177,7 +180,9 @@ def test_farthest_samples_matches_reference(rng):
     weights[np.argmax(distances)] = 0.0  # never chosen
     top_index = np.empty((2, 3), dtype=np.int64)
     top_distance = np.empty((2, 3))
-    lloyd.farthest_samples(samples, weights, centers, labels, top_index, top_distance)
+    naive.in_parts(
+        lloyd.farthest_samples, samples, weights, centers, labels, top_index, top_distance
+    )
     for chunk in range(2):
         part = slice(chunk * CHUNK_SIZE, (chunk + 1) * CHUNK_SIZE)
         candidates = np.where(weights[part] > 0, distances[part], -1.0)
@@ -218,19 +223,34 @@ def run_greedy_kmeans_pp(kernel, rows, weights, k, seed):
     return chosen
 
 
+def threaded_kmeans_plusplus(rows, weights, k, seed):
+    """The seeding's driver with every pass split among threads (its path for much work)."""
+    from fastseg._kernels import seeding
+    from fastseg.kmeans import kmeans_plusplus
+
+    serial_work = seeding.SERIAL_WORK
+    seeding.SERIAL_WORK = 0
+    try:
+        centers = kmeans_plusplus(rows, weights, k, np.random.default_rng(seed))
+    finally:
+        seeding.SERIAL_WORK = serial_work
+    return np.array([np.flatnonzero((rows == center).all(axis=1))[0] for center in centers])
+
+
 @pytest.mark.parametrize("d", [1, 3, 5])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_greedy_kmeans_pp_matches_reference(rng, d, weighted):
-    """Both variants of the seeding kernel pick the reference's rows, over several chunks."""
+    """The one-call kernel and the threaded driver pick the reference's rows, over several
+    chunks."""
     from fastseg._kernels import seeding
 
     rows = rng.normal(size=(3 * seeding.SEED_CHUNK + 77, d))
     weights = rng.uniform(0.0, 3.0, len(rows)) if weighted else np.ones(len(rows))
     for k, seed in ((1, 0), (9, 1), (40, 2)):
         expected = naive.greedy_kmeans_pp(rows, weights, k, np.random.default_rng(seed))
-        for kernel in (seeding.greedy_kmeans_pp, seeding.greedy_kmeans_pp_serial):
-            chosen = run_greedy_kmeans_pp(kernel, rows, weights, k, seed)
-            np.testing.assert_array_equal(chosen, expected)
+        chosen = run_greedy_kmeans_pp(seeding.greedy_kmeans_pp, rows, weights, k, seed)
+        np.testing.assert_array_equal(chosen, expected)
+        np.testing.assert_array_equal(threaded_kmeans_plusplus(rows, weights, k, seed), expected)
 
 
 def test_greedy_kmeans_pp_same_bits_on_any_number_of_threads(rng, n_threads):
@@ -241,10 +261,10 @@ def test_greedy_kmeans_pp_same_bits_on_any_number_of_threads(rng, n_threads):
     results = []
     for threads in (1, 2):
         n_threads(threads)
-        results.append(run_greedy_kmeans_pp(seeding.greedy_kmeans_pp, rows, weights, 300, 4))
-    results.append(run_greedy_kmeans_pp(seeding.greedy_kmeans_pp_serial, rows, weights, 300, 4))
-    np.testing.assert_array_equal(results[0], results[1])
-    np.testing.assert_array_equal(results[0], results[2])
+        results.append(threaded_kmeans_plusplus(rows, weights, 300, 4))
+    results.append(run_greedy_kmeans_pp(seeding.greedy_kmeans_pp, rows, weights, 300, 4))
+    for result in results[1:]:
+        np.testing.assert_array_equal(results[0], result)
     assert len(np.unique(results[0])) == 300
 
 

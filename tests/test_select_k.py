@@ -148,14 +148,14 @@ def test_memory_layouts_give_the_same_result():
 def test_result_does_not_depend_on_thread_count():
     rng = np.random.default_rng(5)
     samples, labels = blobs(rng, 1500, 3, 5, np.float32)  # several chunks
-    threads = numba.get_num_threads()
+    threads = fastseg.get_num_threads()
     try:
-        numba.set_num_threads(1)
+        fastseg.set_num_threads(1)
         one_thread = silhouette_score(samples, labels)
-        numba.set_num_threads(2)
+        fastseg.set_num_threads(2)
         two_threads = silhouette_score(samples, labels)
     finally:
-        numba.set_num_threads(threads)
+        fastseg.set_num_threads(threads)
     assert one_thread == two_threads
 
 

@@ -56,7 +56,7 @@ SOBEL_TAPS = np.array(
 @kernel
 def classify_bands(
     image, dx_rows, dy_rows, from_image, n_channels, aperture_size, l2_gradient,
-    low, high, band_rows, first_band, band_step, edge_map,
+    low, high, band_rows, edge_map, first_band, band_step,
 ):  # fmt: skip
     """Sobel, magnitude, suppression, double threshold and in-band hysteresis of bands of rows.
 
@@ -75,9 +75,10 @@ def classify_bands(
     aperture_size : int, 3, 5 or 7 (3 when not `from_image`)
     l2_gradient : bool
     low, high : int, magnitude thresholds (squared for L2), ``low <= high``
-    band_rows, first_band, band_step : int, the bands to classify
-    edge_map : (H, W) uint8, its rows of those bands overwritten with NOT_EDGE, CANDIDATE and
-        EDGE; links across band borders are left to :func:`link_bands`.
+    band_rows : int
+    edge_map : (H, W) uint8, its rows of the bands classified overwritten with NOT_EDGE,
+        CANDIDATE and EDGE; links across band borders are left to :func:`link_bands`.
+    first_band, band_step : int, the bands to classify
 
     Notes
     -----
@@ -335,7 +336,7 @@ def classify_image(image, n_channels, aperture_size, l2_gradient, low, high, ban
     """
     classify_bands(
         image, NO_GRADIENTS, NO_GRADIENTS, True, int(n_channels), int(aperture_size),
-        bool(l2_gradient), int(low), int(high), int(band_rows), 0, 1, edge_map,
+        bool(l2_gradient), int(low), int(high), int(band_rows), edge_map, 0, 1,
     )  # fmt: skip
 
 
@@ -386,7 +387,7 @@ FINISH_LUT[EDGE] = 255
 
 
 @kernel
-def band_histograms(values, band_rows, first_band, band_step, counts):
+def band_histograms(values, band_rows, counts, first_band, band_step):
     """counts[b, v] = occurrences of v in rows [b * band_rows, (b + 1) * band_rows) of the
     (H, N) uint8 array `values`, for the bands b = first_band, first_band + band_step, ...;
     counts is (n_bands, 256) int64, those rows overwritten."""

@@ -1,59 +1,40 @@
-import numba
+"""Checks of input values, chunk by chunk (see :func:`fastseg._config.run_in_threads`)."""
+
 import numpy as np
 
-from .._config import CHUNK_SIZE, parallel_kernel
+from .._config import CHUNK_SIZE, kernel
 
 
-@parallel_kernel
-def all_finite(values):
-    """True when no element of the 2-D array `values` is NaN or infinite."""
+@kernel
+def chunk_ranges(values, ranges, first_chunk, chunk_step):
+    """Per chunk of CHUNK_SIZE rows of the 2-D array `values`: ranges[c] = (smallest element,
+    largest element, 1.0 if some element is NaN or infinite else 0.0), for the chunks
+    first_chunk, first_chunk + chunk_step, ...; `ranges` is (n_chunks, 3) float64."""
     n_rows = values.shape[0]
-    n_chunks = (n_rows + CHUNK_SIZE - 1) // CHUNK_SIZE
-    bad = np.zeros(n_chunks, dtype=np.uint8)
-    for chunk in numba.prange(n_chunks):
-        rows = values[chunk * CHUNK_SIZE : (chunk + 1) * CHUNK_SIZE]  # see _kernels
-        for i in range(rows.shape[0]):
-            for j in range(rows.shape[1]):
-                if not np.isfinite(rows[i, j]):
-                    bad[chunk] = 1
-    return not bad.any()
-
-
-@parallel_kernel
-def finite_range(values, low_high):
-    """True when no element of the 2-D array `values` is NaN or infinite; then `low_high` holds
-    the smallest and the largest element."""
-    n_rows = values.shape[0]
-    n_chunks = (n_rows + CHUNK_SIZE - 1) // CHUNK_SIZE
-    bad = np.zeros(n_chunks, dtype=np.uint8)
-    lows = np.full(n_chunks, np.inf)
-    highs = np.full(n_chunks, -np.inf)
-    for chunk in numba.prange(n_chunks):
-        rows = values[chunk * CHUNK_SIZE : (chunk + 1) * CHUNK_SIZE]  # see _kernels
+    for chunk in range(first_chunk, ranges.shape[0], chunk_step):
+        rows = values[chunk * CHUNK_SIZE : min(n_rows, (chunk + 1) * CHUNK_SIZE)]  # see _kernels
         low, high = np.inf, -np.inf
+        bad = 0.0
         for i in range(rows.shape[0]):
             for j in range(rows.shape[1]):
                 value = np.float64(rows[i, j])
                 if not np.isfinite(value):
-                    bad[chunk] = 1
+                    bad = 1.0
                 low = min(low, value)
                 high = max(high, value)
-        lows[chunk] = low
-        highs[chunk] = high
-    low_high[0] = lows.min()
-    low_high[1] = highs.max()
-    return not bad.any()
+        ranges[chunk, 0] = low
+        ranges[chunk, 1] = high
+        ranges[chunk, 2] = bad
 
 
-@parallel_kernel
-def integer_span(values):
-    """Largest |values[i, j] - values[0, j]| over the 2-D array, or inf if a value is not an
-    integer (integer dtypes always are)."""
+@kernel
+def chunk_integer_spans(values, spans, first_chunk, chunk_step):
+    """Per chunk of CHUNK_SIZE rows of the 2-D array `values`: spans[c] = the largest
+    |values[i, j] - values[0, j]| over its rows, or inf if an element is not an integer (those
+    of integer dtypes always are), for the chunks first_chunk, first_chunk + chunk_step, ..."""
     n_rows = values.shape[0]
-    n_chunks = (n_rows + CHUNK_SIZE - 1) // CHUNK_SIZE
-    spans = np.zeros(n_chunks)
-    for chunk in numba.prange(n_chunks):
-        rows = values[chunk * CHUNK_SIZE : (chunk + 1) * CHUNK_SIZE]
+    for chunk in range(first_chunk, spans.shape[0], chunk_step):
+        rows = values[chunk * CHUNK_SIZE : min(n_rows, (chunk + 1) * CHUNK_SIZE)]
         span = 0.0
         for i in range(rows.shape[0]):
             for j in range(rows.shape[1]):
@@ -62,4 +43,3 @@ def integer_span(values):
                     span = np.inf
                 span = max(span, abs(value - np.float64(values[0, j])))
         spans[chunk] = span
-    return spans.max()

@@ -1,18 +1,18 @@
-"""Distinct 8-bit colours: a table over all 2^24 packed colours, built and read in parallel.
+"""Distinct 8-bit colours: a table over all 2^24 packed colours, built and read by threads.
 
 A colour (c0, c1, c2) packs into ``c0 << 16 | c1 << 8 | c2``. The table is first the count of
 each packed colour, from which the distinct colours are listed in increasing packed order.
 Pixels are labelled through a table of labels, one per packed colour.
 
-Only the passes over every pixel (counting, labelling) are parallel: a ``prange`` loop compiles
-several times slower than a plain one, and the passes over the distinct colours or the table
-take a few milliseconds even on large images.
+Only the passes over every pixel (counting, labelling) are split among threads (see
+:func:`fastseg._config.run_in_threads`); the passes over the distinct colours or the table take
+a few milliseconds even on large images.
 """
 
 import numba
 import numpy as np
 
-from .._config import CHUNK_SIZE, kernel, parallel_kernel
+from .._config import CHUNK_SIZE, kernel
 
 N_COLOURS = 1 << 24
 #: Most parts a count is split into, and the table's spare entries: one cache line per part.
@@ -30,8 +30,8 @@ def _packed(pixels, i):
     )
 
 
-@parallel_kernel
-def count_colours(pixels, table, distinct_per_part):
+@kernel
+def count_colours(pixels, table, distinct_per_part, first_part, part_step):
     """table[code] = number of pixels of each packed colour, counted in parts.
 
     The table splits into as many equal slices as there are parts. Part p counts only the
@@ -46,10 +46,11 @@ def count_colours(pixels, table, distinct_per_part):
     table : (TABLE_SIZE,) uint32, zeroed by the caller; its spare entries are zero again on return
     distinct_per_part : (n_parts,) int64, 1 <= n_parts <= MAX_PARTS (the number of threads is a
         good choice), overwritten with the number of distinct colours in each slice
+    first_part, part_step : int, the parts of this call
     """
     n_parts = distinct_per_part.shape[0]
     part_size = np.uint64((N_COLOURS + n_parts - 1) // n_parts)
-    for part in numba.prange(n_parts):
+    for part in range(first_part, n_parts, part_step):
         low = np.uint64(part) * part_size
         spare = np.uint64(N_COLOURS + 16 * part)
         first_seen = 0
@@ -121,18 +122,20 @@ def clear_colours(colours, table):
         table[_packed(colours, j)] = 0
 
 
-@parallel_kernel
-def label_pixels(pixels, label_table, labels):
-    """labels[i] = label_table[packed colour of pixel i].
+@kernel
+def label_pixels(pixels, label_table, labels, first_chunk, chunk_step):
+    """labels[i] = label_table[packed colour of pixel i], for the pixels of the chunks of
+    CHUNK_SIZE pixels first_chunk, first_chunk + chunk_step, ...
 
     Parameters
     ----------
     pixels : (n, 3) uint8
     label_table : (2^24,) integer, the label of each colour present in `pixels`
     labels : (n,) integer, overwritten
+    first_chunk, chunk_step : int, the chunks of this call
     """
     n = pixels.shape[0]
-    for chunk in numba.prange((n + CHUNK_SIZE - 1) // CHUNK_SIZE):
+    for chunk in range(first_chunk, (n + CHUNK_SIZE - 1) // CHUNK_SIZE, chunk_step):
         start, stop = chunk * CHUNK_SIZE, min(n, (chunk + 1) * CHUNK_SIZE)
         chunk_pixels, chunk_labels = pixels[start:stop], labels[start:stop]  # see _kernels
         for i in range(stop - start):

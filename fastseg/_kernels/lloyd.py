@@ -9,10 +9,9 @@ Conventions shared by every kernel here:
 * Ties go to the lowest center index, as ``numpy.argmin`` does.
 """
 
-import numba
 import numpy as np
 
-from .._config import CHUNK_SIZE, kernel, parallel_kernel
+from .._config import CHUNK_SIZE, kernel
 
 #: Samples per tile: small enough for the tile's float copy to stay in L1, long enough for the
 #: per-center loop over the tile to vectorise.
@@ -36,7 +35,7 @@ def _nearest_in_tile(tile_samples, origin, centers, half_norms, tile, score, bes
     """Copy the tile's samples into `tile` (features by rows, from `origin`); best[t] = nearest
     center of sample t.
 
-    A function of its own (not inlined into the parallel loop) so that the unrolled loads of the
+    A function of its own (not inlined into the loop over chunks) so that the unrolled loads of the
     three-feature case are never evaluated for other widths.
     """
     m, d = tile_samples.shape
@@ -119,16 +118,17 @@ def _accumulate_moves(tile_weights, m, tile, best, previous, lane_sums, lane_wei
         lane_squares[lane, before] -= weight * square
 
 
-@parallel_kernel
+@kernel
 def lloyd_pass(
     samples, origin, weights, centers, labels, sums, weight_sums, square_sums, n_changed,
-    moves_only=False,
+    moves_only, first_chunk, chunk_step,
 ):  # fmt: skip
-    """Assign every sample to its nearest center and, per chunk, add it to that center's sums.
+    """Assign the samples of chunks first_chunk, first_chunk + chunk_step, ... to their nearest
+    centers and, per chunk, add them to those centers' sums.
 
     Chunk ``c`` covers samples ``[c * CHUNK_SIZE, (c + 1) * CHUNK_SIZE)`` and owns row ``c`` of
     every output, so chunks never write to shared memory and the caller can reduce the partials in
-    chunk order, independent of the number of threads.
+    chunk order, independent of the number of threads (see :func:`fastseg._config.run_in_threads`).
 
     Parameters
     ----------
@@ -150,12 +150,13 @@ def lloyd_pass(
         few samples move, and the scatter into the sums, a third of a pass, is mostly skipped.
         `labels` must hold valid labels on entry. Exact when the products and sums are
         (integer samples and weights).
+    first_chunk, chunk_step : int, the chunks of this call
     """
     n, d = samples.shape
     k = centers.shape[0]
     half_norms = np.empty(k)
     half_squared_norms(centers, half_norms)
-    for chunk in numba.prange(n_changed.shape[0]):
+    for chunk in range(first_chunk, n_changed.shape[0], chunk_step):
         start = chunk * CHUNK_SIZE
         stop = min(n, start + CHUNK_SIZE)
         tile = np.empty((d, TILE))
@@ -191,19 +192,30 @@ def lloyd_pass(
                 _accumulate_moves(
                     tile_weights, m, tile, best, previous, lane_sums, lane_weights, lane_squares
                 )
-        sums[chunk] = lane_sums[0]
-        weight_sums[chunk] = lane_weights[0]
-        square_sums[chunk] = lane_squares[0]
-        for lane in range(1, LANES):
-            sums[chunk] += lane_sums[lane]
-            weight_sums[chunk] += lane_weights[lane]
-            square_sums[chunk] += lane_squares[lane]
+        # Lanes added in order, element by element: an array expression here would compile
+        # Numba's shape-mismatch error path, string formatting and all (seconds of compile).
+        for j in range(k):
+            weight_total = lane_weights[0, j]
+            square_total = lane_squares[0, j]
+            for lane in range(1, LANES):
+                weight_total += lane_weights[lane, j]
+                square_total += lane_squares[lane, j]
+            weight_sums[chunk, j] = weight_total
+            square_sums[chunk, j] = square_total
+            for f in range(d):
+                total = lane_sums[0, j, f]
+                for lane in range(1, LANES):
+                    total += lane_sums[lane, j, f]
+                sums[chunk, j, f] = total
         n_changed[chunk] = changed
 
 
-@parallel_kernel
-def assign_from_products(block, products, half_norms, centers, labels, distances):
-    """Nearest center of each row of `block` from its dot products with the centers.
+@kernel
+def assign_from_products(
+    block, products, half_norms, centers, labels, distances, n_changed, first_chunk, chunk_step
+):
+    """Nearest center of each row of `block` from its dot products with the centers, for the
+    chunks of CHUNK_SIZE rows first_chunk, first_chunk + chunk_step, ...
 
     Parameters
     ----------
@@ -213,31 +225,30 @@ def assign_from_products(block, products, half_norms, centers, labels, distances
     centers : (k, d) float64
     labels : (m,) integer, overwritten with the index of the nearest center
     distances : (m,) float64, overwritten with the squared distance to that center
-
-    Returns
-    -------
-    n_changed : int
+    n_changed : (n_chunks,) int64, overwritten with the number of labels that changed per chunk
+    first_chunk, chunk_step : int, the chunks of this call
     """
     m, d = block.shape
     k = centers.shape[0]
-    changed = np.zeros(m, dtype=np.uint8)
-    for i in numba.prange(m):
-        best = 0
-        best_score = np.inf
-        for j in range(k):
-            score = half_norms[j] - products[i, j]
-            if score < best_score:
-                best_score = score
-                best = j
-        distance = 0.0
-        for f in range(d):
-            diff = block[i, f] - centers[best, f]
-            distance += diff * diff
-        distances[i] = distance
-        if labels[i] != best:
-            changed[i] = 1
-            labels[i] = best
-    return changed.sum()
+    for chunk in range(first_chunk, n_changed.shape[0], chunk_step):
+        changed = 0
+        for i in range(chunk * CHUNK_SIZE, min(m, (chunk + 1) * CHUNK_SIZE)):
+            best = 0
+            best_score = np.inf
+            for j in range(k):
+                score = half_norms[j] - products[i, j]
+                if score < best_score:
+                    best_score = score
+                    best = j
+            distance = 0.0
+            for f in range(d):
+                diff = block[i, f] - centers[best, f]
+                distance += diff * diff
+            distances[i] = distance
+            if labels[i] != best:
+                changed += 1
+                labels[i] = best
+        n_changed[chunk] = changed
 
 
 @kernel
@@ -261,9 +272,12 @@ def add_block_sums(block, weights, labels, sums, weight_sums):
             sums[j, f] += weight * block[i, f]
 
 
-@parallel_kernel
-def farthest_samples(samples, weights, centers, labels, top_index, top_distance):
-    """Per chunk, the samples farthest from their assigned center, for re-seeding empty clusters.
+@kernel
+def farthest_samples(
+    samples, weights, centers, labels, top_index, top_distance, first_chunk, chunk_step
+):
+    """Per chunk, the samples farthest from their assigned center, for re-seeding empty clusters
+    (the chunks first_chunk, first_chunk + chunk_step, ...).
 
     Parameters
     ----------
@@ -274,11 +288,12 @@ def farthest_samples(samples, weights, centers, labels, top_index, top_distance)
     top_index : (n_chunks, m) int64, overwritten with the indices of the chunk's m farthest
         samples, farthest first (-1 where the chunk has fewer than m candidates)
     top_distance : (n_chunks, m) float64, overwritten with their squared distances (-1 where none)
+    first_chunk, chunk_step : int, the chunks of this call
     """
     n, d = samples.shape
     weighted = weights.shape[0] > 0
     m = top_index.shape[1]
-    for chunk in numba.prange(top_index.shape[0]):
+    for chunk in range(first_chunk, top_index.shape[0], chunk_step):
         top_index[chunk, :] = -1
         top_distance[chunk, :] = -1.0
         for i in range(chunk * CHUNK_SIZE, min(n, (chunk + 1) * CHUNK_SIZE)):

@@ -5,15 +5,14 @@ the row drawn by ``u`` in [0, 1) is the first whose cumulative share ``p[0] + ..
 (added in row order) exceeds ``u`` times the total; a row that adds nothing is never drawn.
 """
 
-import numba
 import numpy as np
 
-from .._config import kernel, parallel_kernel
+from .._config import kernel
 
 #: Rows per chunk of a seeding pass: fixed, so that sums are the same for any number of threads.
 SEED_CHUNK = 2048
-#: Below this many row-feature-candidate products per center, the seeding runs on one thread:
-#: starting a parallel pass would cost more than it saves.
+#: Below this many row-feature-candidate products per center, the seeding runs as one call on
+#: one thread: starting threads for each center would cost more than it saves.
 SERIAL_WORK = 1 << 18
 
 
@@ -140,7 +139,7 @@ def _draw_in_chunks(columns, weights, closest, center, chunk_totals, u):
 
 
 @kernel
-def _start(columns, weights, draws, chosen, cumulative, center):
+def start(columns, weights, draws, chosen, cumulative, center):
     """The first center: chosen[0] drawn by weight with draws[0]; its row into `center`."""
     _cumulate(weights, cumulative)
     chosen[0] = draw_row(cumulative, draws[0])
@@ -160,7 +159,7 @@ def _first_distances(columns, weights, center, closest, chunk_totals, chunk):
 
 
 @kernel
-def _draw_candidates(columns, weights, draws, closest, cumulative, center, chunk_totals, out):
+def draw_candidates(columns, weights, draws, closest, cumulative, center, chunk_totals, out):
     """The candidates for the next center, drawn with `draws` (see greedy_kmeans_pp)."""
     any_share = False
     for chunk in range(chunk_totals.shape[0]):
@@ -202,7 +201,7 @@ def _score_chunk(columns, weights, closest, center, candidates, trial_sums, chun
 
 
 @kernel
-def _choose(columns, candidates, trial_sums, chunk_totals, center):
+def choose(columns, candidates, trial_sums, chunk_totals, center):
     """The best candidate (the first of equal ones, as numpy.argmin), by its sum of shares added
     in chunk order; its row into `center` and its per-chunk sums into `chunk_totals`."""
     n_chunks, trials = trial_sums.shape
@@ -215,11 +214,28 @@ def _choose(columns, candidates, trial_sums, chunk_totals, center):
             best, best_total = t, total
     for f in range(columns.shape[0]):
         center[f] = columns[f, candidates[best]]
-    chunk_totals[:] = trial_sums[:, best]
+    for chunk in range(n_chunks):  # a loop: an array assignment compiles its error path
+        chunk_totals[chunk] = trial_sums[chunk, best]
     return candidates[best]
 
 
-@parallel_kernel
+@kernel
+def first_distances(columns, weights, center, closest, chunk_totals, first_chunk, chunk_step):
+    """:func:`_first_distances` of the chunks first_chunk, first_chunk + chunk_step, ..."""
+    for chunk in range(first_chunk, chunk_totals.shape[0], chunk_step):
+        _first_distances(columns, weights, center, closest, chunk_totals, chunk)
+
+
+@kernel
+def score_candidates(
+    columns, weights, closest, center, candidates, trial_sums, first_chunk, chunk_step
+):
+    """:func:`_score_chunk` of the chunks first_chunk, first_chunk + chunk_step, ..."""
+    for chunk in range(first_chunk, trial_sums.shape[0], chunk_step):
+        _score_chunk(columns, weights, closest, center, candidates, trial_sums, chunk)
+
+
+@kernel
 def greedy_kmeans_pp(columns, weights, draws, chosen, closest, cumulative, trial_sums):
     """Greedy k-means++: the rows chosen as the k first centers.
 
@@ -229,9 +245,11 @@ def greedy_kmeans_pp(columns, weights, draws, chosen, closest, cumulative, trial
     weight times squared distance to the nearest center (a row's share; with the next `trials`
     draws, as :func:`_draw_in_chunks` draws). Sums over rows are taken per chunk of SEED_CHUNK
     rows and added in chunk order, so the result does not depend on the number of threads, nor
-    on whether this kernel or :func:`greedy_kmeans_pp_serial` runs. Each center after the first
-    costs one parallel pass over the rows, which brings the distances to the nearest center up
-    to date and scores the candidates.
+    on whether this kernel runs or its steps are run by threads (:func:`start`,
+    :func:`first_distances`, then per center :func:`draw_candidates`,
+    :func:`score_candidates` and :func:`choose`). Each center after the first costs one pass
+    over the rows, which brings the distances to the nearest center up to date and scores the
+    candidates.
 
     Parameters
     ----------
@@ -246,35 +264,15 @@ def greedy_kmeans_pp(columns, weights, draws, chosen, closest, cumulative, trial
     d = columns.shape[0]
     n_chunks, trials = trial_sums.shape
     candidates = np.empty(trials, dtype=np.int64)
-    center = np.empty(d)  # the last center chosen
-    chunk_totals = np.empty(n_chunks)  # per chunk, the sum of shares up to the last center
-    _start(columns, weights, draws, chosen, cumulative, center)
-    for chunk in numba.prange(n_chunks):
-        _first_distances(columns, weights, center, closest, chunk_totals, chunk)
-    for step in range(1, chosen.shape[0]):
-        offset = 1 + (step - 1) * trials
-        _draw_candidates(columns, weights, draws[offset : offset + trials], closest, cumulative,
-                         center, chunk_totals, candidates)  # fmt: skip
-        for chunk in numba.prange(n_chunks):
-            _score_chunk(columns, weights, closest, center, candidates, trial_sums, chunk)
-        chosen[step] = _choose(columns, candidates, trial_sums, chunk_totals, center)
-
-
-@kernel
-def greedy_kmeans_pp_serial(columns, weights, draws, chosen, closest, cumulative, trial_sums):
-    """:func:`greedy_kmeans_pp` on one thread, for few rows (same steps, same bits)."""
-    d = columns.shape[0]
-    n_chunks, trials = trial_sums.shape
-    candidates = np.empty(trials, dtype=np.int64)
     center = np.empty(d)
     chunk_totals = np.empty(n_chunks)
-    _start(columns, weights, draws, chosen, cumulative, center)
+    start(columns, weights, draws, chosen, cumulative, center)
     for chunk in range(n_chunks):
         _first_distances(columns, weights, center, closest, chunk_totals, chunk)
     for step in range(1, chosen.shape[0]):
         offset = 1 + (step - 1) * trials
-        _draw_candidates(columns, weights, draws[offset : offset + trials], closest, cumulative,
-                         center, chunk_totals, candidates)  # fmt: skip
+        draw_candidates(columns, weights, draws[offset : offset + trials], closest, cumulative,
+                        center, chunk_totals, candidates)  # fmt: skip
         for chunk in range(n_chunks):
             _score_chunk(columns, weights, closest, center, candidates, trial_sums, chunk)
-        chosen[step] = _choose(columns, candidates, trial_sums, chunk_totals, center)
+        chosen[step] = choose(columns, candidates, trial_sums, chunk_totals, center)

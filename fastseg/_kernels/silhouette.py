@@ -15,10 +15,9 @@ Conventions:
   weight of each cluster, every total at least 1.
 """
 
-import numba
 import numpy as np
 
-from .._config import kernel, parallel_kernel
+from .._config import kernel
 
 #: Samples per chunk of the silhouette pass. Every sample of a chunk meets all n samples, so a
 #: chunk costs O(n d) per sample: chunks far smaller than ``_config.CHUNK_SIZE`` keep every thread
@@ -43,9 +42,12 @@ def largest_magnitude(samples):
     return largest
 
 
-@parallel_kernel
-def silhouette_partial_sums(samples, weights, labels, cluster_weights, scale, partial_sums):
-    """Weighted sum of the silhouette coefficients of the samples of each chunk.
+@kernel
+def silhouette_partial_sums(
+    samples, weights, labels, cluster_weights, scale, partial_sums, first_chunk, chunk_step
+):
+    """Weighted sum of the silhouette coefficients of the samples of each chunk, for the chunks
+    first_chunk, first_chunk + chunk_step, ...
 
     Chunk ``c`` covers samples ``[c * SILHOUETTE_CHUNK, (c + 1) * SILHOUETTE_CHUNK)`` and writes
     only ``partial_sums[c]``. Each sample's distances are added in sample order, whatever the
@@ -66,11 +68,12 @@ def silhouette_partial_sums(samples, weights, labels, cluster_weights, scale, pa
     scale : float64, a power of two applied to every coordinate
     partial_sums : (n_chunks,) float64, n_chunks = ceil(n / SILHOUETTE_CHUNK), overwritten with
         the weighted sum of the silhouette coefficients of each chunk's samples
+    first_chunk, chunk_step : int, the chunks of this call
     """
     n, d = samples.shape
     k = cluster_weights.shape[0]
     block = min(SILHOUETTE_CHUNK, max(1, BLOCK_VALUES // (d + k)))
-    for chunk in numba.prange(partial_sums.shape[0]):
+    for chunk in range(first_chunk, partial_sums.shape[0], chunk_step):
         chunk_start = chunk * SILHOUETTE_CHUNK
         chunk_stop = min(n, chunk_start + SILHOUETTE_CHUNK)
         # The block's samples in float64, feature-major: the loops below run over this axis, so
