@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 import warnings
+from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -262,22 +263,53 @@ def run_in_threads(kernel, n_parts: int, *arguments) -> None:
 
     `kernel` is serial, releases the GIL, and with (first, step) takes the parts first,
     first + step, ... of `n_parts`, each part writing only its own outputs: the result is then
-    the same for any number of threads. The calling thread runs part 0 and waits for the rest.
-    A serial kernel compiles in a fraction of the time of a ``prange`` loop, and loading it does
-    not start Numba's parallel runtime.
+    the same for any number of threads. The calling thread runs part 0 and waits for the rest,
+    which run on a pool of threads kept for the process (starting threads for every pass would
+    cost more than a small pass). A serial kernel compiles in a fraction of the time of a
+    ``prange`` loop, and loading it does not start Numba's parallel runtime.
     """
     n_threads = max(1, min(get_num_threads(), n_parts))
     if n_threads == 1:
         kernel(*arguments, 0, 1)
         return
-    compile_here(kernel, *arguments, 0, n_threads)  # the threads only run it
-    with ThreadPoolExecutor(n_threads - 1) as pool:
-        others = [
-            pool.submit(kernel, *arguments, first, n_threads) for first in range(1, n_threads)
-        ]
+    compile_here(kernel, *arguments, 0, n_threads)  # the pool's threads only run it
+    pool = _helper_pool(n_threads - 1)
+    others = [pool.submit(kernel, *arguments, first, n_threads) for first in range(1, n_threads)]
+    try:
         kernel(*arguments, 0, n_threads)
-        for future in others:
-            future.result()
+    finally:
+        # Also on the way out of an exception: the caller's arrays are not left to threads
+        # still writing them.
+        futures.wait(others)
+    for future in others:
+        future.result()
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+def _helper_pool(size: int) -> ThreadPoolExecutor:
+    """The process's pool of helper threads, with at least `size` threads. A pool's threads
+    never wait for one another, so callers from many threads may share it."""
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool is None or _pool_size < size:
+            if _pool is not None:
+                _pool.shutdown(wait=False)  # its threads finish what they were given, then end
+            _pool = ThreadPoolExecutor(size, thread_name_prefix="fastseg")
+            _pool_size = size
+        return _pool
+
+
+def _forget_pool() -> None:
+    # A forked child has none of its parent's threads: it starts a pool of its own.
+    global _pool, _pool_size, _pool_lock
+    _pool, _pool_size, _pool_lock = None, 0, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 def compile_here(dispatcher, *args) -> None:

@@ -89,3 +89,25 @@ except ValueError:  # "Threading layer is not initialized."
                            capture_output=True, text=True, timeout=900)  # fmt: skip
     assert child.returncode == 0, child.stderr[-3000:]
     assert child.stdout.strip() == "not started"
+
+
+FORKED_CHILD = """
+import os, sys
+import numpy as np, fastseg
+
+image = fastseg.sample_image()
+expected = fastseg.segment(image, 4, seed=0, method="pixels").labels  # starts the helper threads
+pid = os.fork()
+if pid == 0:  # the child has none of its parent's threads: its calls must not wait for them
+    ok = np.array_equal(fastseg.segment(image, 4, seed=0, method="pixels").labels, expected)
+    os._exit(0 if ok else 1)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_splits_passes_among_threads_of_its_own():
+    child = subprocess.run([sys.executable, "-c", FORKED_CHILD], capture_output=True, text=True,
+                           timeout=300)  # fmt: skip
+    assert child.returncode == 0, child.stderr[-3000:]
