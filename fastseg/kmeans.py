@@ -159,14 +159,18 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
 
     The first center is a row drawn in proportion to its weight; each next one is the best, by
     the weighted sum of squared distances to the nearest center, of 2 + log(k) candidates drawn
-    in proportion to weight times squared distance to the nearest chosen center (see
-    :func:`seeding.greedy_kmeans_pp`). Draws are taken from `rng` as ``rng.random()`` once, then
-    ``rng.random(2 + log(k))`` per further center.
+    in proportion to weight times squared distance to the nearest chosen center (a row's share).
+    Draws are taken from `rng` as ``rng.random()`` once, then ``rng.random(2 + log(k))`` per
+    further center, and follow the rule of :mod:`fastseg._kernels.seeding`. Sums over rows are
+    taken per chunk of SEED_CHUNK rows and added in chunk order, so the result does not depend
+    on the number of threads. Each center after the first costs one pass over the rows, split
+    among threads, which brings the distances to the nearest center up to date and scores the
+    candidates.
 
     Parameters
     ----------
     rows : (n, d) float64
-    weights : (n,) float64
+    weights : (n,) float64, not negative, some positive
     k : int
     rng : numpy.random.Generator
 
@@ -175,25 +179,22 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
     centers : (k, d) float64
     """
     n_trials = 2 + int(np.log(k))
-    n = rows.shape[0]
+    n, d = rows.shape
     draws = rng.random(1 + (k - 1) * n_trials)
-    chosen = np.empty(k, dtype=np.int64)
-    closest = np.empty(n)
-    cumulative = np.empty(n)
-    trial_sums = np.empty((-(-n // seeding.SEED_CHUNK), n_trials))
-    columns = np.ascontiguousarray(rows.T, dtype=np.float64)
+    columns = np.ascontiguousarray(rows.T, dtype=np.float64)  # feature by feature
     weights = np.ascontiguousarray(weights, dtype=np.float64)
-    if n * rows.shape[1] * n_trials < seeding.SERIAL_WORK:
-        seeding.greedy_kmeans_pp(columns, weights, draws, chosen, closest, cumulative, trial_sums)
-        return rows[chosen]
-    # The same steps as seeding.greedy_kmeans_pp, each pass over the rows split among threads.
-    n_chunks = trial_sums.shape[0]
-    candidates = np.empty(n_trials, dtype=np.int64)
-    center = np.empty(rows.shape[1])  # the last center chosen
+    chosen = np.empty(k, dtype=np.int64)  # the index of each center's row, in order
+    closest = np.empty(n)  # squared distance of each row to its nearest center
+    cumulative = np.empty(n)
+    n_chunks = -(-n // seeding.SEED_CHUNK)
+    trial_sums = np.empty((n_chunks, n_trials))  # per chunk, the shares with each candidate
     chunk_totals = np.empty(n_chunks)  # per chunk, the sum of shares up to the last center
+    candidates = np.empty(n_trials, dtype=np.int64)
+    center = np.empty(d)  # the last center chosen
+    n_parts = n_chunks if n * d * n_trials >= seeding.SERIAL_WORK else 1
     seeding.start(columns, weights, draws, chosen, cumulative, center)
     _config.run_in_threads(
-        seeding.first_distances, n_chunks, columns, weights, center, closest, chunk_totals
+        seeding.first_distances, n_parts, columns, weights, center, closest, chunk_totals
     )
     for step in range(1, k):
         offset = 1 + (step - 1) * n_trials
@@ -202,7 +203,7 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
             chunk_totals, candidates,
         )  # fmt: skip
         _config.run_in_threads(
-            seeding.score_candidates, n_chunks, columns, weights, closest, center, candidates,
+            seeding.score_candidates, n_parts, columns, weights, closest, center, candidates,
             trial_sums,
         )  # fmt: skip
         chosen[step] = seeding.choose(columns, candidates, trial_sums, chunk_totals, center)

@@ -210,26 +210,13 @@ def test_indices_by_weight_match_searchsorted_over_cumulative_weights(rng, integ
         assert (weights[indices] > 0).all()  # rows of weight 0 are never drawn
 
 
-def run_greedy_kmeans_pp(kernel, rows, weights, k, seed):
-    from fastseg._kernels import seeding
-
-    n_trials = 2 + int(np.log(k))
-    n = len(rows)
-    chosen = np.empty(k, dtype=np.int64)
-    draws = np.random.default_rng(seed).random(1 + (k - 1) * n_trials)
-    trial_sums = np.empty((-(-n // seeding.SEED_CHUNK), n_trials))
-    columns = np.ascontiguousarray(rows.T)
-    kernel(columns, weights, draws, chosen, np.empty(n), np.empty(n), trial_sums)
-    return chosen
-
-
-def threaded_kmeans_plusplus(rows, weights, k, seed):
-    """The seeding's driver with every pass split among threads (its path for much work)."""
+def seeded_rows(rows, weights, k, seed, threaded):
+    """The rows kmeans_plusplus chooses, its passes on one thread or split among threads."""
     from fastseg._kernels import seeding
     from fastseg.kmeans import kmeans_plusplus
 
     serial_work = seeding.SERIAL_WORK
-    seeding.SERIAL_WORK = 0
+    seeding.SERIAL_WORK = 0 if threaded else np.inf
     try:
         centers = kmeans_plusplus(rows, weights, k, np.random.default_rng(seed))
     finally:
@@ -240,17 +227,17 @@ def threaded_kmeans_plusplus(rows, weights, k, seed):
 @pytest.mark.parametrize("d", [1, 3, 5])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_greedy_kmeans_pp_matches_reference(rng, d, weighted):
-    """The one-call kernel and the threaded driver pick the reference's rows, over several
-    chunks."""
+    """On one thread and split among threads, the seeding picks the reference's rows, over
+    several chunks."""
     from fastseg._kernels import seeding
 
     rows = rng.normal(size=(3 * seeding.SEED_CHUNK + 77, d))
     weights = rng.uniform(0.0, 3.0, len(rows)) if weighted else np.ones(len(rows))
     for k, seed in ((1, 0), (9, 1), (40, 2)):
         expected = naive.greedy_kmeans_pp(rows, weights, k, np.random.default_rng(seed))
-        chosen = run_greedy_kmeans_pp(seeding.greedy_kmeans_pp, rows, weights, k, seed)
-        np.testing.assert_array_equal(chosen, expected)
-        np.testing.assert_array_equal(threaded_kmeans_plusplus(rows, weights, k, seed), expected)
+        for threaded in (False, True):
+            chosen = seeded_rows(rows, weights, k, seed, threaded)
+            np.testing.assert_array_equal(chosen, expected)
 
 
 def test_greedy_kmeans_pp_same_bits_on_any_number_of_threads(rng, n_threads):
@@ -261,8 +248,8 @@ def test_greedy_kmeans_pp_same_bits_on_any_number_of_threads(rng, n_threads):
     results = []
     for threads in (1, 2):
         n_threads(threads)
-        results.append(threaded_kmeans_plusplus(rows, weights, 300, 4))
-    results.append(run_greedy_kmeans_pp(seeding.greedy_kmeans_pp, rows, weights, 300, 4))
+        results.append(seeded_rows(rows, weights, 300, 4, threaded=True))
+    results.append(seeded_rows(rows, weights, 300, 4, threaded=False))
     for result in results[1:]:
         np.testing.assert_array_equal(results[0], result)
     assert len(np.unique(results[0])) == 300

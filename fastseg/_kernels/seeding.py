@@ -1,4 +1,7 @@
-"""Seeding kernels: greedy k-means++ over a set of float64 rows.
+"""Seeding kernels: the steps of greedy k-means++ over a set of float64 rows, driven by
+:func:`fastseg.kmeans.kmeans_plusplus`: :func:`start` (the first center), :func:`first_distances`,
+then per center :func:`draw_candidates`, :func:`score_candidates` (the pass over the rows, split
+among threads) and :func:`choose`.
 
 Draws follow one rule, that of ``numpy.searchsorted(numpy.cumsum(p), u * total, side="right")``:
 the row drawn by ``u`` in [0, 1) is the first whose cumulative share ``p[0] + ... + p[i]``
@@ -11,8 +14,8 @@ from .._config import kernel
 
 #: Rows per chunk of a seeding pass: fixed, so that sums are the same for any number of threads.
 SEED_CHUNK = 2048
-#: Below this many row-feature-candidate products per center, the seeding runs as one call on
-#: one thread: starting threads for each center would cost more than it saves.
+#: Below this many row-feature-candidate products per center, the seeding's passes run on one
+#: thread: handing them to other threads would cost more than it saves.
 SERIAL_WORK = 1 << 18
 
 
@@ -160,7 +163,7 @@ def _first_distances(columns, weights, center, closest, chunk_totals, chunk):
 
 @kernel
 def draw_candidates(columns, weights, draws, closest, cumulative, center, chunk_totals, out):
-    """The candidates for the next center, drawn with `draws` (see greedy_kmeans_pp)."""
+    """The candidates for the next center, drawn with `draws` (see the module's rules)."""
     any_share = False
     for chunk in range(chunk_totals.shape[0]):
         any_share |= chunk_totals[chunk] > 0.0
@@ -233,46 +236,3 @@ def score_candidates(
     """:func:`_score_chunk` of the chunks first_chunk, first_chunk + chunk_step, ..."""
     for chunk in range(first_chunk, trial_sums.shape[0], chunk_step):
         _score_chunk(columns, weights, closest, center, candidates, trial_sums, chunk)
-
-
-@kernel
-def greedy_kmeans_pp(columns, weights, draws, chosen, closest, cumulative, trial_sums):
-    """Greedy k-means++: the rows chosen as the k first centers.
-
-    The first center is drawn in proportion to the weights (with ``draws[0]``, as
-    :func:`draw_row` draws from their cumulative sums); each next one is the best, by the weighted
-    sum of squared distances to the nearest center, of `trials` candidates drawn in proportion to
-    weight times squared distance to the nearest center (a row's share; with the next `trials`
-    draws, as :func:`_draw_in_chunks` draws). Sums over rows are taken per chunk of SEED_CHUNK
-    rows and added in chunk order, so the result does not depend on the number of threads, nor
-    on whether this kernel runs or its steps are run by threads (:func:`start`,
-    :func:`first_distances`, then per center :func:`draw_candidates`,
-    :func:`score_candidates` and :func:`choose`). Each center after the first costs one pass
-    over the rows, which brings the distances to the nearest center up to date and scores the
-    candidates.
-
-    Parameters
-    ----------
-    columns : (d, n) float64, the rows feature by feature (C-contiguous)
-    weights : (n,) float64, not negative, some positive
-    draws : (1 + (k - 1) * trials,) float64 in [0, 1)
-    chosen : (k,) int64, overwritten with the index of each center's row, in order
-    closest : (n,) float64, work space
-    cumulative : (n,) float64, work space
-    trial_sums : (n_chunks, trials) float64, work space; n_chunks = ceil(n / SEED_CHUNK)
-    """
-    d = columns.shape[0]
-    n_chunks, trials = trial_sums.shape
-    candidates = np.empty(trials, dtype=np.int64)
-    center = np.empty(d)
-    chunk_totals = np.empty(n_chunks)
-    start(columns, weights, draws, chosen, cumulative, center)
-    for chunk in range(n_chunks):
-        _first_distances(columns, weights, center, closest, chunk_totals, chunk)
-    for step in range(1, chosen.shape[0]):
-        offset = 1 + (step - 1) * trials
-        draw_candidates(columns, weights, draws[offset : offset + trials], closest, cumulative,
-                        center, chunk_totals, candidates)  # fmt: skip
-        for chunk in range(n_chunks):
-            _score_chunk(columns, weights, closest, center, candidates, trial_sums, chunk)
-        chosen[step] = choose(columns, candidates, trial_sums, chunk_totals, center)
