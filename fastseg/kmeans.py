@@ -275,6 +275,8 @@ class LloydEngine:
     *engine's units*, in which seeding, :meth:`run`, :meth:`mean_variance` and the tolerance
     work. :meth:`assign`, :meth:`centers_of_labels` and :func:`run_attempts` take and give
     values in the caller's units. For other inputs both exponents are 0 and the units are one.
+    The division is exact but for coordinates more than 2^1074 times smaller than the largest,
+    which become subnormal and keep a precision of about the largest times 2^-1073.
     """
 
     sample_exponent = 0

@@ -215,12 +215,18 @@ def check_clustering(samples, weights, labels, centers, compactness, eps=2.0**-5
         sum((v - o) ** 2 for v, o in zip(row, origin, strict=True))
         for row in _fractions(samples) + _fractions(centers)
     )
-    slack = 8 * (d + 2) * Fraction(eps) * magnitude
+    # Data beyond SAMPLE_RANGE is held divided by a power of two: a coordinate more than 2^1074
+    # times smaller than the largest then becomes subnormal and keeps a precision of the
+    # quantum below, in the caller's units (exact otherwise).
+    largest = max(abs(v) for row in _fractions(samples) + _fractions(centers) for v in row)
+    quantum = largest * Fraction(2) ** -1072
+    scaling = d * (quantum**2 + 4 * quantum * largest)
+    slack = 8 * (d + 2) * Fraction(eps) * magnitude + scaling
     for row, label in zip(exact, labels, strict=True):
         assert row[label] - min(row) <= slack, "a label is not the nearest center"
     w = [Fraction(1)] * n if weights is None else [Fraction(float(v)) for v in weights]
     expected = sum(wi * row[label] for wi, row, label in zip(w, exact, labels, strict=True))
-    tolerance = Fraction(rtol) * sum(w) * magnitude + Fraction(2.0**-1070)
+    tolerance = Fraction(rtol) * sum(w) * magnitude + Fraction(2.0**-1070) + sum(w) * scaling
     if compactness == np.inf:
         assert expected + tolerance > FLOAT64_MAX
     else:
@@ -272,3 +278,16 @@ def test_sklearn_estimator_extremes(problem):
     check_clustering(samples, weights, estimator.labels_, estimator.cluster_centers_,
                      estimator.inertia_, eps)  # fmt: skip
     np.testing.assert_array_equal(estimator.predict(samples), estimator.labels_)
+
+
+def test_scaled_extreme_data_keeps_tiny_coordinates_to_the_subnormal_quantum():
+    """Found by the extremes test: 4.5e189 beside 1.7e-118 in one sample. Held divided by 2^631,
+    the small coordinate becomes subnormal and may move by one quantum (largest * 2^-1073)."""
+    from fastseg.sklearn import KMeans
+
+    x = np.frombuffer(bytes.fromhex("3805e4010000506705d3a889cd0e7b27"), np.float64)
+    x = x.reshape(1, 2).copy()
+    estimator = KMeans(1, init="k-means++", n_init=1, random_state=0).fit(x)
+    assert estimator.cluster_centers_[0, 0] == x[0, 0]
+    assert abs(estimator.cluster_centers_[0, 1] - x[0, 1]) <= x[0, 0] * 2.0**-1073
+    check_clustering(x, None, estimator.labels_, estimator.cluster_centers_, estimator.inertia_)
