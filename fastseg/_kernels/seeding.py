@@ -151,17 +151,6 @@ def start(columns, weights, draws, chosen, cumulative, center):
 
 
 @kernel
-def _first_distances(columns, weights, center, closest, chunk_totals, chunk):
-    """For the rows of `chunk`: their squared distance to `center` into `closest`, the sum of
-    their shares into chunk_totals[chunk]."""
-    start = chunk * SEED_CHUNK
-    stop = min(columns.shape[1], start + SEED_CHUNK)
-    part = closest[start:stop]
-    _squared_distances_to(columns, start, stop, center, part)
-    chunk_totals[chunk] = _capped_weighted_sum(weights[start:stop], part, part)
-
-
-@kernel
 def draw_candidates(columns, weights, draws, closest, cumulative, center, chunk_totals, out):
     """The candidates for the next center, drawn with `draws` (see the module's rules)."""
     any_share = False
@@ -174,33 +163,6 @@ def draw_candidates(columns, weights, draws, closest, cumulative, center, chunk_
             out[t] = _draw_in_chunks(columns, weights, closest, center, chunk_totals, draws[t])
         else:
             out[t] = draw_row(cumulative, draws[t])
-
-
-@kernel
-def _score_chunk(columns, weights, closest, center, candidates, trial_sums, chunk):
-    """For the rows of `chunk`: bring `closest` up to date with `center` (the last center), and
-    put in trial_sums[chunk, t] the sum of their shares if candidates[t] became a center."""
-    d, n = columns.shape
-    start = chunk * SEED_CHUNK
-    stop = min(n, start + SEED_CHUNK)
-    part_weights = weights[start:stop]
-    part_closest = closest[start:stop]
-    distances = np.empty(stop - start)
-    candidate = np.empty(d)
-    _squared_distances_to(columns, start, stop, center, distances)
-    for i in range(stop - start):
-        part_closest[i] = min(part_closest[i], distances[i])
-    for t in range(candidates.shape[0]):
-        for f in range(d):
-            candidate[f] = columns[f, candidates[t]]
-        if d == 3:  # pixels: one pass, no buffer
-            trial_sums[chunk, t] = _capped_weighted_sum_3(
-                columns[0, start:stop], columns[1, start:stop], columns[2, start:stop],
-                candidate, part_weights, part_closest,
-            )  # fmt: skip
-        else:
-            _squared_distances_to(columns, start, stop, candidate, distances)
-            trial_sums[chunk, t] = _capped_weighted_sum(part_weights, part_closest, distances)
 
 
 @kernel
@@ -224,15 +186,45 @@ def choose(columns, candidates, trial_sums, chunk_totals, center):
 
 @kernel
 def first_distances(columns, weights, center, closest, chunk_totals, first_chunk, chunk_step):
-    """:func:`_first_distances` of the chunks first_chunk, first_chunk + chunk_step, ..."""
+    """For the rows of the chunks first_chunk, first_chunk + chunk_step, ...: their squared
+    distance to `center` into `closest`, and the sum of their shares into chunk_totals[chunk]."""
     for chunk in range(first_chunk, chunk_totals.shape[0], chunk_step):
-        _first_distances(columns, weights, center, closest, chunk_totals, chunk)
+        start = chunk * SEED_CHUNK
+        stop = min(columns.shape[1], start + SEED_CHUNK)
+        part = closest[start:stop]
+        _squared_distances_to(columns, start, stop, center, part)
+        chunk_totals[chunk] = _capped_weighted_sum(weights[start:stop], part, part)
 
 
 @kernel
 def score_candidates(
     columns, weights, closest, center, candidates, trial_sums, first_chunk, chunk_step
 ):
-    """:func:`_score_chunk` of the chunks first_chunk, first_chunk + chunk_step, ..."""
+    """For the rows of the chunks first_chunk, first_chunk + chunk_step, ...: bring `closest`
+    up to date with `center` (the last center), and put in trial_sums[chunk, t] the sum of their
+    shares if candidates[t] became a center."""
+    d, n = columns.shape
+    distances = np.empty(SEED_CHUNK)
+    candidate = np.empty(d)
     for chunk in range(first_chunk, trial_sums.shape[0], chunk_step):
-        _score_chunk(columns, weights, closest, center, candidates, trial_sums, chunk)
+        start = chunk * SEED_CHUNK
+        stop = min(n, start + SEED_CHUNK)
+        part_weights = weights[start:stop]
+        part_closest = closest[start:stop]
+        part_distances = distances[: stop - start]
+        _squared_distances_to(columns, start, stop, center, part_distances)
+        for i in range(stop - start):
+            part_closest[i] = min(part_closest[i], part_distances[i])
+        for t in range(candidates.shape[0]):
+            for f in range(d):
+                candidate[f] = columns[f, candidates[t]]
+            if d == 3:  # pixels: one pass, no buffer
+                trial_sums[chunk, t] = _capped_weighted_sum_3(
+                    columns[0, start:stop], columns[1, start:stop], columns[2, start:stop],
+                    candidate, part_weights, part_closest,
+                )  # fmt: skip
+            else:
+                _squared_distances_to(columns, start, stop, candidate, part_distances)
+                trial_sums[chunk, t] = _capped_weighted_sum(
+                    part_weights, part_closest, part_distances
+                )
