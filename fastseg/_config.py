@@ -321,7 +321,25 @@ def compile_here(dispatcher, *args) -> None:
     by the interrupted thread: a thread that then needs to compile would wait for ever, and the
     process with it.
     """
-    dispatcher.compile(tuple(numba.typeof(arg) for arg in args))
+    # Numba's typeof costs tens of microseconds per array: a cheap key of the same types first.
+    key = (dispatcher, *map(_type_key, args))
+    if key not in _compiled_for:
+        dispatcher.compile(tuple(numba.typeof(arg) for arg in args))
+        _compiled_for.add(key)
+
+
+#: (dispatcher, type key of each argument) of the kernels compiled by compile_here.
+_compiled_for: set = set()
+
+
+def _type_key(arg):
+    """What Numba's type of `arg` depends on: dtype, dimensions, layout, writability and
+    alignment of an array; the Python type of anything else (bool, int, float)."""
+    flags = getattr(arg, "flags", None)
+    if flags is None:
+        return type(arg)
+    return (arg.dtype.str, arg.ndim, flags.c_contiguous, flags.f_contiguous, flags.writeable,
+            flags.aligned)  # fmt: skip
 
 
 class CompileTimer(event.Listener):

@@ -14,9 +14,10 @@ from .._config import kernel
 
 #: Rows per chunk of a seeding pass: fixed, so that sums are the same for any number of threads.
 SEED_CHUNK = 2048
-#: Below this many row-feature-candidate products per center, the seeding's passes run on one
-#: thread: handing them to other threads would cost more than it saves.
-SERIAL_WORK = 1 << 18
+#: Below this many row-feature-candidate products per center (a few milliseconds of work), the
+#: seeding's passes run on one thread: handing each center's pass to Python threads costs about
+#: 0.3 ms (waking a thread, passing the GIL), which small passes do not repay.
+SERIAL_WORK = 1 << 22
 
 
 @kernel
