@@ -30,7 +30,6 @@ import tempfile
 import threading
 import time
 import warnings
-from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -278,9 +277,13 @@ def run_in_threads(kernel, n_parts: int, *arguments) -> None:
     try:
         kernel(*arguments, 0, n_threads)
     finally:
-        # Also on the way out of an exception: the caller's arrays are not left to threads
-        # still writing them.
-        futures.wait(others)
+        # Also on the way out of an exception, the helpers are waited for: the caller's arrays
+        # are not left to threads still writing them. One future at a time, with the future's
+        # own wait: concurrent.futures.wait takes every future's lock in a loop, and an
+        # interrupt between two of them would leave a lock held that a helper thread then
+        # needs, stopping the pool for good.
+        for future in others:
+            future.exception()
     for future in others:
         future.result()
 
