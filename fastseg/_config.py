@@ -271,7 +271,7 @@ def run_in_threads(kernel, n_parts: int, *arguments) -> None:
     if n_threads == 1:
         kernel(*arguments, 0, 1)
         return
-    compile_here(kernel, *arguments, 0, n_threads)  # the pool's threads only run it
+    _compile_here(kernel, *arguments, 0, n_threads)  # the pool's threads only run it
     pool = _helper_pool(n_threads - 1)
     others = [pool.submit(kernel, *arguments, first, n_threads) for first in range(1, n_threads)]
     try:
@@ -315,7 +315,7 @@ def _forget_pool() -> None:
 os.register_at_fork(after_in_child=_forget_pool)
 
 
-def compile_here(dispatcher, *args) -> None:
+def _compile_here(dispatcher, *args) -> None:
     """Compile `dispatcher` (or load it from the cache) for `args`, in the calling thread.
 
     Call it before handing a kernel to other threads. Compiling takes Numba's compiler lock,
@@ -331,7 +331,7 @@ def compile_here(dispatcher, *args) -> None:
         _compiled_for.add(key)
 
 
-#: (dispatcher, type key of each argument) of the kernels compiled by compile_here.
+#: (dispatcher, type key of each argument) of the kernels compiled by _compile_here.
 _compiled_for: set = set()
 
 

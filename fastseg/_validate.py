@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from . import _config
-from ._kernels.checks import chunk_integer_spans, chunk_ranges
+from ._kernels.checks import chunk_ranges
 
 #: Sample dtypes the kernels read as they are, without a float copy.
 SAMPLE_DTYPES = frozenset(np.dtype(t) for t in (np.uint8, np.uint16, np.float32, np.float64))
@@ -61,14 +61,6 @@ def finite_range(values: np.ndarray) -> tuple[float, float] | None:
     if ranges[:, 2].any():
         return None
     return float(ranges[:, 0].min(initial=np.inf)), float(ranges[:, 1].max(initial=-np.inf))
-
-
-def integer_span(values: np.ndarray) -> float:
-    """Largest |values[i, j] - values[0, j]| over the 2-D array `values` (0 if it is empty), or
-    inf if an element is not an integer."""
-    spans = np.empty(-(-values.shape[0] // _config.CHUNK_SIZE))
-    _config.run_in_threads(chunk_integer_spans, spans.shape[0], values, spans)
-    return float(spans.max(initial=0.0))
 
 
 def check_finite(array: np.ndarray, name: str) -> None:

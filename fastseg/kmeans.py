@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _config, _validate
 from ._config import CHUNK_SIZE
-from ._kernels import lloyd, seeding
+from ._kernels import checks, lloyd, seeding
 
 __all__ = ["Criteria", "KMeansResult", "kmeans"]
 
@@ -264,6 +264,14 @@ def sums_origin(samples) -> np.ndarray:
     return np.array(samples[0], dtype=np.float64)
 
 
+def integer_span(values: np.ndarray) -> float:
+    """Largest |values[i, j] - values[0, j]| over the 2-D array `values` (0 if it is empty), or
+    inf if an element is not an integer."""
+    spans = np.empty(-(-values.shape[0] // CHUNK_SIZE))
+    _config.run_in_threads(checks.chunk_integer_spans, spans.shape[0], values, spans)
+    return float(spans.max(initial=0.0))
+
+
 class LloydEngine:
     """Buffers and passes of k-means over one set of samples, reused across attempts.
 
@@ -321,12 +329,12 @@ class LloydEngine:
         if not self._direct:
             return False
         weights = self.weights[:, None]
-        if weights.shape[0] and not np.isfinite(_validate.integer_span(weights)):
+        if weights.shape[0] and not np.isfinite(integer_span(weights)):
             return False
         if self.samples.dtype.kind == "u":
             span = float(np.iinfo(self.samples.dtype).max)
         else:
-            span = _validate.integer_span(self.samples)
+            span = integer_span(self.samples)
         return sums_are_exact(self.total_weight, self.n_features, span)
 
     # -- units ------------------------------------------------------------------------------------
@@ -416,6 +424,7 @@ class LloydEngine:
         sums = np.zeros((self.k, self.n_features))
         weight_sums = np.zeros(self.k)
         distances = np.empty(BLOCK_SIZE)
+        n_changed = np.empty(-(-BLOCK_SIZE // lloyd.ASSIGN_ROWS), dtype=np.int64)
         inertia = 0.0
         changed = 0
         weighted = self.weights.shape[0] > 0
@@ -425,12 +434,12 @@ class LloydEngine:
             products = block @ centers_t
             labels = self.labels[start:stop]
             block_distances = distances[: stop - start]
-            n_changed = np.empty(-(-(stop - start) // CHUNK_SIZE), dtype=np.int64)
+            block_changed = n_changed[: -(-(stop - start) // lloyd.ASSIGN_ROWS)]
             _config.run_in_threads(
-                lloyd.assign_from_products, n_changed.shape[0], block, products, half_norms,
-                centers, labels, block_distances, n_changed,
+                lloyd.assign_from_products, block_changed.shape[0], block, products, half_norms,
+                centers, labels, block_distances, block_changed,
             )  # fmt: skip
-            changed += int(n_changed.sum())
+            changed += int(block_changed.sum())
             weights = self.weights[start:stop] if weighted else self.weights
             inertia += float(weights @ block_distances if weighted else block_distances.sum())
             lloyd.add_block_sums(block, weights, labels, sums, weight_sums)

@@ -144,13 +144,13 @@ def test_lloyd_pass_counts_changed_labels(rng):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_assign_from_products_matches_reference(rng, dtype):
-    block = rng.normal(size=(CHUNK_SIZE + 700, 64)).astype(dtype)  # two chunks
+    block = rng.normal(size=(2 * lloyd.ASSIGN_ROWS + 700, 64)).astype(dtype)  # several parts
     centers = rng.normal(size=(9, 64))
     half_norms = np.empty(9)
     lloyd.half_squared_norms(centers, half_norms)
     labels = np.zeros(len(block), dtype=np.uint8)
     distances = np.empty(len(block))
-    n_changed = np.empty(2, dtype=np.int64)
+    n_changed = np.empty(-(-len(block) // lloyd.ASSIGN_ROWS), dtype=np.int64)
     naive.in_parts(
         lloyd.assign_from_products, block, block @ centers.T.astype(dtype), half_norms, centers,
         labels, distances, n_changed,

@@ -18,6 +18,9 @@ from .._config import CHUNK_SIZE, kernel
 TILE = 128
 #: Interleaved copies of each chunk's sums (a power of two).
 LANES = 4
+#: Rows per part of :func:`assign_from_products`: a block of BLOCK_SIZE rows is split among
+#: threads in parts this long (each row's result is its own, so any split gives the same bits).
+ASSIGN_ROWS = 1024
 
 
 @kernel
@@ -215,7 +218,7 @@ def assign_from_products(
     block, products, half_norms, centers, labels, distances, n_changed, first_chunk, chunk_step
 ):
     """Nearest center of each row of `block` from its dot products with the centers, for the
-    chunks of CHUNK_SIZE rows first_chunk, first_chunk + chunk_step, ...
+    parts of ASSIGN_ROWS rows first_chunk, first_chunk + chunk_step, ...
 
     Parameters
     ----------
@@ -225,14 +228,14 @@ def assign_from_products(
     centers : (k, d) float64
     labels : (m,) integer, overwritten with the index of the nearest center
     distances : (m,) float64, overwritten with the squared distance to that center
-    n_changed : (n_chunks,) int64, overwritten with the number of labels that changed per chunk
+    n_changed : (n_parts,) int64, overwritten with the number of labels that changed per part
     first_chunk, chunk_step : int, the chunks of this call
     """
     m, d = block.shape
     k = centers.shape[0]
     for chunk in range(first_chunk, n_changed.shape[0], chunk_step):
         changed = 0
-        for i in range(chunk * CHUNK_SIZE, min(m, (chunk + 1) * CHUNK_SIZE)):
+        for i in range(chunk * ASSIGN_ROWS, min(m, (chunk + 1) * ASSIGN_ROWS)):
             best = 0
             best_score = np.inf
             for j in range(k):
