@@ -22,15 +22,16 @@ Importing this module compiles nothing and touches no file. It decides four thin
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import numbers
 import os
+import queue
 import sys
 import tempfile
 import threading
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 import numba
 from numba.core import event
@@ -262,57 +263,123 @@ def run_in_threads(kernel, n_parts: int, *arguments) -> None:
 
     `kernel` is serial, releases the GIL, and with (first, step) takes the parts first,
     first + step, ... of `n_parts`, each part writing only its own outputs: the result is then
-    the same for any number of threads. The calling thread runs part 0 and waits for the rest,
-    which run on a pool of threads kept for the process (starting threads for every pass would
-    cost more than a small pass). A serial kernel compiles in a fraction of the time of a
-    ``prange`` loop, and loading it does not start Numba's parallel runtime.
+    the same for any number of threads. The calling thread runs share 0, hands the others to
+    helper threads kept for the process (starting threads for every pass would cost more than a
+    small pass), and runs itself any share no helper has started yet. A serial kernel compiles in
+    a fraction of the time of a ``prange`` loop, and loading it does not start Numba's parallel
+    runtime.
+
+    An interrupt (a KeyboardInterrupt raised by a signal handler) may land between any two
+    bytecodes of the calling thread. So the calling thread never takes a lock that a helper
+    needs, and it waits for every share a helper started before the interrupt goes on: the
+    caller's arrays are never left to threads still writing them.
     """
     n_threads = max(1, min(get_num_threads(), n_parts))
     if n_threads == 1:
         kernel(*arguments, 0, 1)
         return
-    _compile_here(kernel, *arguments, 0, n_threads)  # the pool's threads only run it
-    pool = _helper_pool(n_threads - 1)
-    others = [pool.submit(kernel, *arguments, first, n_threads) for first in range(1, n_threads)]
+    _compile_here(kernel, *arguments, 0, n_threads)  # the helpers only run it
+    _start_helpers(n_threads - 1)
+    shares = [_Share(kernel, (*arguments, first, n_threads)) for first in range(1, n_threads)]
     try:
+        for share in shares:
+            _inbox.put(share)
         kernel(*arguments, 0, n_threads)
+        for share in shares:
+            share.finish()
     finally:
-        # Also on the way out of an exception, the helpers are waited for: the caller's arrays
-        # are not left to threads still writing them. One future at a time, with the future's
-        # own wait: concurrent.futures.wait takes every future's lock in a loop, and an
-        # interrupt between two of them would leave a lock held that a helper thread then
-        # needs, stopping the pool for good.
-        for future in others:
-            future.exception()
-    for future in others:
-        future.result()
+        _wait_for(shares)
+    for share in shares:
+        if share.error is not None:
+            raise share.error
 
 
-_pool: ThreadPoolExecutor | None = None
-_pool_size = 0
-_pool_lock = threading.Lock()
+class _Share:
+    """One thread's share of a pass, run by a helper thread or, if none took it, by the caller.
+
+    Whoever first claims it runs it: the claim is one ``dict.setdefault``, a single step under
+    the GIL that an interrupt cannot split, and asking again gives the same answer. The finished
+    lock is held until a helper has run the share; only the caller ever waits on it.
+    """
+
+    __slots__ = ("arguments", "error", "finished", "kernel", "owner")
+
+    def __init__(self, kernel, arguments):
+        self.kernel = kernel
+        self.arguments = arguments
+        self.owner = {}
+        self.error = None
+        self.finished = threading.Lock()
+        self.finished.acquire()
+
+    def run_in_helper(self) -> None:
+        if self.owner.setdefault("by", "helper") != "helper":
+            return  # the caller ran it, or gave it up after an interrupt
+        try:
+            self.kernel(*self.arguments)
+        except BaseException as error:  # handed to the caller
+            self.error = error
+        self.owner["done"] = True
+        self.finished.release()
+
+    def finish(self) -> None:
+        """In the caller: run the share if no helper took it, else wait for the helper."""
+        if self.owner.setdefault("by", "caller") == "caller":
+            self.kernel(*self.arguments)
+        else:
+            self.wait()
+
+    def wait(self) -> None:
+        """In the caller: wait for a helper running the share; a share nobody took is given up.
+        Safe to call again after an interrupt: "done" is set before the lock is released."""
+        if self.owner.setdefault("by", "caller") == "caller":
+            return
+        while "done" not in self.owner:
+            self.finished.acquire()
 
 
-def _helper_pool(size: int) -> ThreadPoolExecutor:
-    """The process's pool of helper threads, with at least `size` threads. A pool's threads
-    never wait for one another, so callers from many threads may share it."""
-    global _pool, _pool_size
-    with _pool_lock:
-        if _pool is None or _pool_size < size:
-            if _pool is not None:
-                _pool.shutdown(wait=False)  # its threads finish what they were given, then end
-            _pool = ThreadPoolExecutor(size, thread_name_prefix="fastseg")
-            _pool_size = size
-        return _pool
+def _wait_for(shares) -> None:
+    """Wait for every share a helper started, through interrupts; the first one is raised then."""
+    interrupt = None
+    for share in shares:
+        while True:
+            try:
+                share.wait()
+                break
+            except BaseException as error:  # a signal handler's exception: wait on, then raise
+                interrupt = interrupt or error
+    if interrupt is not None:
+        raise interrupt
 
 
-def _forget_pool() -> None:
-    # A forked child has none of its parent's threads: it starts a pool of its own.
-    global _pool, _pool_size, _pool_lock
-    _pool, _pool_size, _pool_lock = None, 0, threading.Lock()
+#: Shares waiting for a helper thread; each helper takes the next one.
+_inbox = queue.SimpleQueue()
+#: The helper threads started in this process (a forked child starts its own).
+_helpers: list[int] = []
 
 
-os.register_at_fork(after_in_child=_forget_pool)
+def _start_helpers(count: int) -> None:
+    """Make sure at least `count` helper threads run. Threads of ``_thread``: starting them
+    takes no lock of ``threading`` that an interrupt could leave held, and like daemon threads
+    they never hold up the interpreter's exit (they only wait there, or run a share that a
+    caller is waiting for)."""
+    while len(_helpers) < count:
+        _helpers.append(_thread.start_new_thread(_helper_loop, (_inbox,)))
+
+
+def _helper_loop(inbox) -> None:
+    while True:
+        inbox.get().run_in_helper()
+
+
+def _forget_helpers() -> None:
+    # A forked child has none of its parent's threads, and maybe a share half taken from the
+    # parent's inbox: it starts helpers of its own, on an inbox of its own.
+    global _inbox, _helpers
+    _inbox, _helpers = queue.SimpleQueue(), []
+
+
+os.register_at_fork(after_in_child=_forget_helpers)
 
 
 def _compile_here(dispatcher, *args) -> None:

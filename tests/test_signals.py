@@ -72,6 +72,7 @@ def test_segment_survives_random_interrupts(tmp_path, trial):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=dict(os.environ, PYTHONFAULTHANDLER="1"),
     )
     try:
         assert child.stdout.readline().strip() == "ready"
@@ -81,7 +82,12 @@ def test_segment_survives_random_interrupts(tmp_path, trial):
             child.send_signal(signal.SIGINT)
         time.sleep(0.1)
         stop_file.touch()
-        out, err = child.communicate(timeout=300)
+        try:
+            out, err = child.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGABRT)  # the fault handler prints where each thread is
+            _, err = child.communicate()
+            pytest.fail(f"hung:\n{err[-6000:]}")
     finally:
         if child.poll() is None:
             child.kill()
@@ -90,6 +96,86 @@ def test_segment_survives_random_interrupts(tmp_path, trial):
     words = out.split()
     assert words[0] == "ok", out
     assert int(words[2]) > 0, "no interrupt landed inside a call"  # the test tested something
+
+
+EVERY_STEP_CHILD = textwrap.dedent(
+    """
+    import sys
+    import numba
+    import numpy as np
+    import fastseg
+    from fastseg import _config
+
+    @numba.njit(nogil=True)
+    def fill(out, first, step):
+        for part in range(first, out.shape[0], step):
+            for j in range(out.shape[1]):
+                out[part, j] = part * 1000 + j
+
+    fastseg.set_num_threads(3)  # two helper threads
+    expected = np.arange(6)[:, None] * 1000 + np.arange(20000)
+
+    def run():
+        out = np.zeros((6, 20000), np.int64)
+        _config.run_in_threads(fill, 6, out)
+        return out
+
+    assert np.array_equal(run(), expected)
+
+    class Interrupt:
+        # Raises KeyboardInterrupt at the at-th bytecode the calling thread runs, as a signal
+        # handler can: in run_in_threads and in everything of Python's it calls.
+        def __init__(self, at):
+            self.at, self.seen = at, 0
+
+        def __call__(self, frame, event, arg):
+            frame.f_trace_opcodes = True
+            if event == "opcode":
+                self.seen += 1
+                if self.seen == self.at:
+                    raise KeyboardInterrupt
+            return self
+
+    landed = at = 0
+    while True:
+        at += 1
+        tracer = Interrupt(at)
+        sys.settrace(tracer)
+        try:
+            run()
+        except KeyboardInterrupt:
+            landed += 1
+        finally:
+            sys.settrace(None)
+        if tracer.seen < at:  # the call ended first: every step has been tried
+            break
+        assert np.array_equal(run(), expected), at
+    print("ok", landed, flush=True)
+    """
+)
+
+
+def test_an_interrupt_at_any_step_of_a_threaded_pass_leaves_the_threads_working():
+    """The moments the random test may miss, each hit in turn: a KeyboardInterrupt at every
+    bytecode of a pass split among threads, then a pass that must finish with the right result
+    (a lock left held by the interrupted thread would make it wait for ever)."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", EVERY_STEP_CHILD],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONFAULTHANDLER="1"),
+    )
+    try:
+        out, err = child.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        child.send_signal(signal.SIGABRT)
+        _, err = child.communicate()
+        pytest.fail(f"hung:\n{err[-6000:]}")
+    assert child.returncode == 0, err[-3000:]
+    words = out.split()
+    assert words[0] == "ok", out
+    assert int(words[1]) > 100, out  # the interrupts landed: the test tested something
 
 
 @pytest.mark.skipif(os.name != "posix", reason="signals")
