@@ -19,7 +19,6 @@ import signal
 import stat
 import threading
 import uuid
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,27 +31,32 @@ from ._config import CHUNK_SIZE
 from ._kernels import colors, components, lloyd
 from ._kernels.canny import EDGE, NOT_EDGE, classify_image
 from .edges import BAND_ROWS, _kernel_rows, _magnitude_thresholds
-from .kmeans import (
+from .kmeans import check_run_options, fit
+from .passes import (
     MAX_FEATURES_DIRECT,
-    LloydEngine,
-    fit_engine,
-    kmeans,
+    NO_WEIGHTS,
+    MemoryPasses,
+    PassTotals,
+    Units,
+    indices_at_fractions,
     label_dtype,
+    mean_variance,
+    reduce_partials,
     sums_are_exact,
     sums_origin,
 )
 from .segment import (
+    ColorTable,
+    ImagePlan,
     Segmentation,
-    _distinct_colours,
-    _return_table,
-    check_options,
-    color_features,
     colour_sums_of,
+    distinct_path,
     label_pixels,
+    mean_colors_of,
     packed_codes,
-    palette_of,
-    spatial_features,
-    takes_distinct,
+    plan_image,
+    segmentation_fields,
+    split_channels,
 )
 
 __all__ = [
@@ -71,7 +75,6 @@ FAN_IN = 8
 #: Below this many pixels a block's colours are sorted; above, counted in the 2^24-entry table,
 #: whose scan costs about as much as sorting this many codes.
 SMALL_BLOCK = 1 << 18
-_NO_WEIGHTS = np.empty(0)
 _TIFF_SUFFIXES = (".tif", ".tiff")
 
 
@@ -158,15 +161,9 @@ def _segmentation(labels, result, mean_colours, totals, method, alpha, dtype) ->
     """The outcome of either path from its lazy labels and the k-means result."""
     return DaskSegmentation(
         labels=labels,
-        centers=result.centers,
-        palette=palette_of(mean_colours, dtype),
-        counts=np.rint(totals).astype(np.int64),
-        compactness=result.compactness,
-        n_iter=result.n_iter,
-        method=method,
-        mean_colors=mean_colours,
         alpha=alpha,
         dtype=np.dtype(dtype),
+        **segmentation_fields(result, mean_colours, totals, method, dtype),
     )
 
 
@@ -245,40 +242,20 @@ def segment(
         raise ValueError(
             f"`image` must have shape (H, W), (H, W, 3) or (H, W, 4); got {image.shape}."
         )
-    height, width = image.shape[:2]
-    alpha = image[:, :, 3] if image.ndim == 3 and image.shape[2] == 4 else None
-    channels = image if image.ndim == 2 else image[:, :, : min(3, image.shape[2])]
-    if channels.ndim == 3 and channels.shape[2] == 1:
-        channels = channels[:, :, 0]
-    n_channels = 1 if channels.ndim == 2 else 3
-    color_space, channel_order, spatial, method = check_options(
-        color_space, channel_order, spatial, method, image.dtype, n_channels
-    )
-    n_pixels = height * width
-    k = _validate.check_int(k, "k", 1, n_pixels, "H * W")
+    plan = plan_image(image.shape, image.dtype, k, color_space, channel_order, spatial, method)
+    options = check_run_options(criteria, attempts, init, seed, plan.k, plan.n_features)
+    channels, alpha = split_channels(image)
     if image.dtype.kind == "f":
         # One pass over the chunks (the three reductions share the reads); the rule and its
         # messages are those of the in-memory check, applied to the extremes found.
         finite, low, high = dask.compute(da.isfinite(image).all(), image.min(), image.max())
         extremes = np.array([[low, high] if finite else [np.nan, np.nan]], dtype=image.dtype)
         _validate.check_image(extremes, "image")
-    options = {"criteria": criteria, "attempts": attempts, "init": init, "seed": seed}
-    if method != "pixels" and image.dtype == np.uint8 and spatial == 0:
+    if plan.counts_colors:
         colours, counts = _distinct_colours_of(channels)
-        if takes_distinct(method, len(colours), n_pixels):
-            if k <= len(colours):
-                return _segment_distinct(
-                    channels, alpha, colours, counts, k, color_space, channel_order, options
-                )
-            n_colours = len(colours)
-            warnings.warn(
-                f"`k` = {k} is more than the image's {n_colours} distinct colours: at least "
-                f"{k - n_colours} clusters are empty; every pixel is clustered (method 'pixels').",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-    spec = _FeatureSpec(color_space, channel_order, spatial, (height, width), n_channels)
-    return _segment_pixels(channels, alpha, spec, k, options)
+        if distinct_path(plan, len(colours)):
+            return _segment_distinct(channels, alpha, colours, counts, plan, options)
+    return _segment_pixels(channels, alpha, plan, options)
 
 
 # The distinct-colour path.
@@ -296,8 +273,8 @@ def _block_colours(block: np.ndarray):
     if len(pixels) < SMALL_BLOCK:
         codes, counts = np.unique(packed_codes(pixels), return_counts=True)
         return codes, counts.astype(np.float64)
-    colours, counts, table = _distinct_colours(pixels)
-    _return_table(table, colours)
+    with ColorTable() as table:
+        colours, counts = table.count(pixels)
     return packed_codes(colours), counts
 
 
@@ -355,13 +332,9 @@ def _label_intensity_block(block: np.ndarray, lookup: np.ndarray) -> np.ndarray:
     return lookup[block]
 
 
-def _segment_distinct(channels, alpha, colours, counts, k, color_space, channel_order, options):
-    features = colours
-    if colours.shape[1] == 3:
-        features = color_features(colours, color_space, channel_order)
-    result = kmeans(features, k, sample_weight=counts, **options)
-    colour_sums, totals = colour_sums_of(colours, counts, result.labels, k)
-    mean_colours = colour_sums / np.maximum(totals, 1e-300)[:, None]
+def _segment_distinct(channels, alpha, colours, counts, plan: ImagePlan, options):
+    result = fit(MemoryPasses(plan.features(colours), counts, plan.k), options)
+    mean_colours, totals = mean_colors_of(result, colours, counts, plan, "distinct")
     dtype = result.labels.dtype
     if colours.shape[1] == 1:
         lookup = np.zeros(256, dtype=dtype)
@@ -378,35 +351,6 @@ def _segment_distinct(channels, alpha, colours, counts, k, color_space, channel_
 
 
 # The per-pixel path.
-
-
-@dataclass(frozen=True)
-class _FeatureSpec:
-    """How pixels become features, as in :func:`fastseg.segment.prepare`."""
-
-    color_space: str
-    channel_order: str
-    spatial: float
-    shape: tuple[int, int]
-    n_channels: int
-
-    @property
-    def features_are_pixels(self) -> bool:
-        return (self.n_channels == 1 or self.color_space == "rgb") and self.spatial == 0
-
-    @property
-    def n_features(self) -> int:
-        width = 1 if self.n_channels == 1 or self.color_space == "gray" else 3
-        return width + (2 if self.spatial > 0 else 0)
-
-    def features(self, pixels: np.ndarray, rows, columns) -> np.ndarray:
-        """Features of (n, channels) pixels at image coordinates (rows, columns)."""
-        features = pixels
-        if self.n_channels == 3:
-            features = color_features(pixels, self.color_space, self.channel_order)
-        if self.spatial > 0:
-            features = spatial_features(features, rows, columns, self.shape, self.spatial)
-        return features
 
 
 def _flat_pixels(rows: np.ndarray, offset: int, length: int) -> np.ndarray:
@@ -440,7 +384,7 @@ def _block_length(channels: da.Array) -> int:
     return CHUNK_SIZE * max(1, round(chunk_pixels / CHUNK_SIZE))
 
 
-def _sample_array(channels: da.Array, spec: _FeatureSpec) -> da.Array:
+def _sample_array(channels: da.Array, spec: ImagePlan) -> da.Array:
     """The features of all pixels, (H * W, n_features), in blocks that start at multiples of
     CHUNK_SIZE, each computed from the image rows it covers."""
     dtype = channels.dtype if spec.features_are_pixels else np.dtype(np.float64)
@@ -463,7 +407,7 @@ def _nearest(samples, origin, relative, dtype):
     square_sums = np.empty((n_chunks, k))
     n_changed = np.empty(n_chunks, dtype=np.int64)
     _config.run_in_threads(
-        lloyd.lloyd_pass, n_chunks, samples, origin, _NO_WEIGHTS, relative, labels, sums,
+        lloyd.lloyd_pass, n_chunks, samples, origin, NO_WEIGHTS, relative, labels, sums,
         weight_sums, square_sums, n_changed, False,
     )  # fmt: skip
     return labels, (sums, weight_sums, square_sums), n_changed
@@ -490,7 +434,7 @@ def _block_changes(samples, origin, before, after, dtype):
     n_chunks = -(-n // CHUNK_SIZE)
     n_changed = np.empty(n_chunks, dtype=np.int64)
     _config.run_in_threads(
-        lloyd.lloyd_pass, n_chunks, samples, origin, _NO_WEIGHTS, after, labels,
+        lloyd.lloyd_pass, n_chunks, samples, origin, NO_WEIGHTS, after, labels,
         np.empty((n_chunks, k, d)), np.empty((n_chunks, k)), np.empty((n_chunks, k)), n_changed,
         False,
     )  # fmt: skip
@@ -505,7 +449,7 @@ def _block_farthest(samples, origin, relative, centers, m, start, dtype):
     top_index = np.empty((n_chunks, m), dtype=np.int64)
     top_distance = np.empty((n_chunks, m))
     _config.run_in_threads(
-        lloyd.farthest_samples, n_chunks, samples, _NO_WEIGHTS, centers, labels, top_index,
+        lloyd.farthest_samples, n_chunks, samples, NO_WEIGHTS, centers, labels, top_index,
         top_distance,
     )  # fmt: skip
     found = top_index[top_index >= 0]
@@ -516,11 +460,13 @@ def _block_farthest(samples, origin, relative, centers, m, start, dtype):
     return top_index, top_distance, chosen
 
 
-class _ChunkedEngine(LloydEngine):
-    """The k-means engine over a dask array of samples whose blocks start at multiples of
-    CHUNK_SIZE: each block's pass gives the in-memory engine's partials of the same chunks.
+class _ChunkedPasses:
+    """The pass source (see :mod:`fastseg.passes`) over a dask array of samples whose blocks
+    start at multiples of CHUNK_SIZE: each block's pass gives the in-memory source's partials of
+    the same chunks.
 
-    Labels are not kept (they would be one byte per pixel): a pass only returns partial sums.
+    Labels are not kept (they would be one byte per pixel): a pass only returns partial sums, so
+    every pass sums all samples (no update by moves).
 
     The samples are the features of the pixels of `channels` (an (H, W[, C]) image) by `spec`,
     in row-major order. With `by_chunk` (features that are the pixels themselves, with exact
@@ -530,24 +476,23 @@ class _ChunkedEngine(LloydEngine):
     memory. Otherwise every pass reads :attr:`samples`.
     """
 
-    def __init__(self, channels: da.Array, spec: _FeatureSpec, k: int, by_chunk: bool):
+    units = Units()
+    weighted = False
+    weights = NO_WEIGHTS
+
+    def __init__(self, channels: da.Array, spec: ImagePlan, k: int, by_chunk: bool):
         self._channels, self._spec = channels, spec
         self.n_samples = channels.shape[0] * channels.shape[1]
         self.n_features = spec.n_features
         if self.n_features > MAX_FEATURES_DIRECT and k > 1:
             raise ValueError(f"at most {MAX_FEATURES_DIRECT} features; got {self.n_features}")
         self.k = k
-        self.weights = _NO_WEIGHTS
         self.total_weight = float(self.n_samples)
-        self.n_chunks = -(-self.n_samples // CHUNK_SIZE)
-        self.labels = np.zeros(0, dtype=label_dtype(k))
-        self._direct = True
-        self._exact_updates = False  # blocks keep no labels: every pass sums all samples
-        self._totals = None
         self._dtype = label_dtype(k)
+        self.labels = np.zeros(0, dtype=self._dtype)
         self.image = channels if by_chunk else None
         # Unsigned pixels are measured from 0, as in memory.
-        self._origin = np.zeros(self.n_features) if by_chunk else sums_origin(self.samples)
+        self.origin = np.zeros(self.n_features) if by_chunk else sums_origin(self.samples)
         self._last_relative = None
         self._last_partials = None
         self._farthest = {}
@@ -559,8 +504,8 @@ class _ChunkedEngine(LloydEngine):
         needed: a graph of one task per block, each slicing whole rows of the image)."""
         return _sample_array(self._channels, self._spec)
 
-    def one_cluster(self) -> LloydEngine:
-        return type(self)(self._channels, self._spec, 1, self.image is not None)
+    def mean_variance(self) -> float:
+        return mean_variance(_ChunkedPasses(self._channels, self._spec, 1, self.image is not None))
 
     def _blocks(self) -> list:
         return list(self.samples.to_delayed().ravel())
@@ -568,9 +513,16 @@ class _ChunkedEngine(LloydEngine):
     def _block_starts(self) -> np.ndarray:
         return np.concatenate([[0], np.cumsum(self.samples.chunks[0])[:-1]])
 
-    def chunk_partials(self, relative: np.ndarray, moves_only: bool = False):
-        """The engine chunks' partial sums, computed block by block (whole sums: `moves_only`
-        is never asked for, as the engine keeps no labels).
+    def partials(self, centers: np.ndarray, *, update: bool = False) -> PassTotals:
+        """One pass, as :meth:`fastseg.passes.MemoryPasses.partials` (`update` changes nothing:
+        no labels are kept)."""
+        relative = centers - self.origin
+        partials, changed = self._chunk_partials(relative)
+        return PassTotals(*reduce_partials(partials, relative, self.origin)[1], changed)
+
+    def _chunk_partials(self, relative: np.ndarray):
+        """The engine chunks' partial sums, computed block by block, and the number of labels
+        that changed.
 
         The number of changed labels is exact when it is 0; otherwise it is a positive lower
         bound: chunks whose partial sums differ from the last pass's have some changed label, and
@@ -578,7 +530,7 @@ class _ChunkedEngine(LloydEngine):
         """
         partials_of = _block_partials if self.image is None else _chunk_totals
         tasks = [
-            dask.delayed(partials_of, pure=True)(block, self._origin, relative, self._dtype)
+            dask.delayed(partials_of, pure=True)(block, self.origin, relative, self._dtype)
             for block in self._pass_blocks
         ]
         parts = dask.compute(*tasks)
@@ -593,19 +545,19 @@ class _ChunkedEngine(LloydEngine):
             if changed == 0:
                 changed = self._count_changes(self._last_relative, relative)
         self._last_relative, self._last_partials = relative, partials
-        return (*partials, changed)
+        return partials, changed
 
     def _count_changes(self, before: np.ndarray, after: np.ndarray) -> int:
         tasks = [
-            dask.delayed(_block_changes, pure=True)(block, self._origin, before, after, self._dtype)
+            dask.delayed(_block_changes, pure=True)(block, self.origin, before, after, self._dtype)
             for block in self._pass_blocks
         ]
         return int(sum(dask.compute(*tasks)))
 
-    def farthest_per_chunk(self, centers: np.ndarray, m: int):
+    def farthest(self, centers: np.ndarray, m: int):
         tasks = [
             dask.delayed(_block_farthest, pure=True)(
-                block, self._origin, self._last_relative, centers, m, int(start), self._dtype
+                block, self.origin, self._last_relative, centers, m, int(start), self._dtype
             )
             for block, start in zip(self._blocks(), self._block_starts(), strict=True)
         ]
@@ -617,8 +569,11 @@ class _ChunkedEngine(LloydEngine):
         top_distance = np.concatenate([part[1] for part in parts])
         return top_index, top_distance
 
-    def labelled_sample(self, i: int) -> tuple[int, np.ndarray]:
-        return self._farthest[int(i)]
+    def labelled_sample(self, i: int) -> tuple[int, np.ndarray, float]:
+        return (*self._farthest[int(i)], 1.0)
+
+    def samples_by_weight(self, draws: np.ndarray) -> np.ndarray:
+        return indices_at_fractions(self.n_samples, np.sort(draws))
 
     def rows(self, index) -> np.ndarray:
         if isinstance(index, slice):
@@ -671,36 +626,33 @@ def _chunk_pixels(channels: da.Array) -> list:
     return [to_pixels(block) for row in _delayed_blocks(channels) for block in row]
 
 
-def _segment_pixels(channels, alpha, spec: _FeatureSpec, k: int, options) -> DaskSegmentation:
+def _segment_pixels(channels, alpha, plan: ImagePlan, options) -> DaskSegmentation:
     # Where the image's own chunks can be summed one by one, a pass reads each chunk once and
     # holds a few chunks per worker; else it reads whole rows of pixels in row-major order.
-    by_chunk = spec.features_are_pixels and _sums_exact_by_chunk(channels)
-    engine = _ChunkedEngine(channels, spec, k, by_chunk)
-    result = fit_engine(engine, options["criteria"], options["attempts"], options["init"],
-                        options["seed"])  # fmt: skip
-    origin, dtype = engine._origin, label_dtype(k)
+    by_chunk = plan.features_are_pixels and _sums_exact_by_chunk(channels)
+    source = _ChunkedPasses(channels, plan, plan.k, by_chunk)
+    result = fit(source, options)
+    k = plan.k
+    origin, dtype = source.origin, label_dtype(k)
     relative = result.centers - origin
-    if spec.features_are_pixels:
-        # The engine's last pass summed and counted the pixels (its centers are not the mean
-        # colours when it stopped before the labels settled).
-        totals = result.cluster_weights
-        mean_colours = result.cluster_sums / np.maximum(totals, 1e-300)[:, None]
+    if plan.features_are_pixels:
+        mean_colours, totals = mean_colors_of(result, None, None, plan, "pixels")
     else:
         tasks = [
             dask.delayed(_block_colour_sums, pure=True)(
-                rows, offset, length, start, spec, origin, relative, k, dtype
+                rows, offset, length, start, plan, origin, relative, k, dtype
             )
             for start, length, rows, offset in _flat_blocks(channels, _block_length(channels))
         ]
         parts = dask.compute(*tasks)
         totals = np.zeros(k)
-        colour_sums = np.zeros((k, spec.n_channels))
+        colour_sums = np.zeros((k, plan.n_channels))
         for part_totals, part_sums in parts:
             totals += part_totals
             colour_sums += part_sums
         mean_colours = colour_sums / np.maximum(totals, 1e-300)[:, None]
     labels = channels.map_blocks(
-        _label_pixel_block, origin, relative, spec, dtype, dtype=dtype,
+        _label_pixel_block, origin, relative, plan, dtype, dtype=dtype,
         drop_axis=2 if channels.ndim == 3 else None,
     )  # fmt: skip
     return _segmentation(labels, result, mean_colours, totals, "pixels", alpha, channels.dtype)

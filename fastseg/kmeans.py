@@ -1,17 +1,16 @@
-"""k-means driver: seeding, Lloyd iterations, termination and attempts over the kernels."""
+"""k-means driver: seeding, Lloyd iterations, termination and attempts, as free functions over a
+pass source (:mod:`fastseg.passes`), the one interface to where the samples live."""
 
 from __future__ import annotations
 
-import functools
-import math
 import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import _config, _validate
-from ._config import CHUNK_SIZE
-from ._kernels import checks, lloyd, seeding
+from ._kernels import seeding
+from .passes import MemoryPasses
 
 __all__ = ["Criteria", "KMeansResult", "kmeans"]
 
@@ -19,27 +18,6 @@ __all__ = ["Criteria", "KMeansResult", "kmeans"]
 TERM_CRITERIA_COUNT = 1
 TERM_CRITERIA_EPS = 2
 _FLT_EPSILON = float(np.finfo(np.float32).eps)
-
-#: Above this many features, distances come from matrix products of blocks of samples.
-MAX_FEATURES_DIRECT = 16
-#: Samples per block on the matrix-product path.
-BLOCK_SIZE = 4096
-
-#: Float samples are clustered as they are while their largest magnitude lies in
-#: [2^-SAMPLE_RANGE, 2^SAMPLE_RANGE] (float32 samples on the direct path always are: their squares
-#: fit float64). Beyond it, squared distances would overflow or lose their digits to underflow;
-#: the engine then works on a copy divided by a power of two, which is exact.
-SAMPLE_RANGE = {np.dtype(np.float64): 256, np.dtype(np.float32): 32}
-#: Weights are used as they are while the largest lies in [2^-WEIGHT_RANGE, 2^WEIGHT_RANGE];
-#: beyond it they are divided by a power of two too, so that their sums cannot overflow.
-WEIGHT_RANGE = 128
-
-
-def scale_exponent(largest: float, bound: int) -> int:
-    """0 when `largest` is 0 or in [2^-bound, 2^bound]; else e with largest / 2^e in [0.5, 1)."""
-    if largest == 0.0 or 2.0**-bound <= largest <= 2.0**bound:
-        return 0
-    return math.frexp(largest)[1]
 
 
 def seeding_size(n_features: int, k: int) -> int:
@@ -210,15 +188,6 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
     return rows[chosen]
 
 
-def label_dtype(k: int) -> np.dtype:
-    """Smallest label dtype for k clusters."""
-    if k <= 255:
-        return np.dtype(np.uint8)
-    if k <= 65535:
-        return np.dtype(np.uint16)
-    return np.dtype(np.int32)
-
-
 def check_criteria(criteria) -> Criteria:
     if criteria is None:
         return Criteria()
@@ -246,371 +215,136 @@ def check_init(init, k: int, n_features: int):
     return centers
 
 
-def sums_are_exact(total_weight: float, n_features: int, span: float) -> bool:
-    """Whether every sum of a pass (of integer samples and weights, measured from an integer
-    origin, each coordinate at most `span` from it) is an integer below 2^53, hence exact in
-    float64 whatever the order of the additions."""
-    return total_weight * n_features * (span * span) < 2.0**53
+# -- seeding -------------------------------------------------------------------------------------
 
 
-def sums_origin(samples) -> np.ndarray:
-    """The point that the direct pass measures samples from, float64 of shape (n_features,).
+def seeding_rows(source, rng: np.random.Generator):
+    """The rows the seeding draws from, as float64 in a canonical order, and their weights.
 
-    Integer samples keep exact integer sums from 0; float ones are measured from the first sample,
-    so that a large common offset costs no precision in the sums of squares.
+    Rows are ordered by their projection on a fixed random direction, so equal rows are adjacent
+    and the order does not depend on how the input was ordered: with the same seed, a sample of
+    weight w and w copies of it lead to the same centers, shuffled or not. Inputs larger than
+    :func:`seeding_size` rows are first subsampled, with replacement and in proportion to the
+    weights, to that many rows.
     """
-    if samples.dtype.kind == "u":
-        return np.zeros(samples.shape[1])
-    return np.array(samples[0], dtype=np.float64)
+    size = seeding_size(source.n_features, source.k)
+    weights = None
+    if source.n_samples > size:
+        samples = source.rows(source.samples_by_weight(rng.random(size)))
+    else:
+        samples = source.rows(slice(None))
+        if source.weighted:
+            weights = source.weights
+    rows = samples.astype(np.float64)
+    direction = np.random.default_rng(0x5EED).standard_normal(source.n_features)
+    order = np.argsort(rows @ direction, kind="stable")
+    weights = np.ones(len(rows)) if weights is None else weights[order]
+    return rows[order], weights
 
 
-def integer_span(values: np.ndarray) -> float:
-    """Largest |values[i, j] - values[0, j]| over the 2-D array `values` (0 if it is empty), or
-    inf if an element is not an integer."""
-    spans = np.empty(-(-values.shape[0] // CHUNK_SIZE))
-    _config.run_in_threads(checks.chunk_integer_spans, spans.shape[0], values, spans)
-    return float(spans.max(initial=0.0))
+def seed_random(source, rng: np.random.Generator) -> np.ndarray:
+    """k distinct rows drawn with probability proportional to their weight."""
+    rows, weights = seeding_rows(source, rng)
+    cumulative = np.cumsum(weights)
+    chosen: list[int] = []
+    seen: set[int] = set()
+    while len(chosen) < source.k:
+        for _ in range(100):
+            index = draw_cumulative(cumulative, rng.random())
+            if index not in seen:
+                break
+        chosen.append(index)
+        seen.add(index)
+    return rows[chosen]
 
 
-class LloydEngine:
-    """Buffers and passes of k-means over one set of samples, reused across attempts.
+def seed_kmeans_pp(source, rng: np.random.Generator) -> np.ndarray:
+    """Greedy k-means++ over :func:`seeding_rows`."""
+    rows, weights = seeding_rows(source, rng)
+    return kmeans_plusplus(rows, weights, source.k, rng)
 
-    The samples are read as they are. Per-pixel extra memory is one label array per kept result
-    (1 byte per sample for k <= 255); everything else is per chunk or per block.
 
-    Samples and weights of extreme magnitude (see :data:`SAMPLE_RANGE`, :data:`WEIGHT_RANGE`) are
-    held divided by powers of two, ``2**sample_exponent`` and ``2**weight_exponent``: the
-    *engine's units*, in which seeding, :meth:`run`, :meth:`mean_variance` and the tolerance
-    work. :meth:`assign`, :meth:`centers_of_labels` and :func:`run_attempts` take and give
-    values in the caller's units. For other inputs both exponents are 0 and the units are one.
-    The division is exact but for coordinates more than 2^1074 times smaller than the largest,
-    which become subnormal and keep a precision of about the largest times 2^-1073.
+# -- Lloyd ---------------------------------------------------------------------------------------
+
+
+def new_centers(source, sums, weight_sums, centers):
+    """Centers from the sums of the last pass; empty clusters re-seeded at far samples."""
+    empty = np.flatnonzero(weight_sums <= 0.0)
+    if empty.size:
+        reseed_empty(source, empty, sums, weight_sums, centers)
+    occupied = weight_sums > 0.0
+    result = centers.copy()
+    result[occupied] = sums[occupied] / weight_sums[occupied, None]
+    return result
+
+
+def reseed_empty(source, empty, sums, weight_sums, centers):
+    """Move the samples farthest from their centers into the empty clusters.
+
+    Each such sample leaves its cluster (its weighted coordinates are taken out of that cluster's
+    sums) and alone forms the empty one, as scikit-learn does. A sample is only moved if its
+    cluster keeps some weight, so no cluster is emptied in turn.
     """
+    top_index, top_distance = source.farthest(centers, empty.size)
+    found = top_index >= 0
+    index, distance = top_index[found], top_distance[found]
+    order = np.lexsort((index, -distance))
+    targets = iter(empty)
+    for i in index[order]:
+        source_label, point, weight = source.labelled_sample(i)
+        if weight_sums[source_label] - weight <= 1e-12 * weight_sums[source_label]:
+            continue
+        target = next(targets, None)
+        if target is None:
+            break
+        sums[source_label] -= weight * point
+        weight_sums[source_label] -= weight
+        sums[target] = weight * point
+        weight_sums[target] = weight
 
-    sample_exponent = 0
-    weight_exponent = 0
 
-    def __init__(self, samples: np.ndarray, weights: np.ndarray | None, k: int):
-        self.n_samples, self.n_features = samples.shape
-        self.k = k
-        # One-cluster engines (the variance) always take the direct pass: no matrix product needed.
-        self._direct = self.n_features <= MAX_FEATURES_DIRECT or k == 1
-        bound = SAMPLE_RANGE.get(samples.dtype)
-        if bound is not None and (samples.dtype == np.float64 or not self._direct):
-            low_high = _validate.finite_range(samples)  # finite: checked by the caller
-            self.sample_exponent = scale_exponent(max(-low_high[0], low_high[1]), bound)
-            if self.sample_exponent:
-                samples = np.ldexp(samples, -self.sample_exponent)
-        if weights is not None:
-            self.weight_exponent = scale_exponent(float(weights.max()), WEIGHT_RANGE)
-            if self.weight_exponent:
-                weights = np.ldexp(weights, -self.weight_exponent)
-        self.samples = samples
-        self.weights = np.empty(0) if weights is None else weights
-        self.total_weight = float(self.n_samples) if weights is None else float(weights.sum())
-        self.n_chunks = -(-self.n_samples // CHUNK_SIZE)
-        self.labels = np.zeros(self.n_samples, dtype=label_dtype(k))
-        if self._direct:
-            self._origin = sums_origin(samples)
-            self._sums = np.empty((self.n_chunks, k, self.n_features))
-            self._weight_sums = np.empty((self.n_chunks, k))
-            self._square_sums = np.empty((self.n_chunks, k))
-            self._n_changed = np.empty(self.n_chunks, dtype=np.int64)
-        self._totals = None  # the sums of the last direct pass, matching self.labels
+def centers_of_labels(source: MemoryPasses) -> np.ndarray:
+    """Centers of the clusters in ``source.labels``, empty ones re-seeded (caller's units)."""
+    sums, weight_sums = source.sums_of_labels()
+    means = np.zeros_like(sums)
+    occupied = weight_sums > 0.0
+    means[occupied] = sums[occupied] / weight_sums[occupied, None]
+    return source.units.to_caller(new_centers(source, sums, weight_sums, means))
 
-    @functools.cached_property
-    def _exact_updates(self) -> bool:
-        """Whether passes after the first of a run may add only what relabelled samples change in
-        the sums (see lloyd.lloyd_pass): where that is exact, for integer values (of any dtype, as
-        photos converted to float32 for cv2.kmeans hold) and weights, with every sum below 2^53.
 
-        Decided on the first such pass, so engines that never update scan nothing.
-        """
-        if not self._direct:
-            return False
-        weights = self.weights[:, None]
-        if weights.shape[0] and not np.isfinite(integer_span(weights)):
-            return False
-        if self.samples.dtype.kind == "u":
-            span = float(np.iinfo(self.samples.dtype).max)
-        else:
-            span = integer_span(self.samples)
-        return sums_are_exact(self.total_weight, self.n_features, span)
+def lloyd(source, centers: np.ndarray, criteria: Criteria, tol: float | None):
+    """Lloyd iterations from `centers`; `tol` is the absolute threshold on the total shift.
 
-    # -- units ------------------------------------------------------------------------------------
-
-    def to_engine_units(self, centers: np.ndarray) -> np.ndarray:
-        """Centers given in the caller's units, in the engine's."""
-        if not self.sample_exponent:
-            return centers
-        return np.ldexp(centers, -self.sample_exponent)
-
-    def from_engine_units(self, centers: np.ndarray, power: int = 1, weighted: bool = False):
-        """Centers (power 1), squared distances (power 2) or weights (power 0) in the engine's
-        units, in the caller's; `weighted` for a weighted sum. Values beyond the float64 range
-        become infinite, as any float arithmetic makes them."""
-        exponent = power * self.sample_exponent + weighted * self.weight_exponent
-        if not exponent:
-            return centers
+    Centers, `tol` and the results are in the source's units (``criteria.epsilon`` in the
+    caller's). Returns (centers, compactness, n_iter, cluster_weights, cluster_sums), the last two
+    being the total weight and the weighted sum of each center's samples; the source's last pass
+    is that of the returned centers.
+    """
+    n_iter = 0
+    compactness = None
+    epsilon_sq = None
+    if criteria.epsilon is not None:
         with np.errstate(over="ignore"):
-            return np.ldexp(centers, exponent)
-
-    # -- one pass --------------------------------------------------------------------------------
-
-    def assign(self, centers: np.ndarray):
-        """Label every sample with its nearest of `centers`, all in the caller's units.
-
-        Returns (sums, weight_sums, inertia, changed) as :meth:`_assign`, in the caller's units.
-        """
-        sums, weight_sums, inertia, changed = self._assign(self.to_engine_units(centers))
-        return (
-            self.from_engine_units(sums, 1, weighted=True),
-            self.from_engine_units(weight_sums, 0, weighted=True),
-            float(self.from_engine_units(np.float64(inertia), 2, weighted=True)),
-            changed,
-        )
-
-    def _assign(self, centers: np.ndarray, *, update: bool = False):
-        """Label every sample with its nearest center; return (sums, weight_sums, inertia, changed).
-
-        sums (k, d) and weight_sums (k,) are the weighted sums of the samples of each center,
-        reduced in chunk order so that the result never depends on the number of threads; inertia
-        is the weighted sum of squared distances to the nearest center; changed counts the labels
-        that differ from those already in ``self.labels``. With `update`, the labels are those of
-        the last pass, whose sums may then be updated with the moves alone (same result).
-        """
-        if not self._direct:
-            return self._assign_blocks(centers)
-        relative = centers - self._origin
-        if update and self._exact_updates and self._totals is not None:
-            *moves, changed = self.chunk_partials(relative, moves_only=True)
-            totals = [
-                total + part.sum(axis=0) for total, part in zip(self._totals, moves, strict=True)
-            ]
-        else:
-            *partials, changed = self.chunk_partials(relative)
-            totals = [part.sum(axis=0) for part in partials]
-        self._totals = totals
-        sums, weight_sums, square_sums = (total.copy() for total in totals)
-        # sum over cluster j of w |x - c_j|^2 = Q_j - 2 c_j.S_j + W_j |c_j|^2 (relative to origin).
-        per_cluster = (
-            square_sums - 2.0 * np.einsum("kd,kd->k", relative, sums)
-            + weight_sums * np.einsum("kd,kd->k", relative, relative)
-        )  # fmt: skip
-        inertia = float(np.maximum(per_cluster, 0.0).sum())
-        sums += weight_sums[:, None] * self._origin
-        return sums, weight_sums, inertia, changed
-
-    def chunk_partials(self, relative: np.ndarray, moves_only: bool = False):
-        """One :func:`lloyd.lloyd_pass` from `relative` (centers minus the origin).
-
-        Returns the per-chunk sums (n_chunks, k, d), weights (n_chunks, k) and sums of squares
-        (n_chunks, k), and the number of labels that changed. A chunked driver overrides this to
-        compute the same chunks' partials elsewhere.
-        """
-        _config.run_in_threads(
-            lloyd.lloyd_pass, self.n_chunks, self.samples, self._origin, self.weights, relative,
-            self.labels, self._sums, self._weight_sums, self._square_sums, self._n_changed,
-            bool(moves_only),
-        )  # fmt: skip
-        return self._sums, self._weight_sums, self._square_sums, int(self._n_changed.sum())
-
-    def _assign_blocks(self, centers):
-        # float32 samples are multiplied in float32, as scikit-learn does; integers in float64.
-        work_dtype = np.float32 if self.samples.dtype == np.float32 else np.float64
-        centers_t = np.ascontiguousarray(centers.T, dtype=work_dtype)
-        half_norms = np.empty(self.k)
-        lloyd.half_squared_norms(centers, half_norms)
-        sums = np.zeros((self.k, self.n_features))
-        weight_sums = np.zeros(self.k)
-        distances = np.empty(BLOCK_SIZE)
-        n_changed = np.empty(-(-BLOCK_SIZE // lloyd.ASSIGN_ROWS), dtype=np.int64)
-        inertia = 0.0
-        changed = 0
-        weighted = self.weights.shape[0] > 0
-        for start in range(0, self.n_samples, BLOCK_SIZE):
-            stop = min(self.n_samples, start + BLOCK_SIZE)
-            block = np.ascontiguousarray(self.samples[start:stop], dtype=work_dtype)
-            products = block @ centers_t
-            labels = self.labels[start:stop]
-            block_distances = distances[: stop - start]
-            block_changed = n_changed[: -(-(stop - start) // lloyd.ASSIGN_ROWS)]
-            _config.run_in_threads(
-                lloyd.assign_from_products, block_changed.shape[0], block, products, half_norms,
-                centers, labels, block_distances, block_changed,
-            )  # fmt: skip
-            changed += int(block_changed.sum())
-            weights = self.weights[start:stop] if weighted else self.weights
-            inertia += float(weights @ block_distances if weighted else block_distances.sum())
-            lloyd.add_block_sums(block, weights, labels, sums, weight_sums)
-        return sums, weight_sums, inertia, changed
-
-    def new_centers(self, sums, weight_sums, centers):
-        """Centers from the sums of the last pass; empty clusters re-seeded at far samples."""
-        empty = np.flatnonzero(weight_sums <= 0.0)
-        if empty.size:
-            self._reseed_empty(empty, sums, weight_sums, centers)
-        occupied = weight_sums > 0.0
-        result = centers.copy()
-        result[occupied] = sums[occupied] / weight_sums[occupied, None]
-        return result
-
-    def centers_of_labels(self) -> np.ndarray:
-        """Centers of the clusters in ``self.labels``, empty ones re-seeded (caller's units)."""
-        sums = np.zeros((self.k, self.n_features))
-        weight_sums = np.zeros(self.k)
-        lloyd.add_block_sums(self.samples, self.weights, self.labels, sums, weight_sums)
-        means = np.zeros_like(sums)
-        occupied = weight_sums > 0.0
-        means[occupied] = sums[occupied] / weight_sums[occupied, None]
-        return self.from_engine_units(self.new_centers(sums, weight_sums, means))
-
-    def _reseed_empty(self, empty, sums, weight_sums, centers):
-        """Move the samples farthest from their centers into the empty clusters.
-
-        Each such sample leaves its cluster (its weighted coordinates are taken out of that
-        cluster's sums) and alone forms the empty one, as scikit-learn does. A sample is only moved
-        if its cluster keeps some weight, so no cluster is emptied in turn.
-        """
-        top_index, top_distance = self.farthest_per_chunk(centers, empty.size)
-        found = top_index >= 0
-        index, distance = top_index[found], top_distance[found]
-        order = np.lexsort((index, -distance))
-        targets = iter(empty)
-        for i in index[order]:
-            source, point = self.labelled_sample(i)
-            weight = self.weights[i] if self.weights.shape[0] else 1.0
-            if weight_sums[source] - weight <= 1e-12 * weight_sums[source]:
-                continue
-            target = next(targets, None)
-            if target is None:
-                break
-            sums[source] -= weight * point
-            weight_sums[source] -= weight
-            sums[target] = weight * point
-            weight_sums[target] = weight
-
-    def farthest_per_chunk(self, centers: np.ndarray, m: int):
-        """Per chunk, the m samples farthest from their centers (see lloyd.farthest_samples)."""
-        top_index = np.empty((self.n_chunks, m), dtype=np.int64)
-        top_distance = np.empty((self.n_chunks, m))
-        _config.run_in_threads(
-            lloyd.farthest_samples, self.n_chunks, self.samples, self.weights, centers,
-            self.labels, top_index, top_distance,
-        )  # fmt: skip
-        return top_index, top_distance
-
-    def labelled_sample(self, i: int) -> tuple[int, np.ndarray]:
-        """Label of sample i in the last pass, and the sample as float64."""
-        return int(self.labels[i]), self.samples[i].astype(np.float64)
-
-    def rows(self, index) -> np.ndarray:
-        """The samples at `index` (an index array, or slice(None) for all), as they are."""
-        return self.samples[index]
-
-    def one_cluster(self) -> LloydEngine:
-        """An engine over the same samples with k = 1."""
-        return type(self)(self.samples, self.weights if self.weights.size else None, 1)
-
-    def mean_variance(self) -> float:
-        """Mean over features of the weighted variance of the samples (for scikit-learn's tol),
-        in the engine's units."""
-        one = self.one_cluster()
-        sums, weight_sums, _, _ = one._assign(np.zeros((1, self.n_features)))
-        _, _, inertia, _ = one._assign(sums / weight_sums[:, None])
-        return inertia / (self.total_weight * self.n_features)
-
-    # -- seeding ---------------------------------------------------------------------------------
-
-    def samples_by_weight(self, draws: np.ndarray) -> np.ndarray:
-        """The samples at fractions `draws` in [0, 1) of the cumulative weights, in sample order.
-
-        A sample of weight w spans w units of the cumulative weights, exactly as w copies of it
-        would; samples of weight 0 are never drawn.
-        """
-        draws = np.sort(draws)  # sorted, one walk over the weights finds them all
-        if self.weights.shape[0] == 0:
-            return np.minimum((draws * self.n_samples).astype(np.int64), self.n_samples - 1)
-        indices = np.empty(len(draws), dtype=np.int64)
-        lloyd.indices_by_weight(self.weights, draws, indices)
-        return indices
-
-    def seeding_rows(self, rng: np.random.Generator):
-        """The rows the seeding draws from, as float64 in a canonical order, and their weights.
-
-        Rows are ordered by their projection on a fixed random direction, so equal rows are
-        adjacent and the order does not depend on how the input was ordered: with the same seed,
-        a sample of weight w and w copies of it lead to the same centers, shuffled or not. Inputs
-        larger than :func:`seeding_size` rows are first subsampled, with replacement and in
-        proportion to the weights, to that many rows.
-        """
-        weights = self.weights if self.weights.size else None
-        size = seeding_size(self.n_features, self.k)
-        if self.n_samples > size:
-            samples, weights = self.rows(self.samples_by_weight(rng.random(size))), None
-        else:
-            samples = self.rows(slice(None))
-        rows = samples.astype(np.float64)
-        direction = np.random.default_rng(0x5EED).standard_normal(self.n_features)
-        order = np.argsort(rows @ direction, kind="stable")
-        weights = np.ones(len(rows)) if weights is None else weights[order]
-        return rows[order], weights
-
-    def seed_random(self, rng: np.random.Generator) -> np.ndarray:
-        """k distinct rows drawn with probability proportional to their weight."""
-        rows, weights = self.seeding_rows(rng)
-        cumulative = np.cumsum(weights)
-        chosen: list[int] = []
-        seen: set[int] = set()
-        while len(chosen) < self.k:
-            for _ in range(100):
-                index = draw_cumulative(cumulative, rng.random())
-                if index not in seen:
-                    break
-            chosen.append(index)
-            seen.add(index)
-        return rows[chosen]
-
-    def seed_kmeans_pp(self, rng: np.random.Generator) -> np.ndarray:
-        """Greedy k-means++ over :meth:`seeding_rows`."""
-        rows, weights = self.seeding_rows(rng)
-        return kmeans_plusplus(rows, weights, self.k, rng)
-
-    # -- Lloyd ------------------------------------------------------------------------------------
-
-    def run(self, centers: np.ndarray, criteria: Criteria, tol: float | None):
-        """Lloyd iterations from `centers`; `tol` is the absolute threshold on the total shift.
-
-        Centers, `tol` and the results are in the engine's units (``criteria.epsilon`` in the
-        caller's). Returns (centers, compactness, n_iter, cluster_weights, cluster_sums), the last
-        two being the total weight and the weighted sum of each center's samples;
-        ``self.labels`` holds the matching labels.
-        """
-        n_iter = 0
-        compactness = None
-        epsilon_sq = None
-        if criteria.epsilon is not None:
-            with np.errstate(over="ignore"):
-                epsilon = float(np.ldexp(criteria.epsilon, -self.sample_exponent))
-            epsilon_sq = epsilon * epsilon  # infinite for an epsilon beyond the data's reach
-        for iteration in range(criteria.max_iter):
-            sums, weight_sums, inertia, changed = self._assign(centers, update=iteration > 0)
-            if iteration > 0 and changed == 0:
-                # Same labels as the last pass: the centers are a fixed point.
-                compactness, cluster_weights, cluster_sums = inertia, weight_sums, sums
-                n_iter = iteration + 1
-                break
-            updated = self.new_centers(sums, weight_sums, centers)
-            shift = ((updated - centers) ** 2).sum(axis=1)
-            centers = updated
+            epsilon = float(np.ldexp(criteria.epsilon, -source.units.sample_exponent))
+        epsilon_sq = epsilon * epsilon  # infinite for an epsilon beyond the data's reach
+    for iteration in range(criteria.max_iter):
+        sums, weight_sums, inertia, changed = source.partials(centers, update=iteration > 0)
+        if iteration > 0 and changed == 0:
+            # Same labels as the last pass: the centers are a fixed point.
+            compactness, cluster_weights, cluster_sums = inertia, weight_sums, sums
             n_iter = iteration + 1
-            if (epsilon_sq is not None and shift.max() <= epsilon_sq) or (
-                tol is not None and shift.sum() <= tol
-            ):
-                break
-        if compactness is None:
-            cluster_sums, cluster_weights, compactness, _ = self._assign(centers, update=True)
-        return centers, compactness, n_iter, cluster_weights, cluster_sums
+            break
+        updated = new_centers(source, sums, weight_sums, centers)
+        shift = ((updated - centers) ** 2).sum(axis=1)
+        centers = updated
+        n_iter = iteration + 1
+        if (epsilon_sq is not None and shift.max() <= epsilon_sq) or (
+            tol is not None and shift.sum() <= tol
+        ):
+            break
+    if compactness is None:
+        cluster_sums, cluster_weights, compactness, _ = source.partials(centers, update=True)
+    return centers, compactness, n_iter, cluster_weights, cluster_sums
 
 
 def kmeans(
@@ -675,46 +409,65 @@ def kmeans(
     (array([0, 0, 1, 1], dtype=uint8), 1.0)
     """
     samples = _validate.check_samples(data)
-    n_samples = samples.shape[0]
+    n_samples, n_features = samples.shape
     k = _validate.check_int(k, "k", 1, n_samples, "n_samples")
     weights = _validate.check_sample_weight(sample_weight, n_samples)
-    return fit_engine(LloydEngine(samples, weights, k), criteria, attempts, init, seed)
+    options = check_run_options(criteria, attempts, init, seed, k, n_features)
+    return fit(MemoryPasses(samples, weights, k), options)
 
 
-def fit_engine(engine: LloydEngine, criteria, attempts, init, seed) -> KMeansResult:
-    """Check the options of a run and cluster the samples of `engine` as :func:`kmeans` does."""
+@dataclass(frozen=True, eq=False)
+class RunOptions:
+    """The options of a k-means run, checked (see :func:`kmeans`)."""
+
+    criteria: Criteria
+    attempts: int
+    init: str | np.ndarray  # "k-means++", "random", or (k, n_features) float64 centers
+    rng: np.random.Generator
+
+
+def check_run_options(criteria, attempts, init, seed, k: int, n_features: int) -> RunOptions:
+    """The options of :func:`kmeans` for k clusters of n_features, checked."""
     criteria = check_criteria(criteria)
     attempts = _validate.check_int(attempts, "attempts", 1)
-    init = check_init(init, engine.k, engine.n_features)
-    rng = _validate.check_seed(seed)
-    tol = None if criteria.tol is None else criteria.tol * engine.mean_variance()
-    return run_attempts(engine, init, criteria, tol, attempts, rng)
+    init = check_init(init, k, n_features)
+    return RunOptions(criteria, attempts, init, _validate.check_seed(seed))
 
 
-def run_attempts(engine, init, criteria, tol, attempts, rng) -> KMeansResult:
+def fit(source, options: RunOptions) -> KMeansResult:
+    """Cluster the samples of the pass `source` as :func:`kmeans` does."""
+    criteria = options.criteria
+    tol = None if criteria.tol is None else criteria.tol * source.mean_variance()
+    return run_attempts(source, options.init, criteria, tol, options.attempts, options.rng)
+
+
+def run_attempts(source, init, criteria, tol, attempts, rng) -> KMeansResult:
     """Seed and iterate `attempts` times; keep the run with the lowest compactness.
 
-    An `init` array is in the caller's units, `tol` in the engine's (see :class:`LloydEngine`).
+    An `init` array is in the caller's units, `tol` in the source's (see
+    :class:`fastseg.passes.Units`). The labels are the source's (empty for a source that keeps
+    none).
     """
     best = None
+    units = source.units
     for attempt in range(attempts):
         if isinstance(init, str):
-            seeds = engine.seed_kmeans_pp(rng) if init == "k-means++" else engine.seed_random(rng)
+            seeds = seed_kmeans_pp(source, rng) if init == "k-means++" else seed_random(source, rng)
         else:
-            seeds = engine.to_engine_units(init)
-        centers, compactness, n_iter, cluster_weights, cluster_sums = engine.run(
-            seeds, criteria, tol
+            seeds = units.to_source(init)
+        centers, compactness, n_iter, cluster_weights, cluster_sums = lloyd(
+            source, seeds, criteria, tol
         )
         if best is None or compactness < best[2]:
             # The last attempt's labels are not overwritten any more: no copy needed.
-            labels = engine.labels if attempt == attempts - 1 else engine.labels.copy()
+            labels = source.labels if attempt == attempts - 1 else source.labels.copy()
             best = (labels, centers, compactness, n_iter, cluster_weights, cluster_sums.copy())
     labels, centers, compactness, n_iter, cluster_weights, cluster_sums = best
     return KMeansResult(
         labels,
-        engine.from_engine_units(centers),
-        float(engine.from_engine_units(np.float64(compactness), 2, weighted=True)),
+        units.to_caller(centers),
+        float(units.to_caller(np.float64(compactness), 2, weighted=True)),
         n_iter,
-        engine.from_engine_units(cluster_weights, 0, weighted=True),
-        engine.from_engine_units(cluster_sums, 1, weighted=True),
+        units.to_caller(cluster_weights, 0, weighted=True),
+        units.to_caller(cluster_sums, 1, weighted=True),
     )

@@ -13,7 +13,8 @@ import numpy as np
 
 from . import _validate
 from .edges import _canny_gradients, _edges_from_image
-from .kmeans import Criteria, LloydEngine, run_attempts
+from .kmeans import Criteria, centers_of_labels, run_attempts
+from .passes import MemoryPasses
 
 # --- k-means ---
 
@@ -77,38 +78,38 @@ def kmeans(data, K, bestLabels, criteria, attempts, flags, centers=None):
         )
     criteria = Criteria.from_opencv(criteria)
     init = "k-means++" if flags & KMEANS_PP_CENTERS else "random"
-    engine = LloydEngine(samples, None, k)
+    source = MemoryPasses(samples, None, k)
     # Like OpenCV's default generator: the same call, the same result.
     rng = np.random.default_rng(0)
     first_init = init
     if flags & KMEANS_USE_INITIAL_LABELS:
-        first_init = _centers_of_labels(engine, bestLabels)
-    first = run_attempts(engine, first_init, criteria, None, 1, rng)
+        first_init = _centers_of_labels(source, bestLabels)
+    first = run_attempts(source, first_init, criteria, None, 1, rng)
     best = (first.compactness, first.labels.astype(np.int32), first.centers)
     if attempts > 1:
-        other = run_attempts(engine, init, criteria, None, attempts - 1, rng)
+        other = run_attempts(source, init, criteria, None, attempts - 1, rng)
         if other.compactness < best[0]:
             best = (other.compactness, other.labels.astype(np.int32), other.centers)
     compactness, labels, centers = best
     return compactness, labels.reshape(n_samples, 1), centers.astype(np.float32)
 
 
-def _centers_of_labels(engine: LloydEngine, labels) -> np.ndarray:
+def _centers_of_labels(source: MemoryPasses, labels) -> np.ndarray:
     """Centers of the clusters given by `labels` (empty ones re-seeded), to start from."""
     expected = (
-        f"`bestLabels` must hold N = {engine.n_samples} integer labels "
+        f"`bestLabels` must hold N = {source.n_samples} integer labels "
         "with KMEANS_USE_INITIAL_LABELS"
     )
     if labels is None:
         raise ValueError(f"{expected}; got None.")
     labels = _validate.as_array(labels, "bestLabels")
-    if labels.size != engine.n_samples or labels.dtype.kind not in "iu":
+    if labels.size != source.n_samples or labels.dtype.kind not in "iu":
         raise ValueError(f"{expected}; got shape {labels.shape}, dtype {labels.dtype.name}.")
     labels = labels.reshape(-1)
-    if labels.min() < 0 or labels.max() >= engine.k:
-        raise ValueError(f"`bestLabels` must be in [0, K - 1] = [0, {engine.k - 1}].")
-    engine.labels[:] = labels
-    return engine.centers_of_labels()
+    if labels.min() < 0 or labels.max() >= source.k:
+        raise ValueError(f"`bestLabels` must be in [0, K - 1] = [0, {source.k - 1}].")
+    source.labels[:] = labels
+    return centers_of_labels(source)
 
 
 # --- Canny ---

@@ -14,7 +14,8 @@ import numpy as np
 
 from . import _config, _validate
 from ._kernels import colors, lloyd
-from .kmeans import Criteria, kmeans
+from .kmeans import Criteria, check_run_options, fit
+from .passes import MemoryPasses
 
 __all__ = ["COLOR_SPACES", "Segmentation", "segment"]
 
@@ -95,33 +96,6 @@ class Segmentation:
         return self.labels[None, :, :] == np.arange(len(self.centers))[:, None, None]
 
 
-@dataclass
-class _Prepared:
-    """An image made ready for clustering: the samples, and how to map back to pixels."""
-
-    samples: np.ndarray  # (m, n_features): distinct colours' features, or one row per pixel
-    weights: np.ndarray | None  # pixel count of each distinct colour
-    colours: np.ndarray  # (m, channels) input colours of the samples (distinct path), or pixels
-    pixels: np.ndarray  # (n, channels) the image's colour channels, as they are
-    table: np.ndarray | None  # packed colour -> index of the distinct colour (3-channel path)
-    shape: tuple[int, int]
-    alpha: np.ndarray | None
-    method: str
-    # False while the table's memory holds labels (see _finish): an exception then must not
-    # hand the table back, since only its counts would be cleared.
-    table_clean: bool = True
-
-    def release(self) -> None:
-        """Give the colour table back for reuse; the pixels can no longer be labelled.
-
-        A table left in an unknown state by an exception (an interrupt, say) is dropped, not kept
-        for the thread's next call.
-        """
-        table, self.table = self.table, None
-        if table is not None and self.table_clean:
-            _return_table(table, self.colours)
-
-
 def _choice(value, name: str, options) -> str:
     if not isinstance(value, str) or value.lower() not in options:
         raise ValueError(f"`{name}` must be one of {', '.join(options)}; got {value!r}.")
@@ -168,6 +142,70 @@ def _borrow_table() -> np.ndarray:
     return table
 
 
+class ColorTable:
+    """The table that counts the colours of 8-bit pixels, borrowed for a ``with`` block.
+
+    On leaving the block the table is given back for the thread's next call, with the entries
+    it was given (the distinct colours) set back to 0; a table that an exception (an interrupt,
+    say) left in an unknown state is dropped instead, never handed back dirty::
+
+        with ColorTable() as table:
+            colors, counts = table.count(pixels)
+            ...
+            table.label(pixels, colors, color_labels, labels)
+    """
+
+    def __init__(self):
+        self._table = None
+        self._colors = None  # the entries in use: cleared when the table is given back
+        self._clean = False  # whether those are all the table's non-zero entries
+
+    def __enter__(self) -> ColorTable:
+        self._table = _borrow_table()
+        self._clean = True
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        table, self._table = self._table, None
+        if table is not None and self._clean:
+            if self._colors is not None:
+                colors.clear_colours(self._colors, table)
+            _spare_tables.table = table
+
+    def count(self, pixels: np.ndarray):
+        """Distinct colours of (n, 3) C-contiguous uint8 pixels, in increasing packed order, and
+        their counts (float64)."""
+        table = self._table
+        self._clean = False
+        distinct_per_part = np.empty(
+            min(_config.get_num_threads(), colors.MAX_PARTS), dtype=np.int64
+        )
+        _config.run_in_threads(
+            colors.count_colours, distinct_per_part.shape[0], pixels, table, distinct_per_part
+        )
+        starts = np.concatenate([[0], np.cumsum(distinct_per_part)[:-1]])
+        n_distinct = int(distinct_per_part.sum())
+        distinct = np.empty((n_distinct, 3), dtype=np.uint8)
+        counts = np.empty(n_distinct)
+        colors.gather_distinct(table, starts, distinct, counts)
+        self._colors = distinct
+        self._clean = True
+        return distinct, counts
+
+    def label(self, pixels, distinct, distinct_labels, labels) -> None:
+        """labels[i] = the label of pixel i's colour, from `distinct_labels`, the labels of the
+        colours :meth:`count` gave (`distinct`)."""
+        # The table's memory, reused as a table of labels: with 1-byte labels it takes a quarter
+        # of the space (16 MB), and the random reads of the labelling pass hit the cache more
+        # often. Its entries are set back to 0 for the table's next use.
+        label_table = self._table.view(labels.dtype)[: colors.N_COLOURS]
+        self._clean = False
+        colors.put_colour_labels(distinct, distinct_labels, label_table)
+        label_pixels(pixels, label_table, labels)
+        colors.clear_colours(distinct, label_table)
+        self._clean = True
+
+
 def packed_codes(colours: np.ndarray) -> np.ndarray:
     """The packed code ``c0 << 16 | c1 << 8 | c2`` of each (m, 3) uint8 colour, int64."""
     return (
@@ -177,35 +215,10 @@ def packed_codes(colours: np.ndarray) -> np.ndarray:
     )
 
 
-def _return_table(table: np.ndarray, colours: np.ndarray) -> None:
-    """Zero the entries of `colours` (all that were written) and keep the table for reuse."""
-    colors.clear_colours(colours, table)
-    _spare_tables.table = table
-
-
 def label_pixels(pixels: np.ndarray, label_table: np.ndarray, labels: np.ndarray) -> None:
     """labels[i] = label_table[packed colour of pixel i] (see :func:`colors.label_pixels`)."""
     n_chunks = -(-pixels.shape[0] // _config.CHUNK_SIZE)
     _config.run_in_threads(colors.label_pixels, n_chunks, pixels, label_table, labels)
-
-
-def _distinct_colours(pixels: np.ndarray):
-    """Distinct colours of (n, 3) uint8 pixels, their counts, and the table that counted them.
-
-    The table is borrowed: give it back with :func:`_return_table` when done. Until then its
-    memory may serve as the table of labels of :func:`colors.label_pixels`.
-    """
-    table = _borrow_table()
-    distinct_per_part = np.empty(min(_config.get_num_threads(), colors.MAX_PARTS), dtype=np.int64)
-    _config.run_in_threads(
-        colors.count_colours, distinct_per_part.shape[0], pixels, table, distinct_per_part
-    )
-    starts = np.concatenate([[0], np.cumsum(distinct_per_part)[:-1]])
-    n_distinct = int(distinct_per_part.sum())
-    colours = np.empty((n_distinct, 3), dtype=np.uint8)
-    counts = np.empty(n_distinct)
-    colors.gather_distinct(table, starts, colours, counts)
-    return colours, counts, table
 
 
 def check_options(color_space, channel_order, spatial, method, dtype, n_channels: int):
@@ -256,42 +269,120 @@ def palette_of(mean_colours: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return np.clip(np.rint(mean_colours * scale), 0, 255).astype(np.uint8)
 
 
-def prepare(image, color_space, channel_order, spatial, method) -> _Prepared:
-    """Validate an image and turn it into samples to cluster."""
-    image = _validate.check_image(image)
-    height, width = image.shape[:2]
+@dataclass(frozen=True)
+class ImagePlan:
+    """How an image is clustered, decided once from its shape, its dtype and the options; shared
+    by :func:`segment` and :func:`fastseg.dask.segment`."""
+
+    shape: tuple[int, int]  #: (H, W)
+    n_channels: int  #: colour channels clustered: 1 or 3 (alpha is never clustered)
+    dtype: np.dtype
+    k: int
+    color_space: str  #: "gray" for one-channel images
+    channel_order: str
+    spatial: float
+    method: str  #: as asked: "auto", "distinct" or "pixels"
+
+    @property
+    def n_pixels(self) -> int:
+        return self.shape[0] * self.shape[1]
+
+    @property
+    def counts_colors(self) -> bool:
+        """Whether the distinct colours are counted, to see if they are clustered instead of
+        the pixels (see :func:`distinct_path`)."""
+        return self.method != "pixels" and self.dtype == np.uint8 and self.spatial == 0
+
+    @property
+    def features_are_pixels(self) -> bool:
+        """Whether a pixel's features are its channels, as they are."""
+        return (self.n_channels == 1 or self.color_space == "rgb") and self.spatial == 0
+
+    @property
+    def n_features(self) -> int:
+        width = 1 if self.n_channels == 1 or self.color_space == "gray" else 3
+        return width + (2 if self.spatial > 0 else 0)
+
+    def features(self, pixels: np.ndarray, rows=None, columns=None) -> np.ndarray:
+        """Features of (n, channels) pixels (or colours) at image coordinates (rows, columns),
+        which only spatial features need."""
+        features = pixels
+        if self.n_channels == 3:
+            features = color_features(pixels, self.color_space, self.channel_order)
+        if self.spatial > 0:
+            features = spatial_features(features, rows, columns, self.shape, self.spatial)
+        return features
+
+
+def plan_image(shape, dtype, k, color_space, channel_order, spatial, method) -> ImagePlan:
+    """Check the options of :func:`segment` against an image of `shape` (checked) and `dtype`."""
+    height, width = shape[:2]
+    n_channels = 1 if len(shape) == 2 or shape[2] == 1 else 3
+    k = _validate.check_int(k, "k", 1, height * width, "H * W")
+    color_space, channel_order, spatial, method = check_options(
+        color_space, channel_order, spatial, method, np.dtype(dtype), n_channels
+    )
+    return ImagePlan(
+        (height, width), n_channels, np.dtype(dtype), k, color_space, channel_order, spatial,
+        method,
+    )  # fmt: skip
+
+
+def split_channels(image):
+    """The colour channels of an (H, W[, C]) image (NumPy or Dask), (H, W) for one channel, and
+    its alpha channel (the fourth) or None."""
     alpha = image[:, :, 3] if image.ndim == 3 and image.shape[2] == 4 else None
     channels = image if image.ndim == 2 else image[:, :, : min(3, image.shape[2])]
     if channels.ndim == 3 and channels.shape[2] == 1:
         channels = channels[:, :, 0]
-    n_channels = 1 if channels.ndim == 2 else 3
-    color_space, channel_order, spatial, method = check_options(
-        color_space, channel_order, spatial, method, image.dtype, n_channels
+    return channels, alpha
+
+
+def distinct_path(plan: ImagePlan, n_colors: int) -> bool:
+    """Whether the `n_colors` distinct colours of an image are clustered instead of its pixels.
+
+    Not when there are too many (see `method` of :func:`segment`), nor when k exceeds them: the
+    surplus clusters would be empty, which a warning says, and every pixel is clustered.
+    """
+    if not takes_distinct(plan.method, n_colors, plan.n_pixels):
+        return False
+    if plan.k <= n_colors:
+        return True
+    warnings.warn(
+        f"`k` = {plan.k} is more than the image's {n_colors} distinct colours: at least "
+        f"{plan.k - n_colors} clusters are empty; every pixel is clustered (method 'pixels').",
+        RuntimeWarning,
+        stacklevel=3,  # the caller of segment()
     )
-    pixels = channels.reshape(height * width, n_channels)
-    use_distinct = method != "pixels" and image.dtype == np.uint8 and spatial == 0
-    if use_distinct:
-        if n_channels == 1:
-            counts = np.bincount(pixels[:, 0], minlength=256).astype(np.float64)
-            colours = np.flatnonzero(counts).astype(np.uint8)[:, None]
-            counts, table = counts[counts > 0], None
-        else:
-            pixels = np.ascontiguousarray(pixels)  # once, for the count and the labelling
-            colours, counts, table = _distinct_colours(pixels)
-        if takes_distinct(method, len(colours), len(pixels)):
-            features = colours
-            if n_channels == 3:
-                features = color_features(colours, color_space, channel_order)
-            return _Prepared(
-                features, counts, colours, pixels, table, (height, width), alpha, "distinct"
-            )
-        if table is not None:
-            _return_table(table, colours)
-    features = pixels if n_channels == 1 else color_features(pixels, color_space, channel_order)
-    if spatial > 0:
-        rows, columns = np.divmod(np.arange(height * width), width)
-        features = spatial_features(features, rows, columns, (height, width), spatial)
-    return _Prepared(features, None, pixels, pixels, None, (height, width), alpha, "pixels")
+    return False
+
+
+def mean_colors_of(result, colors_clustered, weights, plan: ImagePlan, path: str):
+    """Mean colour and total weight (pixel count) of each cluster.
+
+    Where the pixels themselves were clustered, the last pass summed and counted them (its
+    centers are not the mean colours when it stopped before the labels settled); else the
+    colours (distinct colours weighted by their counts, or pixels) are summed per label.
+    """
+    if path == "pixels" and plan.features_are_pixels:
+        totals = result.cluster_weights
+        sums = result.cluster_sums
+    else:
+        sums, totals = colour_sums_of(colors_clustered, weights, result.labels, plan.k)
+    return sums / np.maximum(totals, 1e-300)[:, None], totals
+
+
+def segmentation_fields(result, mean_colors, totals, path: str, dtype) -> dict:
+    """The fields of a :class:`Segmentation` that do not depend on where the labels live."""
+    return {
+        "centers": result.centers,
+        "palette": palette_of(mean_colors, dtype),
+        "counts": np.rint(totals).astype(np.int64),
+        "compactness": result.compactness,
+        "n_iter": result.n_iter,
+        "method": path,
+        "mean_colors": mean_colors,
+    }
 
 
 def segment(
@@ -356,67 +447,48 @@ def segment(
     array = _validate.as_array(image, "image")
     if array.ndim in (2, 3) and array.shape[0] * array.shape[1] > 0:  # k first: before counting
         _validate.check_int(k, "k", 1, array.shape[0] * array.shape[1], "H * W")
-    prepared = prepare(array, color_space, channel_order, spatial, method)
-    try:
-        k = _validate.check_int(k, "k", 1, len(prepared.pixels), "H * W")
-        if prepared.method == "distinct" and k > len(prepared.samples):
-            n_colours = len(prepared.samples)
-            warnings.warn(
-                f"`k` = {k} is more than the image's {n_colours} distinct colours: at least "
-                f"{k - n_colours} clusters are empty; every pixel is clustered (method 'pixels').",
-                RuntimeWarning,
-                stacklevel=2,
+    checked = _validate.check_image(array)
+    plan = plan_image(checked.shape, checked.dtype, k, color_space, channel_order, spatial, method)
+    options = check_run_options(criteria, attempts, init, seed, plan.k, plan.n_features)
+    channels, alpha = split_channels(checked)
+    pixels = channels.reshape(plan.n_pixels, plan.n_channels)
+    if plan.counts_colors and plan.n_channels == 1:
+        counts = np.bincount(pixels[:, 0], minlength=256).astype(np.float64)
+        intensities = np.flatnonzero(counts).astype(np.uint8)[:, None]
+        counts = counts[counts > 0]
+        if distinct_path(plan, len(intensities)):
+            result = fit(MemoryPasses(intensities, counts, plan.k), options)
+            lookup = np.zeros(256, dtype=result.labels.dtype)
+            lookup[intensities[:, 0]] = result.labels
+            labels = lookup[pixels[:, 0]]
+            return _segmentation(
+                plan, result, labels, "distinct", image, alpha, intensities, counts
             )
-            prepared.release()
-            prepared = prepare(array, color_space, channel_order, spatial, "pixels")
-        result = kmeans(
-            prepared.samples, k, criteria=criteria, attempts=attempts, init=init, seed=seed,
-            sample_weight=prepared.weights,
-        )  # fmt: skip
-        return _finish(prepared, result, k, image)
-    finally:
-        prepared.release()
+    elif plan.counts_colors:
+        pixels = np.ascontiguousarray(pixels)  # once, for the count and the labelling
+        with ColorTable() as table:
+            distinct, counts = table.count(pixels)
+            if distinct_path(plan, len(distinct)):
+                result = fit(MemoryPasses(plan.features(distinct), counts, plan.k), options)
+                labels = np.empty(plan.n_pixels, dtype=result.labels.dtype)
+                table.label(pixels, distinct, result.labels, labels)
+                return _segmentation(
+                    plan, result, labels, "distinct", image, alpha, distinct, counts
+                )
+    rows = columns = None
+    if plan.spatial > 0:
+        rows, columns = np.divmod(np.arange(plan.n_pixels), plan.shape[1])
+    result = fit(MemoryPasses(plan.features(pixels, rows, columns), None, plan.k), options)
+    return _segmentation(plan, result, result.labels, "pixels", image, alpha, pixels, None)
 
 
-def _finish(prepared: _Prepared, result, k: int, image) -> Segmentation:
-    height, width = prepared.shape
-    weights = prepared.weights
-    if prepared.samples is prepared.pixels:
-        # The pixels themselves were clustered: the engine's last pass summed and counted them.
-        # (Its centers are not the mean colours when it stopped before the labels settled.)
-        totals = result.cluster_weights
-        mean_colours = result.cluster_sums / np.maximum(totals, 1e-300)[:, None]
-    else:
-        colour_sums, totals = colour_sums_of(prepared.colours, weights, result.labels, k)
-        mean_colours = colour_sums / np.maximum(totals, 1e-300)[:, None]
-    if prepared.method == "pixels":
-        labels = result.labels
-    elif prepared.table is None:  # gray: distinct intensities index a 256-entry table
-        lookup = np.zeros(256, dtype=result.labels.dtype)
-        lookup[prepared.colours[:, 0]] = result.labels
-        labels = lookup[prepared.pixels[:, 0]]
-    else:
-        labels = np.empty(len(prepared.pixels), dtype=result.labels.dtype)
-        # The colour table's memory, reused as a table of labels: with 1-byte labels it takes a
-        # quarter of the space (16 MB), and the random reads of the labelling pass hit the cache
-        # more often. Its entries are set back to 0 for the table's next use.
-        label_table = prepared.table.view(labels.dtype)[: colors.N_COLOURS]
-        prepared.table_clean = False
-        colors.put_colour_labels(prepared.colours, result.labels, label_table)
-        label_pixels(prepared.pixels, label_table, labels)
-        colors.clear_colours(prepared.colours, label_table)
-        prepared.table_clean = True
+def _segmentation(plan, result, labels, path, image, alpha, colors_clustered, weights):
+    mean_colors, totals = mean_colors_of(result, colors_clustered, weights, plan, path)
     dtype = np.asarray(image).dtype
     return Segmentation(
-        labels=labels.reshape(height, width),
-        centers=result.centers,
-        palette=palette_of(mean_colours, dtype),
-        counts=np.rint(totals).astype(np.int64),
-        compactness=result.compactness,
-        n_iter=result.n_iter,
-        method=prepared.method,
-        mean_colors=mean_colours,
-        alpha=prepared.alpha,
+        labels=labels.reshape(plan.shape),
+        alpha=alpha,
         dtype=dtype.newbyteorder("="),
         channel_axis_kept=np.ndim(image) == 3 and np.shape(image)[2] == 1,
+        **segmentation_fields(result, mean_colors, totals, path, dtype),
     )

@@ -10,7 +10,8 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _validate
-from .kmeans import Criteria, LloydEngine, check_init, run_attempts
+from .kmeans import Criteria, check_init, run_attempts
+from .passes import MemoryPasses
 
 __all__ = ["KMeans"]
 
@@ -86,9 +87,9 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
             attempts = _validate.check_int(self.n_init, "n_init", 1)
         criteria = Criteria(max_iter=self.max_iter, tol=self.tol)
         weights = _validate.check_sample_weight(sample_weight, n_samples)
-        engine = LloydEngine(samples, weights, k)
-        tol = criteria.tol * engine.mean_variance()
-        result = run_attempts(engine, init, criteria, tol, attempts, self._seed())
+        source = MemoryPasses(samples, weights, k)
+        tol = criteria.tol * source.mean_variance()
+        result = run_attempts(source, init, criteria, tol, attempts, self._seed())
         self.cluster_centers_ = result.centers
         self.labels_ = result.labels.astype(np.int32)
         self.inertia_ = result.compactness
@@ -103,9 +104,9 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         samples = self._samples(X, reset=False)
         weights = _validate.check_sample_weight(sample_weight, samples.shape[0])
-        engine = LloydEngine(samples, weights, self.cluster_centers_.shape[0])
-        _, _, inertia, _ = engine.assign(self.cluster_centers_)
-        return engine.labels, inertia
+        source = MemoryPasses(samples, weights, self.cluster_centers_.shape[0])
+        inertia = source.assign(self.cluster_centers_).inertia
+        return source.labels, inertia
 
     def predict(self, X):
         """Index of the nearest cluster center of each sample, int32 of shape (n_samples,)."""

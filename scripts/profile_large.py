@@ -28,7 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's fastseg
 
 import fastseg
-from fastseg import bench, edges
+from fastseg import bench, edges, passes
 from fastseg._kernels import colors
 
 # The modules, not the functions of the same name that the package exports.
@@ -74,14 +74,14 @@ SEGMENT_STAGES = [
     (segment, "check_image", "validate the image"),
     (segment, "_distinct_colours", "colour histogram (count, gather distinct)"),
     (segment, "color_features", "colour space of the distinct colours"),
-    (kmeans.LloydEngine, "seed_kmeans_pp", "k-means++ seeding"),
-    (kmeans.LloydEngine, "_assign", "Lloyd passes (assign + partial sums)"),
+    (kmeans, "seed_kmeans_pp", "k-means++ seeding"),
+    (passes.MemoryPasses, "partials", "Lloyd passes (assign + partial sums)"),
     (colors, "label_pixels", "label every pixel (table lookup)"),
     (segment, "_return_table", "clear the colour table"),
 ]
 KMEANS_STAGES = [
-    (kmeans.LloydEngine, "seed_kmeans_pp", "k-means++ seeding (from 32768 rows)"),
-    (kmeans.LloydEngine, "_assign", "Lloyd passes (assign + partial sums)"),
+    (kmeans, "seed_kmeans_pp", "k-means++ seeding (from 32768 rows)"),
+    (passes.MemoryPasses, "partials", "Lloyd passes (assign + partial sums)"),
 ]
 CANNY_STAGES = [
     (edges, "_prepare_image", "validate the image"),

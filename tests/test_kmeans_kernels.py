@@ -94,8 +94,9 @@ def test_lloyd_pass_moves_only_gives_the_changes_of_the_sums(rng, dtype, d, weig
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_updating_the_sums_with_moves_gives_the_same_bits(rng, dtype, weighted):
-    """Integer values and weights: the engine's updated sums equal full passes, bit for bit."""
-    from fastseg.kmeans import Criteria, LloydEngine
+    """Integer values and weights: the source's updated sums equal full passes, bit for bit."""
+    from fastseg.kmeans import Criteria, lloyd
+    from fastseg.passes import MemoryPasses
 
     values = rng.integers(0, 256, size=(3 * CHUNK_SIZE + 77, 3))
     # Float values away from 0 (measured from the first sample), still integers.
@@ -104,10 +105,10 @@ def test_updating_the_sums_with_moves_gives_the_same_bits(rng, dtype, weighted):
     seeds = samples[:5].astype(np.float64) + 0.5
     results = []
     for exact_updates in (True, False):
-        engine = LloydEngine(samples, weights, 5)
-        assert engine._exact_updates
-        engine._exact_updates = exact_updates
-        results.append((*engine.run(seeds, Criteria(max_iter=30), None), engine.labels.copy()))
+        source = MemoryPasses(samples, weights, 5)
+        assert source._exact_updates
+        source._exact_updates = exact_updates
+        results.append((*lloyd(source, seeds, Criteria(max_iter=30), None), source.labels.copy()))
     (centers, compactness, n_iter, cluster_weights, cluster_sums, labels), full = results
     assert n_iter == full[2] > 3 and compactness == full[1]
     np.testing.assert_array_equal(centers, full[0])
@@ -117,14 +118,14 @@ def test_updating_the_sums_with_moves_gives_the_same_bits(rng, dtype, weighted):
 
 
 def test_sums_are_updated_only_where_that_is_exact(rng):
-    from fastseg.kmeans import LloydEngine
+    from fastseg.passes import MemoryPasses
 
     integers = rng.integers(0, 256, size=(1000, 3)).astype(np.float32)
-    assert LloydEngine(integers, None, 4)._exact_updates
-    assert not LloydEngine(integers / 255, None, 4)._exact_updates  # fractions
-    assert not LloydEngine(integers, rng.uniform(size=1000), 4)._exact_updates  # weights
-    assert not LloydEngine(integers * 2.0**26, None, 4)._exact_updates  # squares above 2^53
-    assert not LloydEngine(rng.integers(0, 9, size=(1000, 40)), None, 4)._exact_updates  # wide
+    assert MemoryPasses(integers, None, 4)._exact_updates
+    assert not MemoryPasses(integers / 255, None, 4)._exact_updates  # fractions
+    assert not MemoryPasses(integers, rng.uniform(size=1000), 4)._exact_updates  # weights
+    assert not MemoryPasses(integers * 2.0**26, None, 4)._exact_updates  # squares above 2^53
+    assert not MemoryPasses(rng.integers(0, 9, size=(1000, 40)), None, 4)._exact_updates  # wide
 
 
 def test_lloyd_pass_counts_changed_labels(rng):
