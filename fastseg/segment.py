@@ -5,6 +5,7 @@ image -> working colour space -> (distinct colours + counts | pixels) -> kmeans 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import warnings
 from dataclasses import dataclass
@@ -452,26 +453,14 @@ def segment(
     options = check_run_options(criteria, attempts, init, seed, plan.k, plan.n_features)
     channels, alpha = split_channels(checked)
     pixels = channels.reshape(plan.n_pixels, plan.n_channels)
-    if plan.counts_colors and plan.n_channels == 1:
-        counts = np.bincount(pixels[:, 0], minlength=256).astype(np.float64)
-        intensities = np.flatnonzero(counts).astype(np.uint8)[:, None]
-        counts = counts[counts > 0]
-        if distinct_path(plan, len(intensities)):
-            result = fit(MemoryPasses(intensities, counts, plan.k), options)
-            lookup = np.zeros(256, dtype=result.labels.dtype)
-            lookup[intensities[:, 0]] = result.labels
-            labels = lookup[pixels[:, 0]]
-            return _segmentation(
-                plan, result, labels, "distinct", image, alpha, intensities, counts
-            )
-    elif plan.counts_colors:
-        pixels = np.ascontiguousarray(pixels)  # once, for the count and the labelling
-        with ColorTable() as table:
-            distinct, counts = table.count(pixels)
+    if plan.counts_colors:
+        if plan.n_channels == 3:
+            pixels = np.ascontiguousarray(pixels)  # once, for the count and the labelling
+        with ColorTable() if plan.n_channels == 3 else contextlib.nullcontext() as table:
+            distinct, counts = distinct_colors(pixels, table)
             if distinct_path(plan, len(distinct)):
                 result = fit(MemoryPasses(plan.features(distinct), counts, plan.k), options)
-                labels = np.empty(plan.n_pixels, dtype=result.labels.dtype)
-                table.label(pixels, distinct, result.labels, labels)
+                labels = label_by_color(pixels, distinct, result.labels, table)
                 return _segmentation(
                     plan, result, labels, "distinct", image, alpha, distinct, counts
                 )
@@ -480,6 +469,45 @@ def segment(
         rows, columns = np.divmod(np.arange(plan.n_pixels), plan.shape[1])
     result = fit(MemoryPasses(plan.features(pixels, rows, columns), None, plan.k), options)
     return _segmentation(plan, result, result.labels, "pixels", image, alpha, pixels, None)
+
+
+def distinct_colors(pixels: np.ndarray, table: ColorTable | None):
+    """The distinct colours (m, channels) uint8 of 8-bit pixels, in increasing (packed) order,
+    and their counts (m,) float64: three-channel pixels (C-contiguous) counted in `table`, gray
+    ones by a histogram (`table` None)."""
+    if table is None:
+        counts = np.bincount(pixels[:, 0], minlength=256).astype(np.float64)
+        return np.flatnonzero(counts).astype(np.uint8)[:, None], counts[counts > 0]
+    return table.count(pixels)
+
+
+def label_by_color(pixels, distinct, distinct_labels, table: ColorTable | None) -> np.ndarray:
+    """The label of each pixel from the labels of the distinct colours :func:`distinct_colors`
+    gave."""
+    if table is None:  # gray: the intensities index a 256-entry table
+        lookup = np.zeros(256, dtype=distinct_labels.dtype)
+        lookup[distinct[:, 0]] = distinct_labels
+        return lookup[pixels[:, 0]]
+    labels = np.empty(len(pixels), dtype=distinct_labels.dtype)
+    table.label(pixels, distinct, distinct_labels, labels)
+    return labels
+
+
+def sweep_samples(image: np.ndarray, color_space: str, channel_order: str):
+    """What a sweep over k (:func:`fastseg.elbow`, :func:`fastseg.choose_k`) clusters for every
+    k: the samples and weights :func:`segment` clusters with method "auto" and no spatial
+    features, whatever k. `image` is checked."""
+    plan = plan_image(image.shape, image.dtype, 1, color_space, channel_order, 0.0, "auto")
+    channels, _ = split_channels(image)
+    pixels = channels.reshape(plan.n_pixels, plan.n_channels)
+    if plan.counts_colors:
+        if plan.n_channels == 3:
+            pixels = np.ascontiguousarray(pixels)
+        with ColorTable() if plan.n_channels == 3 else contextlib.nullcontext() as table:
+            distinct, counts = distinct_colors(pixels, table)
+        if takes_distinct(plan.method, len(distinct), plan.n_pixels):
+            return plan.features(distinct), counts
+    return plan.features(pixels), None
 
 
 def _segmentation(plan, result, labels, path, image, alpha, colors_clustered, weights):

@@ -9,7 +9,6 @@ as for :func:`fastseg.kmeans`. No argument takes both, so a 2-D array is never g
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -246,20 +245,19 @@ class _Clusterable:
     weights: np.ndarray | None
     n_points: int
     ks: np.ndarray
-    release: Callable[[], None]
 
 
 def _clusterable(image, samples, ks, color_space, channel_order) -> _Clusterable:
     """The data of a k sweep, and its `ks` checked before the image is prepared."""
-    from .segment import prepare
+    from .segment import sweep_samples
 
     _validate.check_image_or_samples(image, samples)
     if image is not None:
         image = _validate.check_image(image)
         n_points = image.shape[0] * image.shape[1]
         ks = _validate.check_ks(ks, n_points, "H * W")
-        prepared = prepare(image, color_space, channel_order, 0.0, "auto")
-        return _Clusterable(prepared.samples, prepared.weights, n_points, ks, prepared.release)
+        samples, weights = sweep_samples(image, color_space, channel_order)
+        return _Clusterable(samples, weights, n_points, ks)
     for name, value in (("color_space", color_space), ("channel_order", channel_order)):
         if not (isinstance(value, str) and value.lower() == "rgb"):
             raise ValueError(
@@ -268,7 +266,7 @@ def _clusterable(image, samples, ks, color_space, channel_order) -> _Clusterable
             )
     samples = _validate.check_samples(samples, "samples")
     ks = _validate.check_ks(ks, len(samples), "n_samples")
-    return _Clusterable(samples, None, len(samples), ks, lambda: None)
+    return _Clusterable(samples, None, len(samples), ks)
 
 
 def elbow(
@@ -327,17 +325,14 @@ def elbow(
     rng = _validate.check_seed(seed)
     data = _clusterable(image, samples, ks, color_space, channel_order)
     points, weights, ks = data.samples, data.weights, data.ks
-    try:
-        # With more clusters than distinct colours, each colour can have a cluster: WCSS 0.
-        wcss = np.array(
-            [
-                kmeans(points, int(k), criteria=criteria, attempts=attempts, seed=rng,
-                       sample_weight=weights).compactness if k <= len(points) else 0.0
-                for k in ks
-            ]
-        )  # fmt: skip
-    finally:
-        data.release()
+    # With more clusters than distinct colours, each colour can have a cluster: WCSS 0.
+    wcss = np.array(
+        [
+            kmeans(points, int(k), criteria=criteria, attempts=attempts, seed=rng,
+                   sample_weight=weights).compactness if k <= len(points) else 0.0
+            for k in ks
+        ]
+    )  # fmt: skip
     return Elbow(ks=ks, wcss=wcss, knee=knee_point(ks, wcss))
 
 
@@ -438,17 +433,14 @@ def choose_k(
     rng = _validate.check_seed(seed)
     size = _validate.check_int(sample_size, "sample_size", 3)
     data = _clusterable(image, samples, ks, color_space, channel_order)
-    try:
-        # Silhouettes need 2 clusters, and no more clusters than distinct samples.
-        ks = [int(k) for k in data.ks if 2 <= k <= len(data.samples)]
-        if not ks:
-            raise ValueError(
-                "`ks` must contain a k >= 2, and no larger than the number of distinct colours, "
-                f"{len(data.samples)}, for the silhouette method."
-            )
-        scores, _ = _silhouette_scores(data, ks, size, rng)
-    finally:
-        data.release()
+    # Silhouettes need 2 clusters, and no more clusters than distinct samples.
+    ks = [int(k) for k in data.ks if 2 <= k <= len(data.samples)]
+    if not ks:
+        raise ValueError(
+            "`ks` must contain a k >= 2, and no larger than the number of distinct colours, "
+            f"{len(data.samples)}, for the silhouette method."
+        )
+    scores, _ = _silhouette_scores(data, ks, size, rng)
     if np.isnan(scores).all():
         raise ValueError(
             f"`sample_size` = {size} scored pixels of a single cluster for every k; use a "

@@ -117,6 +117,30 @@ def cases():
                 )
             ),
         )
+    for name in ("sample", "coffee", "camera"):
+        image = photos[name]
+        yield (
+            f"elbow/{name}",
+            lambda image=image: _digest(
+                *(lambda e: (e.ks, e.wcss, e.knee))(fastseg.elbow(image, range(1, 7), seed=0))
+            ),
+        )
+        for color_space in ("rgb", "lab") if image.ndim == 3 else ("rgb",):
+            yield (
+                f"choose_k/{name}/silhouette/{color_space}",
+                lambda image=image, color_space=color_space: _digest(
+                    fastseg.choose_k(image, range(2, 7), method="silhouette", seed=0,
+                                     color_space=color_space, sample_size=500)
+                ),
+            )  # fmt: skip
+    for name, points in _feature_vectors().items():
+        labels = fastseg.kmeans(points, 4, seed=0).labels
+        yield (
+            f"silhouette_score/{name}",
+            lambda points=points, labels=labels: _digest(
+                fastseg.silhouette_score(points, labels, sample_size=1500, seed=0)
+            ),
+        )
     yield from _dask_cases(photos)
 
 
