@@ -97,7 +97,7 @@ def canny(
     l2_gradient = _validate.check_bool(l2_gradient, "l2_gradient")
     threshold1 = _validate.check_float(threshold1, "threshold1", 0.0)
     threshold2 = _validate.check_float(threshold2, "threshold2", 0.0)
-    return _edges_from_image(pixels, threshold1, threshold2, aperture_size, l2_gradient)
+    return edges_from_image(pixels, threshold1, threshold2, aperture_size, l2_gradient)
 
 
 def auto_canny(
@@ -142,7 +142,7 @@ def auto_canny(
     aperture_size = _validate.check_aperture_size(aperture_size)
     l2_gradient = _validate.check_bool(l2_gradient, "l2_gradient")
     lower, upper = _median_thresholds(pixels, sigma)
-    return _edges_from_image(pixels, lower, upper, aperture_size, l2_gradient)
+    return edges_from_image(pixels, lower, upper, aperture_size, l2_gradient)
 
 
 def _canny_gradients(
@@ -176,9 +176,9 @@ def _canny_gradients(
     threshold2 = _validate.check_float(threshold2, "threshold2", 0.0)
     height, width = dx.shape[:2]
     n_channels = 1 if dx.ndim == 2 else dx.shape[2]
-    dx_rows = _kernel_rows(dx, height, width * n_channels)
-    dy_rows = _kernel_rows(dy, height, width * n_channels)
-    low, high = _magnitude_thresholds(threshold1, threshold2, 3, l2_gradient)
+    dx_rows = kernel_rows(dx, height, width * n_channels)
+    dy_rows = kernel_rows(dy, height, width * n_channels)
+    low, high = magnitude_thresholds(threshold1, threshold2, 3, l2_gradient)
     edges = np.empty((height, width), dtype=np.uint8) if out is None else out
     _classify(NO_IMAGE, dx_rows, dy_rows, False, n_channels, 3, l2_gradient, low, high, edges)
     return _finish(edges)
@@ -197,7 +197,7 @@ def _prepare_image(image, blur) -> np.ndarray:
     return pixels
 
 
-def _kernel_rows(array: np.ndarray, height: int, row_length: int) -> np.ndarray:
+def kernel_rows(array: np.ndarray, height: int, row_length: int) -> np.ndarray:
     """`array` as C-contiguous, writeable (height, row_length) rows.
 
     Strided, reversed, Fortran-ordered or read-only input is copied once, so that one compiled
@@ -208,7 +208,7 @@ def _kernel_rows(array: np.ndarray, height: int, row_length: int) -> np.ndarray:
     return array.reshape(height, row_length)
 
 
-def _magnitude_thresholds(
+def magnitude_thresholds(
     threshold1: float, threshold2: float, aperture_size: int, l2_gradient: bool
 ) -> tuple[int, int]:
     """The integer thresholds (low, high) that magnitudes must exceed, as OpenCV derives them."""
@@ -223,7 +223,7 @@ def _magnitude_thresholds(
     return min(math.floor(low), _INT32_MAX), min(math.floor(high), _INT32_MAX)
 
 
-def _edges_from_image(
+def edges_from_image(
     pixels: np.ndarray,
     threshold1: float,
     threshold2: float,
@@ -234,8 +234,8 @@ def _edges_from_image(
     """Canny edges of a validated (H, W) or (H, W, C) uint8 image into `out` or a new array."""
     height, width = pixels.shape[:2]
     n_channels = 1 if pixels.ndim == 2 else pixels.shape[2]
-    rows = _kernel_rows(pixels, height, width * n_channels)
-    low, high = _magnitude_thresholds(threshold1, threshold2, aperture_size, l2_gradient)
+    rows = kernel_rows(pixels, height, width * n_channels)
+    low, high = magnitude_thresholds(threshold1, threshold2, aperture_size, l2_gradient)
     edges = np.empty((height, width), dtype=np.uint8) if out is None else out
     _classify(
         rows, NO_GRADIENTS, NO_GRADIENTS, True, n_channels, aperture_size, l2_gradient,
@@ -266,7 +266,7 @@ def _finish(edges: np.ndarray) -> np.ndarray:
 def _median_thresholds(pixels: np.ndarray, sigma: float) -> tuple[float, float]:
     """(max(0, (1 - sigma) * median), min(255, (1 + sigma) * median)) of all samples."""
     height = pixels.shape[0]
-    rows = _kernel_rows(pixels, height, pixels.size // height)
+    rows = kernel_rows(pixels, height, pixels.size // height)
     counts = np.empty(((height + BAND_ROWS - 1) // BAND_ROWS, 256), dtype=np.int64)
     _config.run_in_threads(band_histograms, counts.shape[0], rows, BAND_ROWS, counts)
     cumulative = np.cumsum(counts.sum(axis=0))

@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from . import _validate
-from .edges import _canny_gradients, _edges_from_image
+from .edges import _canny_gradients, edges_from_image
 from .kmeans import Criteria, centers_of_labels, run_attempts
 from .passes import MemoryPasses
 
@@ -175,7 +175,7 @@ def _canny_image_form(image, threshold1, threshold2, edges=None, apertureSize=3,
     threshold2 = _validate.check_float(threshold2, "threshold2", 0.0)
     target = _usable_edges(edges, pixels.shape[:2])
     out = _direct_output(target, (pixels,))
-    result = _edges_from_image(pixels, threshold1, threshold2, aperture_size, l2_gradient, out)
+    result = edges_from_image(pixels, threshold1, threshold2, aperture_size, l2_gradient, out)
     return _deliver(result, target)
 
 
