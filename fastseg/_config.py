@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import _thread
 import contextlib
-import numbers
 import os
 import queue
 import sys
@@ -250,11 +249,9 @@ def set_num_threads(n: int) -> None:
     sets the size of Numba's parallel runtime (never started by fastseg), does not apply.
     """
     global _num_threads
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"`n` must be an integer; got {type(n).__name__}.")
-    if n < 1:
-        raise ValueError(f"`n` must be at least 1; got {n}.")
-    _num_threads = int(n)
+    from ._validate import check_int  # _validate imports this module
+
+    _num_threads = check_int(n, "n", 1)
 
 
 def run_in_threads(kernel, n_parts: int, *arguments) -> None:

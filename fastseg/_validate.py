@@ -9,15 +9,26 @@ that kernels below never see anything they cannot read safely.
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import _config
 from ._kernels.checks import chunk_ranges
 
+if TYPE_CHECKING:
+    import dask.array as da
+
 #: Sample dtypes the kernels read as they are, without a float copy.
 SAMPLE_DTYPES = frozenset(np.dtype(t) for t in (np.uint8, np.uint16, np.float32, np.float64))
 _SAMPLE_DTYPE_NAMES = "uint8, uint16, float32 or float64"
+#: Colour spaces of :func:`fastseg.segment`.
+COLOR_SPACES = ("rgb", "hsv", "lab", "gray")
+#: Paths of :func:`fastseg.segment`.
+SEGMENT_METHODS = ("auto", "distinct", "pixels")
+#: Largest weight of the pixel coordinates: at 1e6 the colours count for less than a millionth
+#: of a pixel's step already, so larger weights only risk overflow.
+MAX_SPATIAL = 1e6
 
 
 def _describe(value) -> str:
@@ -395,3 +406,77 @@ def _check_sigma(sigma: float, name: str) -> float:
             f"got {sigma:g}."
         )
     return sigma
+
+
+def check_choice(value, name: str, options) -> str:
+    """One of the strings `options`, in any case; given back in lower case."""
+    if not isinstance(value, str) or value.lower() not in options:
+        raise ValueError(f"`{name}` must be one of {', '.join(options)}; got {value!r}.")
+    return value.lower()
+
+
+def check_segment_options(color_space, channel_order, spatial, method, dtype, n_channels: int):
+    """The options of :func:`fastseg.segment`, checked; one-channel images are clustered in
+    "gray"."""
+    color_space = check_choice(color_space, "color_space", COLOR_SPACES)
+    channel_order = check_choice(channel_order, "channel_order", ("rgb", "bgr"))
+    method = check_choice(method, "method", SEGMENT_METHODS)
+    spatial = check_float(spatial, "spatial", 0.0)
+    if spatial > MAX_SPATIAL:
+        raise ValueError(f"`spatial` must be in [0, {MAX_SPATIAL:g}]; got {spatial:g}.")
+    if n_channels == 1 and color_space in ("hsv", "lab"):
+        raise ValueError(f"`color_space` {color_space!r} needs a colour image; got a gray one.")
+    if n_channels == 1:
+        color_space = "gray"
+    if method == "distinct" and (dtype != np.uint8 or spatial > 0):
+        raise ValueError(
+            "`method` 'distinct' needs an 8-bit image and spatial=0; "
+            f"got dtype {dtype.name}, spatial={spatial}."
+        )
+    return color_space, channel_order, spatial, method
+
+
+def check_init(init, k: int, n_features: int):
+    """ "k-means++", "random", or an array of k finite centers, as float64."""
+    if isinstance(init, str):
+        if init not in ("k-means++", "random"):
+            raise ValueError(f"`init` must be 'k-means++', 'random' or an array; got {init!r}.")
+        return init
+    centers = as_array(init, "init")
+    if centers.dtype.kind not in "uif":
+        raise TypeError(f"`init` must be a numeric array; got dtype {centers.dtype.name}.")
+    if centers.shape != (k, n_features):
+        raise ValueError(
+            f"`init` must have shape (k, n_features) = ({k}, {n_features}); got {centers.shape}."
+        )
+    centers = np.array(centers, dtype=np.float64)
+    if not np.isfinite(centers).all():
+        raise ValueError("`init` must contain only finite values; got NaN or infinity.")
+    return centers
+
+
+def check_dask_image(image, name: str, dtypes, dtype_names: str, max_channels: int) -> da.Array:
+    import dask.array as da  # optional: only the Dask drivers call this
+
+    """A non-empty dask array (H, W) or (H, W, C) of a listed dtype, channels in one chunk."""
+    if not isinstance(image, da.Array):
+        raise TypeError(
+            f"`{name}` must be a dask.array.Array; got {type(image).__name__} "
+            "(wrap an array with dask.array.from_array, or use the in-memory function)."
+        )
+    if image.dtype.newbyteorder("=") not in dtypes:
+        raise TypeError(f"`{name}` must have dtype {dtype_names}; got {image.dtype.name}.")
+    if image.ndim not in (2, 3) or (image.ndim == 3 and not 1 <= image.shape[2] <= max_channels):
+        raise ValueError(
+            f"`{name}` must be a dask array of shape (H, W) or (H, W, C) with 1 <= C <= "
+            f"{max_channels}; got shape {image.shape}."
+        )
+    if any(np.isnan(size) for size in image.shape):
+        raise ValueError(f"`{name}` must have a known shape; got {image.shape}.")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"`{name}` must have at least one pixel; got shape {image.shape}.")
+    if not image.dtype.isnative:
+        image = image.astype(image.dtype.newbyteorder("="))
+    if image.ndim == 3 and len(image.chunks[2]) > 1:
+        image = image.rechunk({2: -1})
+    return image

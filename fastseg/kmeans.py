@@ -196,25 +196,6 @@ def check_criteria(criteria) -> Criteria:
     return Criteria.from_opencv(criteria)
 
 
-def check_init(init, k: int, n_features: int):
-    """ "k-means++", "random", or an array of k finite centers, as float64."""
-    if isinstance(init, str):
-        if init not in ("k-means++", "random"):
-            raise ValueError(f"`init` must be 'k-means++', 'random' or an array; got {init!r}.")
-        return init
-    centers = _validate.as_array(init, "init")
-    if centers.dtype.kind not in "uif":
-        raise TypeError(f"`init` must be a numeric array; got dtype {centers.dtype.name}.")
-    if centers.shape != (k, n_features):
-        raise ValueError(
-            f"`init` must have shape (k, n_features) = ({k}, {n_features}); got {centers.shape}."
-        )
-    centers = np.array(centers, dtype=np.float64)
-    if not np.isfinite(centers).all():
-        raise ValueError("`init` must contain only finite values; got NaN or infinity.")
-    return centers
-
-
 # -- seeding -------------------------------------------------------------------------------------
 
 
@@ -430,7 +411,7 @@ def check_run_options(criteria, attempts, init, seed, k: int, n_features: int) -
     """The options of :func:`kmeans` for k clusters of n_features, checked."""
     criteria = check_criteria(criteria)
     attempts = _validate.check_int(attempts, "attempts", 1)
-    init = check_init(init, k, n_features)
+    init = _validate.check_init(init, k, n_features)
     return RunOptions(criteria, attempts, init, _validate.check_seed(seed))
 
 

@@ -15,16 +15,12 @@ import numpy as np
 
 from . import _config, _validate
 from ._kernels import colors, lloyd
+from ._validate import COLOR_SPACES
 from .kmeans import Criteria, check_run_options, fit
 from .passes import MemoryPasses
 
 __all__ = ["COLOR_SPACES", "Segmentation", "segment"]
 
-COLOR_SPACES = ("rgb", "hsv", "lab", "gray")
-METHODS = ("auto", "distinct", "pixels")
-#: Largest weight of the pixel coordinates: at 1e6 the colours count for less than a millionth
-#: of a pixel's step already, so larger weights only risk overflow.
-MAX_SPATIAL = 1e6
 #: The distinct-colour path is taken while distinct colours are at most this share of the pixels.
 DISTINCT_SHARE = 0.5
 
@@ -95,12 +91,6 @@ class Segmentation:
     def masks(self) -> np.ndarray:
         """Boolean masks of shape (k, H, W), one per cluster."""
         return self.labels[None, :, :] == np.arange(len(self.centers))[:, None, None]
-
-
-def _choice(value, name: str, options) -> str:
-    if not isinstance(value, str) or value.lower() not in options:
-        raise ValueError(f"`{name}` must be one of {', '.join(options)}; got {value!r}.")
-    return value.lower()
 
 
 def _unit_range(colours: np.ndarray) -> np.ndarray:
@@ -222,26 +212,6 @@ def label_pixels(pixels: np.ndarray, label_table: np.ndarray, labels: np.ndarray
     _config.run_in_threads(colors.label_pixels, n_chunks, pixels, label_table, labels)
 
 
-def check_options(color_space, channel_order, spatial, method, dtype, n_channels: int):
-    """The options of :func:`segment`, checked; one-channel images are clustered in "gray"."""
-    color_space = _choice(color_space, "color_space", COLOR_SPACES)
-    channel_order = _choice(channel_order, "channel_order", ("rgb", "bgr"))
-    method = _choice(method, "method", METHODS)
-    spatial = _validate.check_float(spatial, "spatial", 0.0)
-    if spatial > MAX_SPATIAL:
-        raise ValueError(f"`spatial` must be in [0, {MAX_SPATIAL:g}]; got {spatial:g}.")
-    if n_channels == 1 and color_space in ("hsv", "lab"):
-        raise ValueError(f"`color_space` {color_space!r} needs a colour image; got a gray one.")
-    if n_channels == 1:
-        color_space = "gray"
-    if method == "distinct" and (dtype != np.uint8 or spatial > 0):
-        raise ValueError(
-            "`method` 'distinct' needs an 8-bit image and spatial=0; "
-            f"got dtype {dtype.name}, spatial={spatial}."
-        )
-    return color_space, channel_order, spatial, method
-
-
 def takes_distinct(method: str, n_colours: int, n_pixels: int) -> bool:
     """Whether an 8-bit image with `n_colours` distinct colours takes the distinct-colour path."""
     return method == "distinct" or n_colours <= DISTINCT_SHARE * n_pixels
@@ -320,7 +290,7 @@ def plan_image(shape, dtype, k, color_space, channel_order, spatial, method) -> 
     height, width = shape[:2]
     n_channels = 1 if len(shape) == 2 or shape[2] == 1 else 3
     k = _validate.check_int(k, "k", 1, height * width, "H * W")
-    color_space, channel_order, spatial, method = check_options(
+    color_space, channel_order, spatial, method = _validate.check_segment_options(
         color_space, channel_order, spatial, method, np.dtype(dtype), n_channels
     )
     return ImagePlan(

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _validate
-from .kmeans import Criteria, check_init, run_attempts
+from .kmeans import Criteria, run_attempts
 from .passes import MemoryPasses
 
 __all__ = ["KMeans"]
@@ -80,7 +80,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         samples = self._samples(X, reset=True)
         n_samples, n_features = samples.shape
         k = _validate.check_int(self.n_clusters, "n_clusters", 1, n_samples, "n_samples")
-        init = check_init(self.init, k, n_features)
+        init = _validate.check_init(self.init, k, n_features)
         if self.n_init == "auto":
             attempts = 10 if isinstance(init, str) and init == "random" else 1
         else:

@@ -8,7 +8,7 @@ Dask scheduler: threads, processes or a ``dask.distributed`` cluster.
 Needs the optional dependencies: ``pip install 'fastseg[dask]'``.
 """
 
-from .edges import canny
+from .edges import canny, halo_depth
 from .io import canny_to_zarr, check_output_store, open_image, segment_to_zarr, to_zarr
 from .segmentation import DaskSegmentation, segment
 
@@ -17,6 +17,7 @@ __all__ = [
     "canny",
     "canny_to_zarr",
     "check_output_store",
+    "halo_depth",
     "open_image",
     "segment",
     "segment_to_zarr",

@@ -12,7 +12,6 @@ from .. import _validate
 from .._kernels import components
 from .._kernels.canny import EDGE, NOT_EDGE, classify_image
 from ..edges import BAND_ROWS, kernel_rows, magnitude_thresholds
-from .chunks import check_dask_image
 
 # --- Canny --------------------------------------------------------------------------------------
 
@@ -216,7 +215,7 @@ def canny(
     >>> edges.compute()[0]
     array([  0,   0,   0, 255,   0,   0,   0,   0], dtype=uint8)
     """
-    image = check_dask_image(image, "image", {np.dtype(np.uint8)}, "uint8", 4)
+    image = _validate.check_dask_image(image, "image", {np.dtype(np.uint8)}, "uint8", 4)
     aperture_size = _validate.check_aperture_size(aperture_size)
     l2_gradient = _validate.check_bool(l2_gradient, "l2_gradient")
     threshold1 = _validate.check_float(threshold1, "threshold1", 0.0)

@@ -521,7 +521,7 @@ def to_zarr(
 
 
 def _version() -> str:
-    from . import __version__
+    from .. import __version__
 
     return __version__
 

@@ -43,7 +43,7 @@ from ..segment import (
     segmentation_fields,
     split_channels,
 )
-from .chunks import check_dask_image, delayed_blocks, tree_reduce
+from .chunks import delayed_blocks, tree_reduce
 
 #: Below this many pixels a block's colours are sorted; above, counted in the 2^24-entry table,
 #: whose scan costs about as much as sorting this many codes.
@@ -161,7 +161,7 @@ def segment(
     >>> result.labels.chunks[0], result.palette.shape
     ((200, 200, 112), (4, 3))
     """
-    image = check_dask_image(
+    image = _validate.check_dask_image(
         image, "image", _validate.SAMPLE_DTYPES, _validate._SAMPLE_DTYPE_NAMES, 4
     )
     if image.ndim == 3 and image.shape[2] == 2:
