@@ -386,7 +386,7 @@ def _block_farthest(samples, origin, relative, centers, m, start, dtype):
     return top_index, top_distance, chosen
 
 
-class _ChunkedPasses:
+class ChunkedPasses:
     """The pass source (see :mod:`fastseg.passes`) over a dask array of samples whose blocks
     start at multiples of CHUNK_SIZE: each block's pass gives the in-memory source's partials of
     the same chunks.
@@ -431,7 +431,7 @@ class _ChunkedPasses:
         return _sample_array(self._channels, self._spec)
 
     def mean_variance(self) -> float:
-        return mean_variance(_ChunkedPasses(self._channels, self._spec, 1, self.image is not None))
+        return mean_variance(ChunkedPasses(self._channels, self._spec, 1, self.image is not None))
 
     def _blocks(self) -> list:
         return list(self.samples.to_delayed().ravel())
@@ -556,7 +556,7 @@ def _segment_pixels(channels, alpha, plan: ImagePlan, options) -> DaskSegmentati
     # Where the image's own chunks can be summed one by one, a pass reads each chunk once and
     # holds a few chunks per worker; else it reads whole rows of pixels in row-major order.
     by_chunk = plan.features_are_pixels and _sums_exact_by_chunk(channels)
-    source = _ChunkedPasses(channels, plan, plan.k, by_chunk)
+    source = ChunkedPasses(channels, plan, plan.k, by_chunk)
     result = fit(source, options)
     k = plan.k
     origin, dtype = source.origin, label_dtype(k)
