@@ -1,4 +1,4 @@
-"""Shared set-up of the benchmark suites: peers, the `large` marker, timing one case.
+"""Shared set-up of the benchmark suites: the photo sizes, the `large` marker, timing one case.
 
 Run: python -m pytest benchmarks/ --benchmark-only           (1, 4 and 12 MP photos)
      python -m pytest benchmarks/ --benchmark-only --large   (also 48 MP)
@@ -8,15 +8,7 @@ Every case is a :class:`fastseg.bench.Case`: the same inputs, methods and qualit
 its time (the MSE per pixel for k-means), so that speed is never bought with quality.
 """
 
-import sys
-from pathlib import Path
-
 import pytest
-
-# The peers registry lives with the tests, which compare against the same peers.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-from peers import importable
 
 from fastseg import bench
 
@@ -52,7 +44,7 @@ def time_case(benchmark, case: bench.Case):
     """Time `case` with pytest-benchmark (`case.repeats` rounds after a warm-up on a small
     input) and record its quality; skip it when the peer is not installed."""
     method = bench.METHODS[case.kind][case.method]
-    if not importable(method.requires):
+    if not bench.importable(method.requires):
         pytest.skip(f"{method.requires} is not installed")
     call, warm_up, quality_of = bench.prepare(case)
     warm_up()

@@ -11,11 +11,10 @@ user must; the slow peers (scikit-learn, faiss without sampling) are not run at 
 
 import pytest
 from conftest import SIZES, time_case
-from peers import KMEANS_METHODS
 
 from fastseg import bench
 
-PER_PIXEL = [name for name, method in KMEANS_METHODS.items() if not method.takes_image]
+PER_PIXEL = [name for name, method in bench.KMEANS_METHODS.items() if not method.takes_image]
 
 
 @pytest.mark.parametrize("method", PER_PIXEL)
@@ -25,7 +24,7 @@ PER_PIXEL = [name for name, method in KMEANS_METHODS.items() if not method.takes
 def test_photo_pixels(benchmark, megapixels, dtype, k, method):
     if megapixels == 48 and method not in bench.LARGE_KMEANS:
         pytest.skip("slow peer: tens of seconds per call at 48 MP")
-    repeats = bench.repeats_for(KMEANS_METHODS[method], megapixels, 5)
+    repeats = bench.repeats_for(bench.KMEANS_METHODS[method], megapixels, 5)
     data = ("photo", megapixels, "smooth", dtype)
     time_case(benchmark, bench.Case("kmeans", method, data, (("k", k),), repeats))
 
@@ -37,5 +36,5 @@ def test_photo_pixels(benchmark, megapixels, dtype, k, method):
     ids=["d=5 colour+xy 1 MP", "d=64 n=100000", "d=256 n=100000"],
 )
 def test_feature_vectors(benchmark, data, k, method):
-    repeats = bench.repeats_for(KMEANS_METHODS[method], 1, 3)
+    repeats = bench.repeats_for(bench.KMEANS_METHODS[method], 1, 3)
     time_case(benchmark, bench.Case("kmeans", method, data, (("k", k),), repeats))

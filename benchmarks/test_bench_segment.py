@@ -12,7 +12,6 @@ extra_info["quality"] is the MSE per pixel.
 
 import pytest
 from conftest import SIZES, time_case
-from peers import KMEANS_METHODS
 
 from fastseg import bench
 
@@ -21,7 +20,7 @@ from fastseg import bench
 @pytest.mark.parametrize("photo", ["smooth", "noisy"])
 @pytest.mark.parametrize("megapixels", SIZES)
 def test_distinct_colours(benchmark, megapixels, photo, k):
-    repeats = bench.repeats_for(KMEANS_METHODS["fastseg.segment"], megapixels, 5)
+    repeats = bench.repeats_for(bench.KMEANS_METHODS["fastseg.segment"], megapixels, 5)
     data = ("photo", megapixels, photo, "uint8")
     time_case(benchmark, bench.Case("kmeans", "fastseg.segment", data, (("k", k),), repeats))
 
@@ -29,6 +28,6 @@ def test_distinct_colours(benchmark, megapixels, photo, k):
 @pytest.mark.parametrize("method", ["fastseg", "cv2.kmeans"])
 @pytest.mark.parametrize("megapixels", SIZES)
 def test_noisy_photo_pixels(benchmark, megapixels, method):
-    repeats = bench.repeats_for(KMEANS_METHODS[method], megapixels, 5)
+    repeats = bench.repeats_for(bench.KMEANS_METHODS[method], megapixels, 5)
     data = ("photo", megapixels, "noisy", "uint8")
     time_case(benchmark, bench.Case("kmeans", method, data, (("k", 8),), repeats))

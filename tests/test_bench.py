@@ -1,6 +1,8 @@
 """fastseg.bench on a tiny matrix: the cases, the table and the memory probe (no timing checks)."""
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -69,11 +71,25 @@ def test_table_structure(rows):
 
 
 def test_missing_peers_are_named(rows, monkeypatch):
-    monkeypatch.setattr(bench, "importable", lambda module: module in (None, "sklearn"))
+    def importable(module):
+        return module in (None, "sklearn")
+
+    monkeypatch.setattr(bench.peers, "importable", importable)
     assert bench.missing_modules() == ["faiss", "skimage"]
     assert "Peers not installed (left out): faiss, skimage." in bench.format_tables(rows)
     cases = bench.matrix("quick", sizes=[TINY])
-    assert all(bench.importable(bench.METHODS[c.kind][c.method].requires) for c in cases) is False
+    assert all(importable(bench.METHODS[c.kind][c.method].requires) for c in cases) is False
+
+
+def test_registry_imports_no_optional_peer():
+    """The optional peers are imported by their calls only: listing them needs none of them."""
+    code = (
+        "import sys, fastseg.bench;"
+        "print(sorted(m for m in ('sklearn', 'faiss', 'skimage') if m in sys.modules))"
+    )
+    listed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=True)  # fmt: skip
+    assert listed.stdout.strip() == "[]"
 
 
 def test_case_round_trips_through_json():
