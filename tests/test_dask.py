@@ -6,12 +6,15 @@ in-memory functions (zero differing labels or edge pixels, equal centres), whate
 
 from __future__ import annotations
 
+import collections
+import itertools
 import subprocess
 import sys
 
 import cv2
 import dask
 import dask.array as da
+import dask.callbacks
 import numpy as np
 import pytest
 import skimage.data
@@ -350,7 +353,8 @@ def test_k_is_checked_before_any_colour_counting(monkeypatch):
     def count(*args):
         raise AssertionError("colours counted before `k` was checked")
 
-    monkeypatch.setattr(fdask, "_distinct_colours_of", count)
+    # Patched where segment looks it up (fastseg.dask is a package since 036648c).
+    monkeypatch.setattr("fastseg.dask.segmentation._distinct_colours_of", count)
     image = da.zeros((4, 5, 3), dtype=np.uint8, chunks=2)
     with pytest.raises(ValueError, match=r"`k` must be an integer in \[1, H \* W\] = \[1, 20\]"):
         fdask.segment(image, 21)
@@ -396,7 +400,7 @@ def test_open_image_bounds_tiff_strips(tmp_path, monkeypatch):
     # A TIFF in one strip is read whole for any chunk: its strip must fit the bound too.
     tiff = tmp_path / "strip.tif"
     tifffile.imwrite(tiff, np.zeros((100, 80, 3), dtype=np.uint8), rowsperstrip=100)
-    monkeypatch.setattr(fdask, "MAX_CHUNK_BYTES", 10_000)
+    monkeypatch.setattr("fastseg.dask.io.MAX_CHUNK_BYTES", 10_000)  # where open_image reads it
     with pytest.raises(ValueError, match="`path` must give chunks of at most 10000 bytes"):
         fdask.open_image(tiff, chunks=10)
     tiled = tmp_path / "tiled.tif"
@@ -504,12 +508,75 @@ def test_cluster_gives_the_same_results(client, photos):
         assert np.array_equal(edges, expected_edges)
 
 
-def test_pixel_passes_read_each_chunk_where_sums_are_exact(photos):
-    image = chunked(photos["coffee_small"], (37, 61))
-    assert fdask._sums_exact_by_chunk(image)
-    assert fdask._sums_exact_by_chunk(image.astype(np.uint16))
-    assert not fdask._sums_exact_by_chunk(image.astype(np.float32))  # sums depend on the order
-    blocks = fdask._chunk_pixels(image)
-    assert len(blocks) == image.numblocks[0] * image.numblocks[1]
-    pixels = np.concatenate([block.compute() for block in blocks])
-    assert len(pixels) == image.shape[0] * image.shape[1]
+class CountingReads:
+    """A NumPy array behind a dask array that records every read: the region (start, stop) of
+    each axis, and the dask computation (a pass, numbered from 1 by :class:`ComputationCounter`;
+    None outside any) that it belongs to."""
+
+    def __init__(self, array):
+        self.array = array
+        self.shape, self.dtype, self.ndim = array.shape, array.dtype, array.ndim
+        self.computation = None
+        self.reads = []  # appended from the scheduler's threads: list.append is atomic
+
+    def __getitem__(self, key):
+        region = tuple(
+            index.indices(length)[:2] for index, length in zip(key, self.shape, strict=True)
+        )
+        self.reads.append((self.computation, region))
+        return self.array[key]
+
+
+class ComputationCounter(dask.callbacks.Callback):
+    """Numbers the dask computations started while it is active, for :class:`CountingReads`."""
+
+    def __init__(self, source: CountingReads):
+        super().__init__()
+        self.source = source
+        self.count = 0
+
+    def _start(self, dsk):
+        self.count += 1
+        self.source.computation = self.count
+
+
+@pytest.mark.parametrize("kind", ["rgb uint8", "rgb uint16", "gray uint8"])
+def test_pixel_passes_read_each_chunk_once_where_sums_are_exact(photos, kind):
+    """Where every sum of a pass is exact in any order (8- and 16-bit pixels clustered as they
+    are), each per-pixel pass reads each chunk of the image exactly once, whole: counted on an
+    array that records its reads, pass by pass (one dask computation each)."""
+    image = photos["coffee_small"]
+    if kind == "rgb uint16":
+        image = image.astype(np.uint16) * 257
+    elif kind == "gray uint8":
+        image = np.ascontiguousarray(image[:, :, 1])
+    source = CountingReads(image)
+    array = da.from_array(source, chunks=(37, 61, *image.shape[2:]), asarray=False)
+    # Given centres that are not yet settled (no seeding, whose point reads touch only some
+    # chunks; no empty cluster, whose re-seeding reads whole rows) and no tol (no variance
+    # passes): every computation of the run is a Lloyd pass or the labelling.
+    init = fastseg.segment(image, 4, seed=0, method="pixels", criteria=Criteria(2)).centers
+    criteria = Criteria(max_iter=20, tol=None)
+    expected = fastseg.segment(image, 4, init=init, method="pixels", criteria=criteria)
+    with dask.config.set(scheduler="threads"), ComputationCounter(source) as computations:
+        result = fdask.segment(array, 4, init=init, method="pixels", criteria=criteria)
+        labels = result.labels.compute()
+    assert result.n_iter == expected.n_iter and np.array_equal(labels, expected.labels)
+    assert computations.count >= result.n_iter > 1  # at least one pass per update
+    # Outside a computation only dask's look at the array's type: no pixel read.
+    assert all(
+        np.prod([stop - start for start, stop in region]) == 0
+        for computation, region in source.reads
+        if computation is None
+    )
+    row_bounds, column_bounds = (np.cumsum((0, *sizes)) for sizes in array.chunks[:2])
+    chunks = {
+        ((int(top), int(bottom)), (int(left), int(right)), *[(0, n) for n in image.shape[2:]])
+        for top, bottom in itertools.pairwise(row_bounds)
+        for left, right in itertools.pairwise(column_bounds)
+    }
+    for computation in range(1, computations.count + 1):
+        reads = collections.Counter(
+            region for number, region in source.reads if number == computation
+        )
+        assert reads == dict.fromkeys(chunks, 1), f"computation {computation} of the run"

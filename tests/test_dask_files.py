@@ -207,8 +207,10 @@ def test_the_check_comes_before_any_work(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("segmented before the output was checked")
 
-    monkeypatch.setattr(fdask, "segment", fail)
-    monkeypatch.setattr(fdask, "canny", fail)
+    # Patched where segment_to_zarr and canny_to_zarr look them up: fastseg.dask is a package
+    # since 036648c, and patching its re-exported names no longer reached them.
+    monkeypatch.setattr("fastseg.dask.io.segment", fail)
+    monkeypatch.setattr("fastseg.dask.io.canny", fail)
     with pytest.raises(ValueError, match="`out` must name a new zarr store"):
         fdask.segment_to_zarr(store, 2, None, tmp_path / "out.zarr")
     with pytest.raises(ValueError, match="`out` must name a new zarr store"):

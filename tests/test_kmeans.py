@@ -33,35 +33,113 @@ def test_one_cluster_is_the_weighted_mean(dtype):
     assert result.compactness == pytest.approx(expected, rel=1e-14)
 
 
+#: cv2.kmeans's TERM_CRITERIA_COUNT and TERM_CRITERIA_EPS flags, and its epsilon when EPS is absent.
+CV_COUNT, CV_EPS = 1, 2
+FLT_EPSILON = float(np.finfo(np.float32).eps)
+
+
+def stopping_rules(criteria):
+    """(largest number of center updates, epsilon or None, tol or None) of a Criteria or of an
+    OpenCV tuple (type, max_iter, epsilon), read as OpenCV's kmeans reads it: the count includes
+    the first assignment and is clamped to [2, 100] (100 without the COUNT flag); without the EPS
+    flag the threshold is FLT_EPSILON. Written from OpenCV's rules, not from Criteria.from_opencv,
+    so that a wrong reading of the tuple shows."""
+    if isinstance(criteria, Criteria):
+        return criteria.max_iter, criteria.epsilon, criteria.tol
+    kind, count, epsilon = criteria
+    count = min(max(count, 2), 100) if kind & CV_COUNT else 100
+    epsilon = max(epsilon, 0.0) if kind & CV_EPS else FLT_EPSILON
+    return count - 1, epsilon, None
+
+
+def reference_kmeans(samples, init, criteria, weights=None):
+    """Plain Lloyd updates from `init` in float64 NumPy that decide by themselves when to stop,
+    by the documented rules: after at most max_iter updates; after an update that moved no
+    center farther than epsilon; after one whose total squared shift is at most tol times the
+    mean per-feature weighted variance of the data; after a pass that changed no label.
+
+    Returns (labels, centers, compactness, n_iter) of the last centers (the samples labelled once
+    more, as kmeans does). Empty clusters are not handled (asserted absent).
+    """
+    max_updates, epsilon, tol = stopping_rules(criteria)
+    x = np.asarray(samples, dtype=np.float64)
+    w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=np.float64)
+    if tol is not None:
+        mean = (w[:, None] * x).sum(axis=0) / w.sum()
+        tol *= ((w[:, None] * (x - mean) ** 2).sum(axis=0) / w.sum()).mean()
+    centers = np.array(init, dtype=np.float64)
+    labels = None
+    n_iter = 0
+    while n_iter < max_updates:
+        n_iter += 1
+        new_labels, _ = naive.assign(x, centers)
+        totals = np.bincount(new_labels, weights=w, minlength=len(centers))
+        assert (totals > 0).all(), "the reference does not handle empty clusters"
+        sums = np.zeros_like(centers)
+        np.add.at(sums, new_labels, w[:, None] * x)
+        updated = sums / totals[:, None]
+        squared_shift = ((updated - centers) ** 2).sum(axis=1)
+        # Unchanged labels give the same centers again: a fixed point, counted as one update.
+        settled = labels is not None and np.array_equal(new_labels, labels)
+        centers, labels = updated, new_labels
+        if (
+            settled
+            or (epsilon is not None and squared_shift.max() <= epsilon * epsilon)
+            or (tol is not None and squared_shift.sum() <= tol)
+        ):
+            break
+    labels, distances = naive.assign(x, centers)
+    return labels, centers, float(w @ distances), n_iter
+
+
+# Each stopping rule ends some of these runs first (checked when they were written): the update
+# cap (max_iter=6, the counts of 4 and 10), tol, a fixed point (tol=None) and epsilon.
+STOPPING_CRITERIA = [
+    Criteria(max_iter=6, tol=None),
+    Criteria(),
+    Criteria(max_iter=300, tol=None),
+    Criteria(max_iter=300, epsilon=0.5, tol=None),
+    (3, 10, 1.0),
+    (2, 0, 0.05),
+    (1, 4, 0.0),
+]
+
+
+@pytest.mark.parametrize("criteria", STOPPING_CRITERIA, ids=str)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("d", [1, 3, 7, 40])
-def test_matches_reference_lloyd(rng, dtype, d):
+def test_matches_reference_lloyd(rng, dtype, d, criteria):
     centers_true = rng.uniform(20, 200, size=(5, d))
     samples = (centers_true[rng.integers(0, 5, 6000)] + rng.normal(0, 15, (6000, d))).clip(0, 255)
     samples = samples.astype(dtype)
     init = samples[[0, 1000, 2000, 3000, 4000]].astype(np.float64)
-    result = kmeans(samples, 5, init=init, criteria=Criteria(max_iter=6, tol=None))
-    labels, centers, compactness = naive.lloyd(samples, init, result.n_iter)
+    result = kmeans(samples, 5, init=init, criteria=criteria)
+    labels, centers, compactness, n_iter = reference_kmeans(samples, init, criteria)
+    # The reference chose its own stopping point: the same criteria must stop both at once.
+    assert result.n_iter == n_iter
     if dtype == np.float32 and d > 16:
         # Wide float32 samples take float32 matrix products (as scikit-learn does): labels
-        # agree except where two centers are equally near to float32 precision.
+        # may differ only where two centers are equally near to float32 precision.
         distances = naive.squared_distances(samples, result.centers)
         rows = np.flatnonzero(result.labels != labels)
         ours, theirs = distances[rows, result.labels[rows]], distances[rows, labels[rows]]
         np.testing.assert_allclose(ours, theirs, rtol=1e-5)
         assert len(rows) < 10
+        np.testing.assert_allclose(result.centers, centers, rtol=1e-5)
         return
     np.testing.assert_array_equal(result.labels, labels)
     np.testing.assert_allclose(result.centers, centers, rtol=1e-9)
     assert result.compactness == pytest.approx(compactness, rel=1e-9)
 
 
-def test_weighted_matches_reference(rng):
+@pytest.mark.parametrize("criteria", STOPPING_CRITERIA, ids=str)
+def test_weighted_matches_reference(rng, criteria):
     samples = rng.normal(size=(3000, 3))
     weights = rng.uniform(0, 5, 3000)
     init = samples[:4].copy()
-    result = kmeans(samples, 4, init=init, sample_weight=weights, criteria=Criteria(4, tol=None))
-    labels, centers, compactness = naive.lloyd(samples, init, result.n_iter, weights)
+    result = kmeans(samples, 4, init=init, sample_weight=weights, criteria=criteria)
+    labels, centers, compactness, n_iter = reference_kmeans(samples, init, criteria, weights)
+    assert result.n_iter == n_iter
     np.testing.assert_array_equal(result.labels, labels)
     np.testing.assert_allclose(result.centers, centers, rtol=1e-9)
     assert result.compactness == pytest.approx(compactness, rel=1e-9)
@@ -408,13 +486,15 @@ def test_segment_with_huge_spatial_weight(rng):
 
 
 def test_seeding_at_large_k_is_the_reference(rng):
-    """k-means++ through the engine at k = 500 picks the reference's rows (canonical order)."""
-    from fastseg.kmeans import LloydEngine
+    """k-means++ over in-memory passes at k = 500 picks the reference's rows (canonical
+    order)."""
+    from fastseg.kmeans import seed_kmeans_pp, seeding_rows
+    from fastseg.passes import MemoryPasses
 
     samples = rng.normal(size=(5000, 3))
-    engine = LloydEngine(samples, None, 500)
-    rows, weights = engine.seeding_rows(np.random.default_rng(3))
+    source = MemoryPasses(samples, None, 500)
+    rows, weights = seeding_rows(source, np.random.default_rng(3))
     generator = np.random.default_rng(3)
-    engine.seeding_rows(generator)  # the same draws as the engine's
+    seeding_rows(source, generator)  # the same draws as the seeding's
     expected = rows[naive.greedy_kmeans_pp(rows, weights, 500, generator)]
-    np.testing.assert_array_equal(engine.seed_kmeans_pp(np.random.default_rng(3)), expected)
+    np.testing.assert_array_equal(seed_kmeans_pp(source, np.random.default_rng(3)), expected)

@@ -77,6 +77,28 @@ def test_kmeans_invariants(problem):
     assert len(np.unique(used)) == k
     again = fastseg.kmeans(samples, k, init=init, seed=seed, sample_weight=weights)
     np.testing.assert_array_equal(again.centers, result.centers)
+    wide_float32 = samples.dtype == np.float32 and samples.shape[1] > 16 and k > 1
+    assert_nearest_centers(samples, labels, result.centers, 2.0**-23 if wide_float32 else 2.0**-52)
+
+
+def assert_nearest_centers(samples, labels, centers, eps):
+    """Each sample's label is its nearest center: another center may be nearer only by the
+    rounding of the score the engine compares, eps times the squared magnitudes involved (from
+    0, or from the first sample, from which the engine measures float data), with a margin of
+    8 (d + 2) for the terms summed (float64 distances of this check included). eps is 2^-52, or
+    2^-23 where wide float32 samples take float32 matrix products."""
+    d = samples.shape[1]
+    points = np.concatenate([samples.astype(np.float64), centers])
+    magnitude = max((points**2).sum(axis=1).max(), ((points - points[0]) ** 2).sum(axis=1).max())
+    distances = naive.squared_distances(samples, centers)
+    own = distances[np.arange(len(samples)), labels]
+    excess = own - distances.min(axis=1)
+    slack = 8 * (d + 2) * eps * magnitude
+    worst = int(np.argmax(excess))
+    assert excess[worst] <= slack, (
+        f"sample {worst} has label {labels[worst]} at squared distance {own[worst]:.17g}; the "
+        f"nearest center is at {distances[worst].min():.17g} (rounding allows {slack:.3g})"
+    )
 
 
 @st.composite

@@ -9,7 +9,7 @@ import pytest
 
 from fastseg import Criteria, segment
 from fastseg._kernels import colors
-from fastseg.segment import _distinct_colours, _return_table
+from fastseg.segment import ColorTable
 
 QUADRANT_COLOURS = np.array([[200, 30, 30], [30, 200, 30], [30, 30, 200], [220, 220, 40]])
 
@@ -38,6 +38,78 @@ def quadrant_truth(size=64):
     half = size // 2
     truth[:half, half:], truth[half:, :half], truth[half:, half:] = 1, 2, 3
     return truth
+
+
+# --- the working space, written from segment's Notes (not from fastseg.segment's code) ---
+
+TO_WORKING_SPACE = {"hsv": cv2.COLOR_RGB2HSV, "lab": cv2.COLOR_RGB2Lab, "gray": cv2.COLOR_RGB2GRAY}
+FLOAT32_EPS = float(np.finfo(np.float32).eps)
+FLOAT64_EPS = float(np.finfo(np.float64).eps)
+
+
+def working_features(image, color_space, spatial=0.0):
+    """(H * W, n_features) float64 features that segment documents for an RGB (or one-channel)
+    image: "rgb" the channels as they are; "gray" OpenCV's luma of the [0, 1] image times 255;
+    "lab" OpenCV's float L*a*b*; "hsv" (255 S cos H, 255 S sin H, 255 V). With `spatial`, the
+    column and row times spatial * 255 / (longer side) are appended."""
+    height, width = image.shape[:2]
+    pixels = image.reshape(height * width, -1)
+    if pixels.shape[1] == 1 or color_space == "rgb":
+        features = pixels.astype(np.float64)
+    else:
+        unit = pixels.astype(np.float32)
+        if pixels.dtype.kind == "u":
+            unit /= np.float32(np.iinfo(pixels.dtype).max)
+        converted = cv2.cvtColor(unit[:, None, :], TO_WORKING_SPACE[color_space])
+        converted = converted.reshape(height * width, -1).astype(np.float64)
+        if color_space == "gray":
+            features = 255.0 * converted
+        elif color_space == "lab":
+            features = converted
+        else:
+            hue, chroma = np.deg2rad(converted[:, 0]), 255.0 * converted[:, 1]
+            features = np.column_stack(
+                [chroma * np.cos(hue), chroma * np.sin(hue), 255.0 * converted[:, 2]]
+            )
+    if spatial > 0:
+        rows, columns = np.divmod(np.arange(height * width), width)
+        scale = spatial * 255.0 / max(height, width)
+        features = np.column_stack([features, columns * scale, rows * scale])
+    return features
+
+
+def distance_rounding(features, centers, converted):
+    """Per sample, how much a squared distance to any center may be off through rounding: the
+    float64 arithmetic of a distance (a few units of 2^-52 of the squared magnitudes involved,
+    measured from 0 or from the first sample, whichever is larger) and, for features that come
+    out of OpenCV's float32 conversions (`converted`), an error of the feature vector of up to
+    2^-22 of its norm (float32 rounding, 2^-24 per feature, with a margin), which moves a
+    distance by at most 2 |x - c| |error| + |error|^2, for each of the two distances compared."""
+    n_features = features.shape[1]
+    points = np.concatenate([features, centers])
+    origin = points[0]  # the first sample (or a center, when there is no sample)
+    magnitude = max((points**2).sum(axis=1).max(), ((points - origin) ** 2).sum(axis=1).max())
+    rounding = np.full(len(features), 8 * (n_features + 2) * FLOAT64_EPS * magnitude)
+    if converted:
+        error = 2 * FLOAT32_EPS * np.sqrt((features**2).sum(axis=1))
+        reach = np.sqrt(((features[:, None, :] - centers[None]) ** 2).sum(axis=2)).max(axis=1)
+        rounding += 2 * (2 * reach * error + error**2)
+    return rounding
+
+
+def assert_labels_are_nearest_centres(features, labels, centers, converted):
+    """Each sample's label is a center at the least distance: another center may be nearer
+    only by the rounding of the distances (a tie)."""
+    labels = np.asarray(labels).ravel().astype(np.int64)
+    distances = naive.squared_distances(features, centers)
+    own = distances[np.arange(len(labels)), labels]
+    excess = own - distances.min(axis=1)
+    slack = distance_rounding(features, centers, converted)
+    worst = int(np.argmax(excess - slack))
+    assert (excess <= slack).all(), (
+        f"sample {worst} has label {labels[worst]} at squared distance {own[worst]:.17g}, but a "
+        f"center at {distances[worst].min():.17g} (rounding allows {slack[worst]:.3g})"
+    )
 
 
 @pytest.mark.parametrize("color_space", ["rgb", "hsv", "lab"])
@@ -157,20 +229,36 @@ def test_distinct_path_equals_pixel_path_from_same_centers(photos, name, color_s
         assert a.compactness == b.compactness
     else:
         np.testing.assert_allclose(a.centers, b.centers, rtol=1e-9)
-        assert np.count_nonzero(a.labels != b.labels) <= 10  # exact distance ties only
+        differ = np.flatnonzero(a.labels.ravel() != b.labels.ravel())
+        assert len(differ) <= 10  # distance ties only: a handful at most
         assert a.compactness == pytest.approx(b.compactness, rel=1e-9)
+        # Each differing pixel is a tie: the two paths' centres for it are equally near, up to
+        # the rounding of the distances and what the centres' own difference (< 1e-9 of them)
+        # can change in a distance.
+        features = working_features(image, color_space)[differ]
+        ours = a.labels.ravel()[differ].astype(np.int64)
+        theirs = b.labels.ravel()[differ].astype(np.int64)
+        rows = np.arange(len(differ))
+        moved = np.sqrt(((a.centers - b.centers) ** 2).sum(axis=1)).max()
+        for centers in (a.centers, b.centers):
+            distances = naive.squared_distances(features, centers)
+            reach = np.sqrt(distances.max(axis=1))
+            slack = distance_rounding(features, centers, converted=True)
+            slack = slack + 2 * (2 * reach * moved + moved**2)
+            gap = np.abs(distances[rows, ours] - distances[rows, theirs])
+            assert (gap <= slack).all(), f"pixels {differ[gap > slack]} differ without a tie"
 
 
 def test_distinct_colours_kernel_matches_numpy(photos):
     pixels = np.ascontiguousarray(photos["coffee"].reshape(-1, 3))
-    colours, counts, table = _distinct_colours(pixels)
+    with ColorTable() as table:
+        colours, counts = table.count(pixels)
     expected, expected_counts = np.unique(pixels, axis=0, return_counts=True)
     np.testing.assert_array_equal(colours, expected)
     np.testing.assert_array_equal(counts, expected_counts)
-    _return_table(table, colours)
-    again = _distinct_colours(pixels)  # a reused table starts from zero again
+    with ColorTable() as table:  # the table given back is reused: it starts from zero again
+        again = table.count(pixels)
     np.testing.assert_array_equal(again[1], expected_counts)
-    _return_table(again[2], again[0])
 
 
 @pytest.mark.parametrize("n_parts", [1, 2, 3, colors.MAX_PARTS])
@@ -248,6 +336,47 @@ def test_compactness_is_recomputable(photos):
     np.testing.assert_array_equal(ours_distance, nearest_distance[differ])
 
 
+@pytest.mark.parametrize("criteria", [Criteria(3, tol=None), None], ids=["3-updates", "default"])
+@pytest.mark.parametrize(
+    ("dtype", "color_space", "method", "spatial"),
+    [
+        *[(np.uint8, space, method, 0.0) for space in ("rgb", "hsv", "lab", "gray")
+          for method in ("distinct", "pixels")],
+        (np.uint8, "one channel", "distinct", 0.0),
+        (np.uint8, "one channel", "pixels", 0.0),
+        (np.uint16, "rgb", "pixels", 0.0),
+        (np.uint16, "lab", "pixels", 0.0),
+        (np.float32, "hsv", "pixels", 0.0),
+        (np.float64, "rgb", "pixels", 0.0),
+        (np.uint8, "rgb", "pixels", 1.5),
+        (np.uint8, "lab", "pixels", 0.4),
+    ],
+)  # fmt: skip
+def test_each_pixel_carries_the_label_of_its_nearest_centre(
+    photos, dtype, color_space, method, spatial, criteria
+):
+    """In the working space (colour features, and the scaled coordinates with `spatial`), every
+    pixel's label is its nearest centre, ties within rounding aside: also when the run stops
+    before the labels settle (3 updates), since the pixels are labelled once more from the
+    last centres."""
+    image = photos["coffee"][::4, ::4]
+    if color_space == "one channel":
+        image, color_space = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), "gray"
+    if dtype == np.uint16:
+        image = image.astype(np.uint16) * 257
+    elif dtype != np.uint8:
+        image = (image / 255.0).astype(dtype)
+    result = segment(
+        image, 6, color_space=color_space, method=method, spatial=spatial, seed=0,
+        criteria=criteria,
+    )  # fmt: skip
+    assert result.method == method
+    features = working_features(image, color_space, spatial)
+    assert result.centers.shape == (6, features.shape[1])
+    converted = image.ndim == 3 and color_space != "rgb"
+    assert_labels_are_nearest_centres(features, result.labels, result.centers, converted)
+
+
 def test_float_images_must_lie_in_the_unit_range(photos):
     """A float image in 0-255 (what np.float32(image) gives) is refused, not clustered as if in
     [0, 1] (which gave an all-255 palette); the same image scaled to [0, 1] is the 8-bit one."""
@@ -270,7 +399,7 @@ def test_k_is_checked_before_the_colours_are_counted(monkeypatch):
     def count(*args):
         raise AssertionError("colours counted before k was checked")
 
-    monkeypatch.setattr(segment_module, "_distinct_colours", count)
+    monkeypatch.setattr(segment_module, "distinct_colors", count)
     with pytest.raises(ValueError, match=r"`k` must be an integer in \[1, H \* W\] = \[1, 64\]"):
         segment(np.zeros((8, 8, 3), np.uint8), 65)
 
