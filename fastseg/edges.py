@@ -145,7 +145,7 @@ def auto_canny(
     return edges_from_image(pixels, lower, upper, aperture_size, l2_gradient)
 
 
-def _canny_gradients(
+def canny_from_gradients(
     dx, dy, threshold1: float, threshold2: float, *, l2_gradient: bool = False, out=None
 ) -> np.ndarray:
     """Canny edges from given int16 derivatives, as ``cv2.Canny(dx, dy, threshold1, threshold2)``.

@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from . import _validate
-from .edges import _canny_gradients, edges_from_image
+from .edges import canny_from_gradients, edges_from_image
 from .kmeans import Criteria, centers_of_labels, run_attempts
 from .passes import MemoryPasses
 
@@ -183,7 +183,7 @@ def _canny_gradient_form(dx, dy, threshold1, threshold2, edges=None, L2gradient=
     dx, dy = _validate.check_gradients(dx, dy)
     target = _usable_edges(edges, dx.shape[:2])
     out = _direct_output(target, (dx, dy))
-    result = _canny_gradients(dx, dy, threshold1, threshold2, l2_gradient=L2gradient, out=out)
+    result = canny_from_gradients(dx, dy, threshold1, threshold2, l2_gradient=L2gradient, out=out)
     return _deliver(result, target)
 
 

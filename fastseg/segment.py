@@ -69,19 +69,28 @@ class Segmentation:
     #: The input had shape (H, W, 1): :meth:`recolor` keeps that axis.
     channel_axis_kept: bool = False
 
-    def cluster_colours(self) -> np.ndarray:
+    def cluster_colors(self) -> np.ndarray:
         """Mean colour of each cluster in the input's dtype (rounded for integer images)."""
         colours = self.mean_colors
         if self.dtype.kind == "u":
             colours = np.clip(np.rint(colours), 0, np.iinfo(self.dtype).max)
         return colours.astype(self.dtype)
 
+    def cluster_colours(self) -> np.ndarray:
+        """Deprecated spelling of :meth:`cluster_colors`, kept for one release."""
+        warnings.warn(
+            "Segmentation.cluster_colours() is deprecated; use cluster_colors().",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.cluster_colors()
+
     def recolor(self) -> np.ndarray:
         """The image with each pixel replaced by its cluster's mean colour.
 
         Same shape, dtype and channel order as the input; an alpha channel is kept as it was.
         """
-        image = self.cluster_colours()[self.labels]
+        image = self.cluster_colors()[self.labels]
         if image.shape[-1] == 1 and not self.channel_axis_kept:
             image = image[..., 0]
         if self.alpha is not None:
@@ -160,7 +169,7 @@ class ColorTable:
         table, self._table = self._table, None
         if table is not None and self._clean:
             if self._colors is not None:
-                colors.clear_colours(self._colors, table)
+                colors.clear_colors(self._colors, table)
             _spare_tables.table = table
 
     def count(self, pixels: np.ndarray):
@@ -172,7 +181,7 @@ class ColorTable:
             min(_config.get_num_threads(), colors.MAX_PARTS), dtype=np.int64
         )
         _config.run_in_threads(
-            colors.count_colours, distinct_per_part.shape[0], pixels, table, distinct_per_part
+            colors.count_colors, distinct_per_part.shape[0], pixels, table, distinct_per_part
         )
         starts = np.concatenate([[0], np.cumsum(distinct_per_part)[:-1]])
         n_distinct = int(distinct_per_part.sum())
@@ -191,9 +200,9 @@ class ColorTable:
         # often. Its entries are set back to 0 for the table's next use.
         label_table = self._table.view(labels.dtype)[: colors.N_COLOURS]
         self._clean = False
-        colors.put_colour_labels(distinct, distinct_labels, label_table)
+        colors.put_color_labels(distinct, distinct_labels, label_table)
         label_pixels(pixels, label_table, labels)
-        colors.clear_colours(distinct, label_table)
+        colors.clear_colors(distinct, label_table)
         self._clean = True
 
 
@@ -225,7 +234,7 @@ def spatial_features(features, rows, columns, shape, spatial: float) -> np.ndarr
     return np.column_stack([features, columns * scale, rows * scale])
 
 
-def colour_sums_of(colours: np.ndarray, weights, labels: np.ndarray, k: int):
+def color_sums_of(colours: np.ndarray, weights, labels: np.ndarray, k: int):
     """Per cluster, the (weighted) sum of the colours and the total weight, in row order."""
     colour_sums = np.zeros((k, colours.shape[1]))
     totals = np.zeros(k)
@@ -339,7 +348,7 @@ def mean_colors_of(result, colors_clustered, weights, plan: ImagePlan, path: str
         totals = result.cluster_weights
         sums = result.cluster_sums
     else:
-        sums, totals = colour_sums_of(colors_clustered, weights, result.labels, plan.k)
+        sums, totals = color_sums_of(colors_clustered, weights, result.labels, plan.k)
     return sums / np.maximum(totals, 1e-300)[:, None], totals
 
 

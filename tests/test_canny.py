@@ -14,7 +14,7 @@ import pytest
 import skimage.data
 
 import fastseg
-from fastseg.edges import BAND_ROWS, _canny_gradients, _median_thresholds, auto_canny, canny
+from fastseg.edges import BAND_ROWS, _median_thresholds, auto_canny, canny, canny_from_gradients
 from fastseg.opencv import Canny
 
 APERTURES = (3, 5, 7)
@@ -135,7 +135,7 @@ def test_l2_overflow_matches_cv2():
     dy = dx.copy()
     for t1, t2 in ((0, 0), (10, 20)):
         expected = cv2.Canny(dx, dy, t1, t2, L2gradient=True)
-        assert np.array_equal(_canny_gradients(dx, dy, t1, t2, l2_gradient=True), expected)
+        assert np.array_equal(canny_from_gradients(dx, dy, t1, t2, l2_gradient=True), expected)
 
 
 def test_saturated_l1_derivatives_follow_the_reference():
@@ -145,7 +145,7 @@ def test_saturated_l1_derivatives_follow_the_reference():
     dx = rng.choice(values, (12, 10)).astype(np.int16)
     dy = rng.choice(values, (12, 10)).astype(np.int16)
     expected = naive.canny_from_gradients(dx, dy, 0, 0, False)
-    assert np.array_equal(_canny_gradients(dx, dy, 0, 0), expected)
+    assert np.array_equal(canny_from_gradients(dx, dy, 0, 0), expected)
 
 
 # --- equal to the NumPy reference ---
@@ -180,7 +180,7 @@ def test_kernels_match_reference_on_random_gradients():
         t1, t2 = rng.uniform(0, 40000, 2)
         low, high = naive.canny_thresholds(t1, t2, 3, l2_gradient)
         expected = naive.canny_from_gradients(dx, dy, low, high, l2_gradient)
-        ours = _canny_gradients(dx, dy, t1, t2, l2_gradient=l2_gradient)
+        ours = canny_from_gradients(dx, dy, t1, t2, l2_gradient=l2_gradient)
         assert np.array_equal(ours, expected)
 
 
@@ -311,15 +311,17 @@ def test_awkward_layouts_give_the_same_edges(photos):
         assert np.array_equal(Canny(view, 40, 120), cv2.Canny(np.ascontiguousarray(view), 40, 120))
     dx = cv2.Sobel(photos["camera"], cv2.CV_16S, 1, 0)
     dy = cv2.Sobel(photos["camera"], cv2.CV_16S, 0, 1)
-    expected = _canny_gradients(dx, dy, 40, 120)
+    expected = canny_from_gradients(dx, dy, 40, 120)
     flipped_dx, flipped_dy = dx[::-1, ::-1], dy[::-1, ::-1]
     assert np.array_equal(
-        _canny_gradients(flipped_dx, flipped_dy, 40, 120),
-        _canny_gradients(flipped_dx.copy(), flipped_dy.copy(), 40, 120),
+        canny_from_gradients(flipped_dx, flipped_dy, 40, 120),
+        canny_from_gradients(flipped_dx.copy(), flipped_dy.copy(), 40, 120),
     )
-    assert np.array_equal(_canny_gradients(dx.astype(">i2"), dy.astype(">i2"), 40, 120), expected)
     assert np.array_equal(
-        _canny_gradients(np.asfortranarray(dx), np.asfortranarray(dy), 40, 120), expected
+        canny_from_gradients(dx.astype(">i2"), dy.astype(">i2"), 40, 120), expected
+    )
+    assert np.array_equal(
+        canny_from_gradients(np.asfortranarray(dx), np.asfortranarray(dy), 40, 120), expected
     )
 
 

@@ -354,7 +354,7 @@ def test_k_is_checked_before_any_colour_counting(monkeypatch):
         raise AssertionError("colours counted before `k` was checked")
 
     # Patched where segment looks it up (fastseg.dask is a package since 036648c).
-    monkeypatch.setattr("fastseg.dask.segmentation._distinct_colours_of", count)
+    monkeypatch.setattr("fastseg.dask.segmentation._distinct_colors_of", count)
     image = da.zeros((4, 5, 3), dtype=np.uint8, chunks=2)
     with pytest.raises(ValueError, match=r"`k` must be an integer in \[1, H \* W\] = \[1, 20\]"):
         fdask.segment(image, 21)

@@ -266,7 +266,7 @@ def test_colour_counts_match_numpy_for_any_number_of_parts(photos, n_parts):
     pixels = np.ascontiguousarray(photos["astronaut"].reshape(-1, 3))
     table = np.zeros(colors.TABLE_SIZE, dtype=np.uint32)
     distinct_per_part = np.empty(n_parts, dtype=np.int64)
-    naive.in_parts(colors.count_colours, pixels, table, distinct_per_part, step=min(n_parts, 3))
+    naive.in_parts(colors.count_colors, pixels, table, distinct_per_part, step=min(n_parts, 3))
     codes = (pixels[:, 0].astype(np.int64) << 16) | (pixels[:, 1].astype(np.int64) << 8)
     expected = np.bincount(codes | pixels[:, 2], minlength=colors.N_COLOURS)
     np.testing.assert_array_equal(table[: colors.N_COLOURS], expected)
@@ -281,11 +281,11 @@ def test_label_table_kernels_match_numpy(photos, rng, dtype):
     colours, inverse = np.unique(pixels, axis=0, return_inverse=True)
     colour_labels = rng.integers(0, np.iinfo(dtype).max, len(colours)).astype(dtype)
     table = np.zeros(colors.N_COLOURS, dtype=dtype)
-    colors.put_colour_labels(colours, colour_labels, table)
+    colors.put_color_labels(colours, colour_labels, table)
     labels = np.empty(len(pixels), dtype=dtype)
     naive.in_parts(colors.label_pixels, pixels, table, labels)
     np.testing.assert_array_equal(labels, colour_labels[inverse.ravel()])
-    colors.clear_colours(colours, table)
+    colors.clear_colors(colours, table)
     assert not table.any()
 
 
@@ -467,3 +467,10 @@ def test_mean_colours_are_those_of_the_labelled_pixels(photos, method):
     np.testing.assert_allclose(result.mean_colors, means, rtol=1e-12)
     np.testing.assert_array_equal(result.palette, np.rint(means).astype(np.uint8))
     np.testing.assert_array_equal(result.counts, np.bincount(labels, minlength=5))
+
+
+def test_cluster_colours_is_a_deprecated_alias_of_cluster_colors():
+    result = segment(np.arange(48, dtype=np.uint8).reshape(4, 4, 3), 2, seed=0)
+    with pytest.warns(DeprecationWarning, match="use cluster_colors"):
+        old = result.cluster_colours()
+    np.testing.assert_array_equal(old, result.cluster_colors())

@@ -31,7 +31,7 @@ def _packed(pixels, i):
 
 
 @kernel
-def count_colours(pixels, table, distinct_per_part, first_part, part_step):
+def count_colors(pixels, table, distinct_per_part, first_part, part_step):
     """table[code] = number of pixels of each packed colour, counted in parts.
 
     The table splits into as many equal slices as there are parts. Part p counts only the
@@ -71,9 +71,9 @@ def gather_distinct(table, part_starts, colours, counts):
 
     Parameters
     ----------
-    table : (TABLE_SIZE,) uint32 counts, from :func:`count_colours`
+    table : (TABLE_SIZE,) uint32 counts, from :func:`count_colors`
     part_starts : (n_parts,) int64, index of the first distinct colour of each slice of the
-        table (the slices of :func:`count_colours`)
+        table (the slices of :func:`count_colors`)
     colours : (m, 3) uint8, overwritten with the distinct colours, in increasing packed order
     counts : (m,) float64, overwritten with their pixel counts
     """
@@ -95,7 +95,7 @@ def gather_distinct(table, part_starts, colours, counts):
 
 
 @kernel
-def put_colour_labels(colours, colour_labels, label_table):
+def put_color_labels(colours, colour_labels, label_table):
     """label_table[packed colour of colours[j]] = colour_labels[j] for every j.
 
     Parameters
@@ -109,7 +109,7 @@ def put_colour_labels(colours, colour_labels, label_table):
 
 
 @kernel
-def clear_colours(colours, table):
+def clear_colors(colours, table):
     """table[packed colour of colours[j]] = 0 for every j: a table of counts or labels is zero
     again once the entries of all the colours written to it are cleared.
 

@@ -34,7 +34,7 @@ from ..segment import (
     ColorTable,
     ImagePlan,
     Segmentation,
-    colour_sums_of,
+    color_sums_of,
     distinct_path,
     label_pixels,
     mean_colors_of,
@@ -65,10 +65,10 @@ class DaskSegmentation(Segmentation):
 
         Same shape, dtype and channel order as the input; an alpha channel is kept as it was.
         """
-        colours = self.cluster_colours()
+        colours = self.cluster_colors()
         n_channels = colours.shape[1]
         image = self.labels.map_blocks(
-            _recolour_block, colours, dtype=self.dtype, new_axis=2,
+            _recolor_block, colours, dtype=self.dtype, new_axis=2,
             chunks=(*self.labels.chunks, (n_channels,)),
         )  # fmt: skip
         if n_channels == 1:
@@ -93,7 +93,7 @@ def _segmentation(labels, result, mean_colours, totals, method, alpha, dtype) ->
     )
 
 
-def _recolour_block(labels: np.ndarray, colours: np.ndarray) -> np.ndarray:
+def _recolor_block(labels: np.ndarray, colours: np.ndarray) -> np.ndarray:
     return colours[labels]
 
 
@@ -178,7 +178,7 @@ def segment(
         extremes = np.array([[low, high] if finite else [np.nan, np.nan]], dtype=image.dtype)
         _validate.check_image(extremes, "image")
     if plan.counts_colors:
-        colours, counts = _distinct_colours_of(channels)
+        colours, counts = _distinct_colors_of(channels)
         if distinct_path(plan, len(colours)):
             return _segment_distinct(channels, alpha, colours, counts, plan, options)
     return _segment_pixels(channels, alpha, plan, options)
@@ -193,7 +193,7 @@ def _pixels_of(block: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(block).reshape(-1, channels)
 
 
-def _block_colours(block: np.ndarray):
+def _block_colors(block: np.ndarray):
     """Packed distinct colours of a (h, w, 3) uint8 block, increasing, and their counts."""
     pixels = _pixels_of(block)
     if len(pixels) < SMALL_BLOCK:
@@ -204,7 +204,7 @@ def _block_colours(block: np.ndarray):
     return packed_codes(colours), counts
 
 
-def _merge_colours(*parts):
+def _merge_colors(*parts):
     codes = np.concatenate([part[0] for part in parts])
     counts = np.concatenate([part[1] for part in parts])
     # Counts are integers below 2**53 in float64: their sums are exact in any order.
@@ -225,7 +225,7 @@ def _merge_intensities(*parts):
     return np.sum(parts, axis=0)
 
 
-def _distinct_colours_of(channels: da.Array):
+def _distinct_colors_of(channels: da.Array):
     """The distinct colours (m, channels) uint8 of the image and their counts (m,) float64, in
     the order of the in-memory path: increasing packed colour, or intensity for gray images."""
     blocks = [block for row in delayed_blocks(channels) for block in row]
@@ -234,20 +234,20 @@ def _distinct_colours_of(channels: da.Array):
         counts = tree_reduce(parts, _merge_intensities).compute().astype(np.float64)
         colours = np.flatnonzero(counts).astype(np.uint8)[:, None]
         return colours, counts[counts > 0]
-    parts = [dask.delayed(_block_colours, pure=True)(block) for block in blocks]
-    codes, counts = tree_reduce(parts, _merge_colours).compute()
+    parts = [dask.delayed(_block_colors, pure=True)(block) for block in blocks]
+    codes, counts = tree_reduce(parts, _merge_colors).compute()
     colours = np.stack([(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], 1).astype(np.uint8)
     return colours, counts
 
 
-def _colour_table(codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def _color_table(codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """The label of every packed colour (those absent get 0, never read)."""
     table = np.zeros(colors.N_COLOURS, dtype=labels.dtype)
     table[codes] = labels
     return table
 
 
-def _label_colour_block(block: np.ndarray, table: np.ndarray) -> np.ndarray:
+def _label_color_block(block: np.ndarray, table: np.ndarray) -> np.ndarray:
     """Labels of a (h, w, 3) uint8 block from the colour -> label table."""
     labels = np.empty(block.shape[0] * block.shape[1], dtype=table.dtype)
     label_pixels(_pixels_of(block), table, labels)
@@ -269,10 +269,10 @@ def _segment_distinct(channels, alpha, colours, counts, plan: ImagePlan, options
     else:
         # The graph carries the colours and their labels (5 bytes per colour); one task turns
         # them into the 16 MB table of every packed colour that the chunks read.
-        table = dask.delayed(_colour_table, pure=True)(
+        table = dask.delayed(_color_table, pure=True)(
             packed_codes(colours).astype(np.uint32), result.labels
         )
-        labels = channels.map_blocks(_label_colour_block, table, dtype=dtype, drop_axis=2)
+        labels = channels.map_blocks(_label_color_block, table, dtype=dtype, drop_axis=2)
     return _segmentation(labels, result, mean_colours, totals, "distinct", alpha, channels.dtype)
 
 
@@ -532,7 +532,7 @@ def _block_colour_sums(rows, offset, length, start, spec, origin, relative, k, d
     pixels = _flat_pixels(rows, offset, length)
     features = _flat_features(rows, offset, length, start, spec)
     labels, _, _ = _nearest(features, origin, relative, dtype)
-    colour_sums, totals = colour_sums_of(pixels, None, labels, k)
+    colour_sums, totals = color_sums_of(pixels, None, labels, k)
     return totals, colour_sums
 
 
