@@ -5,10 +5,10 @@ ahead of time with :func:`fastseg.warmup`.
 """
 
 from ._config import get_num_threads, set_num_threads
+from .clustering import Criteria, KMeansResult, kmeans
 from .edges import auto_canny, canny
 from .io import imread, imwrite, sample_image, sample_image_path
-from .kmeans import Criteria, KMeansResult, kmeans
-from .segment import Segmentation, segment
+from .segmentation import Segmentation, segment
 from .select_k import Elbow, choose_k, elbow, knee_point, silhouette_score
 
 __version__ = "0.1.0"

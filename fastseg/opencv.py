@@ -12,8 +12,8 @@ import numbers
 import numpy as np
 
 from . import _validate
+from .clustering import Criteria, centers_of_labels, run_attempts
 from .edges import canny_from_gradients, edges_from_image
-from .kmeans import Criteria, centers_of_labels, run_attempts
 from .passes import MemoryPasses
 
 # --- k-means ---

@@ -1,6 +1,6 @@
 """Pass sources: where the samples of a k-means run live, and the passes over them.
 
-A Lloyd run (:mod:`fastseg.kmeans`) touches its samples only through a *pass source*:
+A Lloyd run (:mod:`fastseg.clustering`) touches its samples only through a *pass source*:
 
 * ``partials(centers, update=False) -> PassTotals``: label every sample with its nearest center
   and return the per-center weighted sums, weights, the inertia and how many labels changed;

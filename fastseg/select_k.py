@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _config, _validate
 from ._kernels.silhouette import SILHOUETTE_CHUNK, largest_magnitude, silhouette_partial_sums
-from .kmeans import kmeans
+from .clustering import kmeans
 
 __all__ = ["Elbow", "choose_k", "elbow", "knee_point", "silhouette_score"]
 
@@ -249,7 +249,7 @@ class _Clusterable:
 
 def _clusterable(image, samples, ks, color_space, channel_order) -> _Clusterable:
     """The data of a k sweep, and its `ks` checked before the image is prepared."""
-    from .segment import sweep_samples
+    from .segmentation import sweep_samples
 
     _validate.check_image_or_samples(image, samples)
     if image is not None:

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _validate
-from .kmeans import Criteria, run_attempts
+from .clustering import Criteria, run_attempts
 from .passes import MemoryPasses
 
 __all__ = ["KMeans"]

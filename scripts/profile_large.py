@@ -32,8 +32,8 @@ from fastseg import bench, edges, passes
 from fastseg._kernels import colors
 
 # The modules, not the functions of the same name that the package exports.
-kmeans = importlib.import_module("fastseg.kmeans")
-segment = importlib.import_module("fastseg.segment")
+kmeans = importlib.import_module("fastseg.clustering")
+segment = importlib.import_module("fastseg.segmentation")
 
 
 class StageTimer:

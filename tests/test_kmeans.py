@@ -380,7 +380,7 @@ def test_public_names():
 
 
 def test_kmeans_plusplus_never_repeats_a_center_while_distinct_rows_remain(rng):
-    from fastseg.kmeans import kmeans_plusplus
+    from fastseg.clustering import kmeans_plusplus
 
     rows = rng.normal(size=(6, 4))
     rows = np.repeat(rows, [1, 5, 2, 7, 1, 3], axis=0)
@@ -391,7 +391,7 @@ def test_kmeans_plusplus_never_repeats_a_center_while_distinct_rows_remain(rng):
 
 
 def test_kmeans_plusplus_ignores_zero_weights(rng):
-    from fastseg.kmeans import kmeans_plusplus
+    from fastseg.clustering import kmeans_plusplus
 
     rows = rng.normal(size=(50, 2))
     weights = np.zeros(50)
@@ -488,7 +488,7 @@ def test_segment_with_huge_spatial_weight(rng):
 def test_seeding_at_large_k_is_the_reference(rng):
     """k-means++ over in-memory passes at k = 500 picks the reference's rows (canonical
     order)."""
-    from fastseg.kmeans import seed_kmeans_pp, seeding_rows
+    from fastseg.clustering import seed_kmeans_pp, seeding_rows
     from fastseg.passes import MemoryPasses
 
     samples = rng.normal(size=(5000, 3))

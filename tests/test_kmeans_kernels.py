@@ -95,7 +95,7 @@ def test_lloyd_pass_moves_only_gives_the_changes_of_the_sums(rng, dtype, d, weig
 @pytest.mark.parametrize("weighted", [False, True])
 def test_updating_the_sums_with_moves_gives_the_same_bits(rng, dtype, weighted):
     """Integer values and weights: the source's updated sums equal full passes, bit for bit."""
-    from fastseg.kmeans import Criteria, lloyd
+    from fastseg.clustering import Criteria, lloyd
     from fastseg.passes import MemoryPasses
 
     values = rng.integers(0, 256, size=(3 * CHUNK_SIZE + 77, 3))
@@ -214,7 +214,7 @@ def test_indices_by_weight_match_searchsorted_over_cumulative_weights(rng, integ
 def seeded_rows(rows, weights, k, seed, threaded):
     """The rows kmeans_plusplus chooses, its passes on one thread or split among threads."""
     from fastseg._kernels import seeding
-    from fastseg.kmeans import kmeans_plusplus
+    from fastseg.clustering import kmeans_plusplus
 
     serial_work = seeding.SERIAL_WORK
     seeding.SERIAL_WORK = 0 if threaded else np.inf

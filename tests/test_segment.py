@@ -9,7 +9,7 @@ import pytest
 
 from fastseg import Criteria, segment
 from fastseg._kernels import colors
-from fastseg.segment import ColorTable
+from fastseg.segmentation import ColorTable
 
 QUADRANT_COLOURS = np.array([[200, 30, 30], [30, 200, 30], [30, 30, 200], [220, 220, 40]])
 
@@ -290,7 +290,7 @@ def test_label_table_kernels_match_numpy(photos, rng, dtype):
 
 
 def test_the_kept_colour_table_is_clean_after_a_segmentation(photos):
-    from fastseg.segment import _spare_tables
+    from fastseg.segmentation import _spare_tables
 
     for k in (5, 300):  # 1- and 2-byte labels
         segment(photos["astronaut"], k, seed=0, criteria=Criteria(max_iter=3))
@@ -394,7 +394,7 @@ def test_float_images_must_lie_in_the_unit_range(photos):
 
 
 def test_k_is_checked_before_the_colours_are_counted(monkeypatch):
-    segment_module = importlib.import_module("fastseg.segment")
+    segment_module = importlib.import_module("fastseg.segmentation")
 
     def count(*args):
         raise AssertionError("colours counted before k was checked")

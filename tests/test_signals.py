@@ -187,7 +187,7 @@ def test_interrupt_between_labels_and_clear_drops_table(monkeypatch):
     import fastseg
     from fastseg._kernels import colors
 
-    segment_module = importlib.import_module("fastseg.segment")  # the module, not the function
+    segment_module = importlib.import_module("fastseg.segmentation")
 
     image = (np.arange(64 * 64 * 3, dtype=np.int64).reshape(64, 64, 3) * 7919 % 256).astype(
         np.uint8

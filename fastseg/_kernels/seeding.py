@@ -1,7 +1,7 @@
 """Seeding kernels: the steps of greedy k-means++ over a set of float64 rows, driven by
-:func:`fastseg.kmeans.kmeans_plusplus`: :func:`start` (the first center), :func:`first_distances`,
-then per center :func:`draw_candidates`, :func:`score_candidates` (the pass over the rows, split
-among threads) and :func:`choose`.
+:func:`fastseg.clustering.kmeans_plusplus`: :func:`start` (the first center),
+:func:`first_distances`, then per center :func:`draw_candidates`, :func:`score_candidates` (the
+pass over the rows, split among threads) and :func:`choose`.
 
 Draws follow one rule, that of ``numpy.searchsorted(numpy.cumsum(p), u * total, side="right")``:
 the row drawn by ``u`` in [0, 1) is the first whose cumulative share ``p[0] + ... + p[i]``

@@ -16,7 +16,7 @@ import numpy as np
 from .. import _config, _validate
 from .._config import CHUNK_SIZE
 from .._kernels import colors, lloyd
-from ..kmeans import check_run_options, fit
+from ..clustering import check_run_options, fit
 from ..passes import (
     MAX_FEATURES_DIRECT,
     NO_WEIGHTS,
@@ -30,7 +30,7 @@ from ..passes import (
     sums_are_exact,
     sums_origin,
 )
-from ..segment import (
+from ..segmentation import (
     ColorTable,
     ImagePlan,
     Segmentation,

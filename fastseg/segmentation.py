@@ -16,7 +16,7 @@ import numpy as np
 from . import _config, _validate
 from ._kernels import colors, lloyd
 from ._validate import COLOR_SPACES
-from .kmeans import Criteria, check_run_options, fit
+from .clustering import Criteria, check_run_options, fit
 from .passes import MemoryPasses
 
 __all__ = ["COLOR_SPACES", "Segmentation", "segment"]
