@@ -19,6 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from processes import child_environment, communicate_or_fail
 
 import fastseg
 from fastseg.cli import build_parser
@@ -442,17 +443,12 @@ def test_interrupted_writes_leave_no_partial_file(tmp_path, signal_number):
         process = subprocess.Popen(
             [sys.executable, "-m", "fastseg", "edges", "in.png", "--overlay", "-o", "out.png"],
             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=dict(os.environ, PYTHONFAULTHANDLER="1"),
+            env=child_environment(),
         )  # fmt: skip
         moment = chooser.uniform(started, total + 0.2)
         time.sleep(moment)
         process.send_signal(signal_number)
-        try:
-            _, stderr = process.communicate(timeout=300)
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGABRT)  # the fault handler prints where each thread is
-            _, stderr = process.communicate()
-            pytest.fail(f"hung after the signal at {moment:.3f} s:\n{stderr[-6000:]}")
+        _, stderr = communicate_or_fail(process, 300, f"hung after the signal at {moment:.3f} s")
         assert "Traceback" not in stderr, stderr
         out = tmp_path / "out.png"
         if out.exists():

@@ -16,6 +16,7 @@ import textwrap
 import time
 
 import pytest
+from processes import child_environment, communicate_or_fail
 
 CHILD = textwrap.dedent(
     """
@@ -72,7 +73,7 @@ def test_segment_survives_random_interrupts(tmp_path, trial):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=dict(os.environ, PYTHONFAULTHANDLER="1"),
+        env=child_environment(),
     )
     try:
         assert child.stdout.readline().strip() == "ready"
@@ -82,12 +83,7 @@ def test_segment_survives_random_interrupts(tmp_path, trial):
             child.send_signal(signal.SIGINT)
         time.sleep(0.1)
         stop_file.touch()
-        try:
-            out, err = child.communicate(timeout=300)
-        except subprocess.TimeoutExpired:
-            child.send_signal(signal.SIGABRT)  # the fault handler prints where each thread is
-            _, err = child.communicate()
-            pytest.fail(f"hung:\n{err[-6000:]}")
+        out, err = communicate_or_fail(child, 300)
     finally:
         if child.poll() is None:
             child.kill()
@@ -164,14 +160,9 @@ def test_an_interrupt_at_any_step_of_a_threaded_pass_leaves_the_threads_working(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=dict(os.environ, PYTHONFAULTHANDLER="1"),
+        env=child_environment(),
     )
-    try:
-        out, err = child.communicate(timeout=300)
-    except subprocess.TimeoutExpired:
-        child.send_signal(signal.SIGABRT)
-        _, err = child.communicate()
-        pytest.fail(f"hung:\n{err[-6000:]}")
+    out, err = communicate_or_fail(child, 300)
     assert child.returncode == 0, err[-3000:]
     words = out.split()
     assert words[0] == "ok", out
