@@ -9,6 +9,8 @@ that kernels below never see anything they cannot read safely.
 from __future__ import annotations
 
 import numbers
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -480,3 +482,33 @@ def check_dask_image(image, name: str, dtypes, dtype_names: str, max_channels: i
     if image.ndim == 3 and len(image.chunks[2]) > 1:
         image = image.rechunk({2: -1})
     return image
+
+
+def check_path(path, name: str) -> Path:
+    """A path given as str or os.PathLike, not empty."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"`{name}` must be a path (str or os.PathLike); got {type(path).__name__}.")
+    if not os.fspath(path):
+        raise ValueError(f"`{name}` must be a path; got ''.")
+    return Path(path)
+
+
+def check_chunk_grid(shape, chunk_shape, itemsize, name, what, max_bytes, max_chunks) -> None:
+    """Refuse chunks larger than `max_bytes` or (unless `max_chunks` is None) more than
+    `max_chunks` of them; `what` says what the chunks are in the message."""
+    chunk_bytes = int(np.prod([min(c, s) for c, s in zip(chunk_shape, shape, strict=True)],
+                              dtype=object)) * itemsize  # fmt: skip
+    if chunk_bytes > max_bytes:
+        raise ValueError(
+            f"`{name}` must give chunks of at most {max_bytes} bytes; got {what} of shape "
+            f"{tuple(chunk_shape)}, {chunk_bytes} bytes each (choose smaller chunks)."
+        )
+    n_chunks = 1
+    for c, s in zip(chunk_shape, shape, strict=True):
+        n_chunks *= -(-s // max(1, c))
+    if max_chunks is not None and n_chunks > max_chunks:
+        raise ValueError(
+            f"`{name}` must give at most {max_chunks} chunks; got {what} of shape "
+            f"{tuple(chunk_shape)}, {n_chunks} chunks for shape {tuple(shape)} "
+            "(choose larger chunks)."
+        )

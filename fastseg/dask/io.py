@@ -41,32 +41,10 @@ _MAX_METADATA_BYTES = 1 << 20
 _OPENED: dict[str, str] = {}
 
 
-def _check_path(path, name: str) -> Path:
-    if not isinstance(path, str | os.PathLike):
-        raise TypeError(f"`{name}` must be a path (str or os.PathLike); got {type(path).__name__}.")
-    if not os.fspath(path):
-        raise ValueError(f"`{name}` must be a path; got ''.")
-    return Path(path)
-
-
 def _check_chunk_grid(shape, chunk_shape, itemsize, name, what, count: bool = True) -> None:
-    """Refuse chunks larger than MAX_CHUNK_BYTES or (with `count`) more than MAX_CHUNKS."""
-    chunk_bytes = int(np.prod([min(c, s) for c, s in zip(chunk_shape, shape, strict=True)],
-                              dtype=object)) * itemsize  # fmt: skip
-    if chunk_bytes > MAX_CHUNK_BYTES:
-        raise ValueError(
-            f"`{name}` must give chunks of at most {MAX_CHUNK_BYTES} bytes; got {what} of shape "
-            f"{tuple(chunk_shape)}, {chunk_bytes} bytes each (choose smaller chunks)."
-        )
-    n_chunks = 1
-    for c, s in zip(chunk_shape, shape, strict=True):
-        n_chunks *= -(-s // max(1, c))
-    if count and n_chunks > MAX_CHUNKS:
-        raise ValueError(
-            f"`{name}` must give at most {MAX_CHUNKS} chunks; got {what} of shape "
-            f"{tuple(chunk_shape)}, {n_chunks} chunks for shape {tuple(shape)} "
-            "(choose larger chunks)."
-        )
+    _validate.check_chunk_grid(
+        shape, chunk_shape, itemsize, name, what, MAX_CHUNK_BYTES, MAX_CHUNKS if count else None
+    )
 
 
 def open_image(path, chunks: int | None = None) -> da.Array:
@@ -93,7 +71,7 @@ def open_image(path, chunks: int | None = None) -> da.Array:
         would exceed :data:`MAX_CHUNK_BYTES`, or the image would have more than
         :data:`MAX_CHUNKS` chunks.
     """
-    path = _check_path(path, "path")
+    path = _validate.check_path(path, "path")
     if chunks is not None:
         chunks = _validate.check_int(chunks, "chunks", 1)
     if not path.exists():
@@ -243,11 +221,11 @@ def check_output_store(path, inputs=(), *, name: str = "path", overwrite: bool =
     written once the last chunk is in place: so an incomplete or foreign store is never taken
     for one.
     """
-    path = _check_path(path, name)
+    path = _validate.check_path(path, name)
     shown = repr(str(path))
     target = Path(os.path.realpath(path))
     for source in inputs:
-        source = _check_path(source, "inputs")
+        source = _validate.check_path(source, "inputs")
         if _related(target, Path(os.path.realpath(source))):
             raise ValueError(
                 f"`{name}` must not be the input or lie inside or around it; {shown} "
