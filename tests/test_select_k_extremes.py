@@ -116,16 +116,13 @@ def test_silhouette_method_is_exact_on_the_pixels_of_a_small_image():
     image = (palette[rng.integers(0, 4, (20, 30))] + noise).astype(np.uint8)
     ks = [2, 3, 4, 5, 6]
     data = select_k._clusterable(image, None, [1], "rgb", "rgb")
-    try:
-        assert data.weights is not None and data.weights.sum() == 600
-        scores, labellings = select_k._silhouette_scores(
-            data, ks, 600, np.random.default_rng(0), keep_labels=True
-        )
-        counts = data.weights.astype(np.int64)
-        pixels = np.repeat(np.asarray(data.samples, np.float64), counts, axis=0)
-        exact = [_sklearn_silhouette(pixels, np.repeat(labels, counts)) for labels in labellings]
-    finally:
-        data.release()
+    assert data.weights is not None and data.weights.sum() == 600
+    scores, labellings = select_k._silhouette_scores(
+        data, ks, 600, np.random.default_rng(0), keep_labels=True
+    )
+    counts = data.weights.astype(np.int64)
+    pixels = np.repeat(np.asarray(data.samples, np.float64), counts, axis=0)
+    exact = [_sklearn_silhouette(pixels, np.repeat(labels, counts)) for labels in labellings]
     np.testing.assert_allclose(scores, exact, rtol=0, atol=ATOL)
     assert (
         choose_k(image, ks, method="silhouette", sample_size=600, seed=0)
@@ -141,14 +138,11 @@ def test_silhouette_draw_is_without_replacement(weighted):
         data = select_k._clusterable(image, None, [1], "rgb", "rgb")
     else:
         data = select_k._clusterable(None, rng.normal(size=(3000, 2)), [1], "rgb", "rgb")
-    try:
-        rows, multiplicities = select_k._scored_rows(data, 500, rng)
-        assert multiplicities.sum() == 500
-        assert len(np.unique(rows)) == len(rows)
-        limit = np.ones(len(data.samples)) if data.weights is None else data.weights
-        assert (multiplicities >= 1).all() and (multiplicities <= limit[rows]).all()
-    finally:
-        data.release()
+    rows, multiplicities = select_k._scored_rows(data, 500, rng)
+    assert multiplicities.sum() == 500
+    assert len(np.unique(rows)) == len(rows)
+    limit = np.ones(len(data.samples)) if data.weights is None else data.weights
+    assert (multiplicities >= 1).all() and (multiplicities <= limit[rows]).all()
 
 
 def test_weighted_silhouette_is_that_of_the_repeated_samples():
