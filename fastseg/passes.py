@@ -7,7 +7,8 @@ A Lloyd run (:mod:`fastseg.clustering`) touches its samples only through a *pass
 * ``farthest(centers, m)``: per chunk, the m samples farthest from their centers, and
   ``labelled_sample(i)``: the label, row and weight of one of them (for re-seeding);
 * ``rows(index)`` and ``samples_by_weight(draws)``: rows for the seeding;
-* ``mean_variance()``: the data's variance, for scikit-learn's ``tol``;
+* ``mean_variance()``: the data's variance, for scikit-learn's ``tol``, and
+  ``inertia_of_labels(centers)``: the inertia of the last pass's labels from other centers;
 * the attributes ``n_samples``, ``n_features``, ``k``, ``total_weight``, ``weighted`` and
   ``units`` (:class:`Units`).
 
@@ -255,6 +256,11 @@ class MemoryPasses:
         self._totals = totals
         return PassTotals(*result, changed)
 
+    def inertia_of_labels(self, centers: np.ndarray) -> float:
+        """The inertia of the last direct pass's labels measured from `centers` (source's
+        units), from that pass's sums."""
+        return totals_to_pass(self._totals, centers - self.origin, self.origin)[2]
+
     def _chunk_partials(self, relative: np.ndarray, moves_only: bool = False):
         """One :func:`lloyd.lloyd_pass` from `relative` (centers minus the origin): the per-chunk
         sums, weights and sums of squares, and the number of labels that changed."""
@@ -341,7 +347,13 @@ class MemoryPasses:
 
 def mean_variance(one_cluster) -> float:
     """Mean over features of the weighted variance of the samples of the one-cluster pass
-    source `one_cluster`: the inertia around their mean, which a first pass finds."""
+    source `one_cluster`: the inertia around their mean, from one pass.
+
+    With one cluster every sample carries label 0 whatever the center, so the pass's sums do not
+    depend on it: the inertia around the mean comes from the sums of the pass that found the
+    mean, with the bits a second pass from the mean would give.
+    """
     sums, weight_sums, _, _ = one_cluster.partials(np.zeros((1, one_cluster.n_features)))
-    inertia = one_cluster.partials(sums / weight_sums[:, None]).inertia
-    return inertia / (one_cluster.total_weight * one_cluster.n_features)
+    return one_cluster.inertia_of_labels(sums / weight_sums[:, None]) / (
+        one_cluster.total_weight * one_cluster.n_features
+    )

@@ -263,3 +263,24 @@ def test_draw_row_matches_searchsorted(rng):
     cumulative = np.cumsum(shares)
     for u in [0.0, *rng.uniform(size=200), np.nextafter(1.0, 0.0)]:
         assert seeding.draw_row(cumulative, u) == naive.draw_by_share(shares, u)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_mean_variance_from_one_pass_has_the_bits_of_a_second_pass(rng, dtype, weighted):
+    """The variance behind scikit-learn's tol: the inertia around the mean, taken from the sums
+    of the pass that found the mean, equals a pass from the mean bit for bit, and NumPy's
+    weighted variance within rounding."""
+    from fastseg.passes import MemoryPasses
+
+    samples = (rng.random((2 * CHUNK_SIZE + 99, 3)) * 250 + 3).astype(dtype)
+    weights = rng.integers(1, 9, len(samples)).astype(np.float64) if weighted else None
+    one = MemoryPasses(samples, weights, 1)
+    sums, weight_sums, _, _ = one.partials(np.zeros((1, 3)))
+    second_pass = one.partials(sums / weight_sums[:, None]).inertia
+    variance = MemoryPasses(samples, weights, 4).mean_variance()
+    assert variance == second_pass / (one.total_weight * 3)
+    values = samples.astype(np.float64)
+    mean = np.average(values, axis=0, weights=weights)
+    expected = np.average(((values - mean) ** 2).sum(axis=1), weights=weights) / 3
+    assert variance == pytest.approx(expected, rel=1e-9)

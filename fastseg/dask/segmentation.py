@@ -433,6 +433,11 @@ class ChunkedPasses:
     def mean_variance(self) -> float:
         return mean_variance(ChunkedPasses(self._channels, self._spec, 1, self.image is not None))
 
+    def inertia_of_labels(self, centers: np.ndarray) -> float:
+        """As :meth:`fastseg.passes.MemoryPasses.inertia_of_labels`, from the last pass's
+        partial sums."""
+        return reduce_partials(self._last_partials, centers - self.origin, self.origin)[1][2]
+
     def _blocks(self) -> list:
         return list(self.samples.to_delayed().ravel())
 
