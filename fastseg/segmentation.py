@@ -433,9 +433,8 @@ def segment(
     channels, alpha = split_channels(checked)
     pixels = channels.reshape(plan.n_pixels, plan.n_channels)
     if plan.counts_colors:
-        if plan.n_channels == 3:
-            pixels = np.ascontiguousarray(pixels)  # once, for the count and the labelling
-        with ColorTable() if plan.n_channels == 3 else contextlib.nullcontext() as table:
+        pixels = _countable(pixels)  # once, for the count and the labelling
+        with _color_table(pixels) as table:
             distinct, counts = distinct_colors(pixels, table)
             if distinct_path(plan, len(distinct)):
                 result = fit(MemoryPasses(plan.features(distinct), counts, plan.k), options)
@@ -448,6 +447,18 @@ def segment(
         rows, columns = np.divmod(np.arange(plan.n_pixels), plan.shape[1])
     result = fit(MemoryPasses(plan.features(pixels, rows, columns), None, plan.k), options)
     return _segmentation(plan, result, result.labels, "pixels", image, alpha, pixels, None)
+
+
+def _countable(pixels: np.ndarray) -> np.ndarray:
+    """8-bit pixels as :func:`distinct_colors` reads them: three-channel ones C-contiguous (the
+    table's kernels need it), gray ones as they are (a histogram reads any layout)."""
+    return np.ascontiguousarray(pixels) if pixels.shape[1] == 3 else pixels
+
+
+def _color_table(pixels: np.ndarray):
+    """The table that counts three-channel pixels, lent for a ``with`` block; none (a null
+    context giving None) for gray ones."""
+    return ColorTable() if pixels.shape[1] == 3 else contextlib.nullcontext()
 
 
 def distinct_colors(pixels: np.ndarray, table: ColorTable | None):
@@ -480,9 +491,8 @@ def sweep_samples(image: np.ndarray, color_space: str, channel_order: str):
     channels, _ = split_channels(image)
     pixels = channels.reshape(plan.n_pixels, plan.n_channels)
     if plan.counts_colors:
-        if plan.n_channels == 3:
-            pixels = np.ascontiguousarray(pixels)
-        with ColorTable() if plan.n_channels == 3 else contextlib.nullcontext() as table:
+        pixels = _countable(pixels)
+        with _color_table(pixels) as table:
             distinct, counts = distinct_colors(pixels, table)
         if takes_distinct(plan.method, len(distinct), plan.n_pixels):
             return plan.features(distinct), counts

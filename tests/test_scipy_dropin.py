@@ -14,7 +14,6 @@ scipy_vq = pytest.importorskip("scipy.cluster.vq")
 
 import skimage.data  # noqa: E402  (after the skip: the test extra brings both)
 
-import fastseg  # noqa: E402
 import fastseg.scipy as fastseg_vq  # noqa: E402
 
 FLOAT32_EPS = float(np.finfo(np.float32).eps)
@@ -541,17 +540,13 @@ def run_everything(pixels, blobs):
     return results
 
 
-def test_results_do_not_depend_on_the_number_of_threads():
+def test_results_do_not_depend_on_the_number_of_threads(n_threads):
     pixels = photo_pixels().astype(np.float64)
     blobs = gaussian_blobs(64, np.float32)
-    before = fastseg.get_num_threads()
-    try:
-        fastseg.set_num_threads(1)
-        one_thread = run_everything(pixels, blobs)
-        fastseg.set_num_threads(2)
-        two_threads = run_everything(pixels, blobs)
-    finally:
-        fastseg.set_num_threads(before)
+    n_threads(1)
+    one_thread = run_everything(pixels, blobs)
+    n_threads(2)
+    two_threads = run_everything(pixels, blobs)
     assert len(one_thread) == len(two_threads)
     for first, second in zip(one_thread, two_threads, strict=True):
         assert np.asarray(first).dtype == np.asarray(second).dtype
