@@ -33,6 +33,7 @@ import time
 import warnings
 
 import numba
+from numba.core.runtime import rtsys
 from numba.core import event
 from numba.core.caching import (
     CompileResultCacheImpl,
@@ -150,8 +151,15 @@ class _TolerantCache(FunctionCache):
         return (*super()._index_key(sig, codegen), settings)
 
     def load_overload(self, sig, target_context):
+        # Numba's load_overload first refreshes the target context: it imports and installs
+        # every typing and lowering registry (with SciPy present, numba.np.arraymath imports
+        # scipy.linalg), about half a second in a fresh process, that only compiling needs.
+        # Loading machine code needs the code generator and Numba's runtime (whose functions the
+        # kernels call) alone; a compilation refreshes the context itself.
         try:
-            return super().load_overload(sig, target_context)
+            rtsys.initialize(target_context)
+            with self._guard_against_spurious_io_errors():
+                return self._load_overload(sig, target_context)
         except Exception:
             return None
 
