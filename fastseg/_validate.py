@@ -327,6 +327,63 @@ def check_uint8_image(image, name: str = "image", max_channels: int = 4) -> np.n
     return array
 
 
+#: dtypes of :func:`fastseg.skimage.canny`'s image: scikit-image's, less 64-bit integers (which
+#: it refuses too) and bool.
+ANY_DEPTH_DTYPES = frozenset(
+    np.dtype(t)
+    for t in (np.uint8, np.uint16, np.uint32, np.int8, np.int16, np.int32)
+    + (np.float16, np.float32, np.float64)
+)
+
+
+def check_gray_image_any_depth(image, name: str = "image") -> np.ndarray:
+    """A non-empty 2-D image of 8-, 16- or 32-bit integers or of floats, finite, native-endian.
+
+    Returned as it is (any layout) unless its byte order had to change.
+    """
+    array = as_array(image, name)
+    if array.dtype.newbyteorder("=") not in ANY_DEPTH_DTYPES:
+        raise TypeError(
+            f"`{name}` must have an integer dtype of at most 32 bits or a float dtype "
+            f"(uint8, uint16, uint32, int8, int16, int32, float16, float32, float64); got "
+            f"{array.dtype.name}."
+        )
+    if array.ndim != 2:
+        raise ValueError(f"`{name}` must be a 2-D (gray) image; got shape {array.shape}.")
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(
+            f"`{name}` must have at least one row and one column; got shape {array.shape}."
+        )
+    array = native_byte_order(array)
+    if array.dtype.kind == "f":
+        check_finite(array.astype(np.float32, copy=False) if array.dtype == np.float16 else array,
+                     name)  # fmt: skip
+    return array
+
+
+def check_mask(mask, shape: tuple[int, ...], name: str = "mask") -> np.ndarray | None:
+    """None, or a C-contiguous uint8 array of `shape`: 1 where `mask` is nonzero (True)."""
+    if mask is None:
+        return None
+    array = as_array(mask, name)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"`{name}` must be a boolean (or 0/1) array; got {array.dtype.name}.")
+    if array.shape != tuple(shape):
+        raise ValueError(
+            f"`{name}` must have the image's shape {tuple(shape)}; got {array.shape}."
+        )
+    return np.ascontiguousarray(array != 0).view(np.uint8)
+
+
+def check_sigma(sigma, name: str = "sigma", high: float = 64.0):
+    """A real number in [0, `high`], given back as it is (its type can matter to arithmetic
+    that must match another library's)."""
+    value = check_float(sigma, name, 0.0)
+    if value > high:
+        raise ValueError(f"`{name}` must be a Gaussian sigma in [0, {high:g}]; got {value:g}.")
+    return sigma
+
+
 def check_gradients(dx, dy) -> tuple[np.ndarray, np.ndarray]:
     """int16 derivatives `dx` and `dy` of one shape, (H, W) or (H, W, C) with C in {1, 3},
     in native byte order."""

@@ -139,8 +139,13 @@ def canny_from_gradients(dx, dy, low, high, l2_gradient):
     maximum |= diagonal & np.where(s > 0, up_left, up_right)
     candidate = maximum & (magnitude > low)
     strong = candidate & (magnitude > high)
+    return hysteresis(candidate, strong).astype(np.uint8) * 255
 
-    # Hysteresis: breadth-first search from strong pixels through 8-connected candidates.
+
+def hysteresis(candidate: np.ndarray, strong: np.ndarray) -> np.ndarray:
+    """The candidates 8-connected to a strong pixel through candidates (strong ones included)."""
+    height, width = candidate.shape
+    # Breadth-first search from strong pixels through 8-connected candidates.
     edges = strong.copy()
     queue = list(zip(*np.nonzero(strong), strict=True))
     head = 0
@@ -153,7 +158,103 @@ def canny_from_gradients(dx, dy, low, high, l2_gradient):
                 if 0 <= ni < height and 0 <= nj < width and candidate[ni, nj] and not edges[ni, nj]:
                     edges[ni, nj] = True
                     queue.append((ni, nj))
-    return edges.astype(np.uint8) * 255
+    return edges
+
+
+#: numpy.pad's names of scipy.ndimage's border modes.
+NUMPY_PAD_MODES = {
+    "constant": "constant", "nearest": "edge", "reflect": "symmetric", "mirror": "reflect",
+    "wrap": "wrap",
+}  # fmt: skip
+
+
+def smooth_canny(image, sigma, low, high, mode="constant", cval=0.0):
+    """Reference of ``skimage.feature.canny`` for a 2-D image without a mask, with thresholds
+    as fractions of the range, when the Gaussian's radius is below the image's sides.
+
+    Each 1-D filter works in float64 on a padded copy and stores in the working float type
+    (float32 for float32 images, else float64).
+    """
+    float_type = np.float32 if image.dtype == np.float32 else np.float64
+    if image.dtype.kind in "ui":
+        values = image.astype(np.float64) * (1.0 / np.iinfo(image.dtype).max)
+        if image.dtype.kind == "i":
+            values = np.maximum(values, -1.0)
+    else:
+        values = image.astype(float_type)
+
+    def correlate(x, weights, axis, pad_mode, constant=0.0):
+        # weights[k] multiplies the values at offsets -k and +k, summed from k = r down to 1.
+        r = len(weights) - 1
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (r, r)
+        kwargs = {"constant_values": constant} if pad_mode == "constant" else {}
+        padded = np.pad(x.astype(np.float64), pad, mode=NUMPY_PAD_MODES[pad_mode], **kwargs)
+        n = x.shape[axis]
+
+        def shifted(offset):
+            return np.take(padded, np.arange(r + offset, r + offset + n), axis=axis)
+
+        out = shifted(0) * weights[0]
+        for k in range(r, 0, -1):
+            out += (shifted(-k) + shifted(k)) * weights[k]
+        return out.astype(float_type)
+
+    def derivative(x, axis):  # scipy's [-1, 0, 1], reflected borders
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (1, 1)
+        padded = np.pad(x.astype(np.float64), pad, mode="symmetric")
+        n = x.shape[axis]
+        after = np.take(padded, np.arange(2, n + 2), axis=axis)
+        before = np.take(padded, np.arange(0, n), axis=axis)
+        return (after - before).astype(float_type)
+
+    if sigma > 1e-15:
+        radius = int(4.0 * sigma + 0.5)
+        offsets = np.arange(-radius, radius + 1)
+        density = np.exp(-0.5 / (sigma * sigma) * offsets**2)
+        weights = (density / density.sum())[radius:]
+    else:
+        weights = np.ones(1)
+    smoothed = correlate(correlate(values, weights, 0, mode, cval), weights, 1, mode, cval)
+    if mode == "constant":
+        ones = np.ones(image.shape, dtype=float_type)
+        bleed = correlate(correlate(ones, weights, 0, mode, cval), weights, 1, mode, cval)
+        smoothed = smoothed / (bleed + np.finfo(float_type).eps)
+    jsobel = correlate(derivative(smoothed, 1), np.array([2.0, 1.0]), 0, "reflect")
+    isobel = correlate(derivative(smoothed, 0), np.array([2.0, 1.0]), 1, "reflect")
+    magnitude = np.sqrt(isobel * isobel + jsobel * jsobel)
+
+    # Interpolating suppression (scikit-image's four cases), inside the border.
+    height, width = image.shape
+    interior = np.zeros((height, width), dtype=bool)
+    interior[1:-1, 1:-1] = True
+    framed = np.zeros((height + 2, width + 2), dtype=float_type)
+    framed[1:-1, 1:-1] = magnitude
+
+    def at(di, dj):
+        return framed[1 + di : 1 + di + height, 1 + dj : 1 + dj + width]
+
+    abs_i, abs_j = np.abs(isobel), np.abs(jsobel)
+    same_sign = (isobel <= 0) == (jsobel <= 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cases = [
+            (same_sign & (abs_i > abs_j), abs_j / abs_i, (1, 0), (1, 1), (-1, 0), (-1, -1)),
+            (same_sign & ~(abs_i > abs_j), abs_i / abs_j, (0, 1), (1, 1), (0, -1), (-1, -1)),
+            (~same_sign & (abs_i < abs_j), abs_i / abs_j, (0, 1), (-1, 1), (0, -1), (1, -1)),
+            (~same_sign & ~(abs_i < abs_j), abs_j / abs_i, (-1, 0), (-1, 1), (1, 0), (1, -1)),
+        ]
+        low32 = np.float32(low) if np.float32(low) != 0 else np.float32(1e-14)
+        peak = np.zeros((height, width), dtype=bool)
+        for where, w, n11, n12, n21, n22 in cases:
+            w = w.astype(float_type)
+            # The neighbour times the weight in the float type, the rest in float64.
+            plus = (at(*n12) * w).astype(np.float64) + at(*n11) * (1.0 - w.astype(np.float64))
+            minus = (at(*n22) * w).astype(np.float64) + at(*n21) * (1.0 - w.astype(np.float64))
+            peak |= where & (plus <= magnitude) & (minus <= magnitude)
+    candidate = peak & interior & (magnitude >= low32)
+    strong = candidate & (magnitude >= high)
+    return hysteresis(candidate, strong)
 
 
 def canny(image, threshold1, threshold2, aperture_size=3, l2_gradient=False):

@@ -1,0 +1,259 @@
+"""scikit-image's functions on fastseg's kernels: :func:`canny`.
+
+Replace ``from skimage.feature import canny`` by ``from fastseg.skimage import canny`` and the same
+calls give the same edge maps (scikit-image is not needed, nor imported): the same signature,
+defaults and rules, at any bit depth (8-, 16- and 32-bit integers, float16, float32, float64).
+
+What is the same as in scikit-image
+-----------------------------------
+* The result: a boolean edge map equal, pixel for pixel, to ``skimage.feature.canny`` with the
+  same arguments. Each step repeats scikit-image's arithmetic and its order (see
+  :mod:`fastseg._kernels.smooth_canny`): integer images scaled to [0, 1] (to [-1, 1] when signed)
+  as ``img_as_float`` scales them, float32 images worked in float32 and all others in float64,
+  the Gaussian of ``scipy.ndimage`` with its border modes, the division by the smoothed mask, the
+  Sobel filters, the interpolating non-maximum suppression, thresholds given, defaulted (0.1 and
+  0.2 of the dtype's range) or as quantiles of the magnitude, and the hysteresis.
+* Thresholds are in the units of the image's dtype (0-255 for uint8, 0-65535 for uint16, the
+  values themselves for floats), divided by the dtype's maximum as scikit-image divides them.
+
+What differs
+------------
+* Bad input raises a ValueError or TypeError naming the argument: images that are not 2-D, empty,
+  bool, complex or of 64-bit integers; float images with NaN or infinity (whose edges would be
+  whatever NaN comparisons make of them); sigma < 0, NaN, or above 64; quantile thresholds
+  outside [0, 1]; a low threshold above the high one; a mask of another shape; an unknown mode.
+  `sigma` is one number (scikit-image also passes a per-axis sequence to its Gaussian).
+* Memory: the edge map, a copy of non-contiguous or float16 input, and buffers of a few rows per
+  thread; with ``use_quantiles=True`` also the magnitude image (8 bytes per pixel, and 4 more for
+  float32 input), which the quantiles are taken from.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from . import _config, _validate
+from ._kernels.canny import EDGE, link_bands
+from ._kernels.smooth_canny import IMAGE_DTYPES, classify_smoothed_bands
+from .edges import BAND_ROWS, kernel_rows
+
+#: Border modes of the Gaussian smoothing, as ``scipy.ndimage`` names them.
+MODES = ("reflect", "constant", "nearest", "mirror", "wrap")
+#: Largest sigma: the smoothing costs time in proportion to it, and each thread keeps 8 sigma
+#: rows of the image.
+MAX_SIGMA = 64.0
+#: Turns the three-state edge map into 0 and 1 (True on edges), for ``cv2.LUT``.
+_EDGE_TO_BOOL = np.zeros(256, dtype=np.uint8)
+_EDGE_TO_BOOL[EDGE] = 1
+_NO_MASK = np.zeros((0, 0), dtype=np.uint8)
+_NO_MAGNITUDE = np.zeros((0, 0))
+
+
+def canny(
+    image,
+    sigma=1.0,
+    low_threshold=None,
+    high_threshold=None,
+    mask=None,
+    use_quantiles=False,
+    *,
+    mode="constant",
+    cval=0.0,
+) -> np.ndarray:
+    """Edges of a gray image by the Canny algorithm, exactly as ``skimage.feature.canny`` finds
+    them.
+
+    Parameters
+    ----------
+    image : array of shape (H, W)
+        uint8, uint16, uint32, int8, int16, int32, float16, float32 or float64, finite.
+    sigma : float, default 1.0
+        Standard deviation of the Gaussian smoothing, in [0, 64] (0: none).
+    low_threshold, high_threshold : float, optional
+        Hysteresis thresholds on the gradient magnitude, in the image's units: edges start above
+        the high one and continue above the low one. By default 10% and 20% of the dtype's
+        maximum (255 for uint8, 1 for floats). With `use_quantiles`, quantiles in [0, 1] of the
+        magnitude instead.
+    mask : array of shape (H, W), optional
+        Where to look for edges (nonzero or True). The image outside it does not bleed into the
+        smoothing, and pixels next to its border are not edges.
+    use_quantiles : bool, default False
+    mode : {'constant', 'reflect', 'nearest', 'mirror', 'wrap'}, default 'constant'
+        Border handling of the smoothing (``scipy.ndimage``'s modes).
+    cval : float, default 0.0
+        The value beyond the border with ``mode='constant'``, in the scaled units ([0, 1]).
+
+    Returns
+    -------
+    ndarray of bool, shape (H, W)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastseg.skimage import canny
+    >>> image = np.zeros((32, 32), dtype=np.uint16)
+    >>> image[8:24, 8:24] = 40000
+    >>> edges = canny(image, sigma=2)
+    >>> edges.dtype, int(edges.sum()), bool(edges[8:24, 8].any())
+    (dtype('bool'), 60, True)
+    """
+    image = _validate.check_gray_image_any_depth(image, "image")
+    sigma = _validate.check_sigma(sigma, "sigma", MAX_SIGMA)
+    use_quantiles = _validate.check_bool(use_quantiles, "use_quantiles")
+    low, high = _thresholds(image.dtype, low_threshold, high_threshold, use_quantiles)
+    mask_values = _validate.check_mask(mask, image.shape, "mask")
+    mode = _validate.check_choice(mode, "mode", MODES)
+    cval = _validate.check_float(cval, "cval")
+
+    if image.dtype == np.float16:  # scikit-image works float16 images in float32
+        image = image.astype(np.float32)
+    height, width = image.shape
+    single = image.dtype == np.float32
+    weights = gaussian_weights(sigma)
+    radius = weights.shape[0] - 1
+    arguments = dict(
+        image=kernel_rows(image, height, width).view(np.uint8),
+        dtype_code=IMAGE_DTYPES.index(image.dtype),
+        mask=_NO_MASK if mask_values is None else mask_values,
+        scale=1.0 / np.iinfo(image.dtype).max if image.dtype.kind in "ui" else 1.0,
+        clip_negative=image.dtype.kind == "i",
+        weights=weights,
+        source_rows=extended_indices(height, radius, mode),
+        source_columns=extended_indices(width, radius, mode),
+        cval=cval,
+        bleed=mode == "constant" or mask_values is not None,
+        eps=float(np.finfo(np.float32 if single else np.float64).eps),
+        single=bool(single),
+    )
+    edge_map = np.empty((height, width), dtype=np.uint8)
+    if use_quantiles:
+        magnitude = np.empty((height, width))
+        _classify(arguments, 1.0, 1.0, magnitude, edge_map)
+        if single:
+            magnitude = magnitude.astype(np.float32)
+        low, high = np.percentile(magnitude, [100.0 * low, 100.0 * high])
+        del magnitude
+    # The suppression compares with the low threshold as a C float (0 becoming 1e-14, so that a
+    # zero magnitude is never a candidate), and strong pixels are found by NumPy's comparison of
+    # the float image with the high threshold, in the dtype NumPy's promotion gives.
+    low_float = np.float32(low)
+    if low_float == 0:
+        low_float = np.float32(1e-14)
+    compared_as = np.result_type(np.float32 if single else np.float64, high)
+    _classify(arguments, float(low_float), float(compared_as.type(high)), _NO_MAGNITUDE, edge_map)
+    link_bands(edge_map, BAND_ROWS)
+    return cv2.LUT(edge_map, _EDGE_TO_BOOL, dst=edge_map).view(bool)
+
+
+def _thresholds(dtype, low_threshold, high_threshold, use_quantiles):
+    """(low, high) as scikit-image derives them: fractions of the dtype's maximum, or quantiles."""
+    # The maximum as scikit-image's dtype_limits gives it: an int (1 for floats); with the
+    # user's own number types, the quotients have the types scikit-image's have.
+    dtype_max = int(np.iinfo(dtype).max) if dtype.kind in "ui" else 1
+    thresholds = []
+    for value, name, default in (
+        (low_threshold, "low_threshold", 0.1),
+        (high_threshold, "high_threshold", 0.2),
+    ):
+        if value is None:
+            thresholds.append(default)
+            continue
+        checked = _validate.check_float(value, name)
+        if use_quantiles:
+            if not 0.0 <= checked <= 1.0:
+                raise ValueError(
+                    f"`{name}` must be a quantile in [0, 1] with use_quantiles=True; got "
+                    f"{checked:g}."
+                )
+            thresholds.append(value)
+        else:
+            thresholds.append(value / dtype_max)
+    low, high = thresholds
+    if high < low:
+        raise ValueError(
+            f"`low_threshold` must be <= `high_threshold`; got {low_threshold!r} and "
+            f"{high_threshold!r}."
+        )
+    return low, high
+
+
+def gaussian_weights(sigma) -> np.ndarray:
+    """The weights of offsets 0, 1, ..., r of ``scipy.ndimage``'s Gaussian of `sigma` (truncated
+    at 4 sigma), computed with its arithmetic; [1.0] where it would not smooth (sigma <= 1e-15)."""
+    if not sigma > 1e-15:
+        return np.ones(1)
+    radius = int(4.0 * float(sigma) + 0.5)
+    with np.errstate(all="ignore"):  # a sigma whose square underflows gives NaN weights there too
+        offsets = np.arange(-radius, radius + 1)
+        density = np.exp(-0.5 / (sigma * sigma) * offsets**2)
+        density = density / density.sum()
+    # The correlation weights are the reversed density; offset k takes the weight left of the
+    # centre, as scipy's symmetric loop does.
+    return np.ascontiguousarray(density[::-1][radius::-1], dtype=np.float64)
+
+
+def extended_indices(length: int, radius: int, mode: str) -> np.ndarray:
+    """The source index in [0, `length`) of each position of a line extended by `radius` on each
+    side (position p stands for index p - radius), or -1 for the constant, as
+    ``scipy.ndimage`` extends a line by `mode` (also when `radius` exceeds `length`)."""
+    extended = np.full(length + 2 * radius, -1, dtype=np.int64)
+    first, last = radius, radius + length
+    extended[first:last] = np.arange(length)
+    if mode == "constant" or radius == 0:
+        return extended
+    if mode == "mirror" and length == 1:
+        mode = "nearest"
+    if mode == "nearest":
+        extended[:first] = 0
+        extended[last:] = length - 1
+        return extended
+    # The two sides are filled outwards from the line, each copy reading positions filled before.
+    if mode == "wrap":
+        left = [last - 1]
+        right = [first]
+    elif mode == "reflect":
+        left = [first, last - 1]
+        right = [last - 1, first]
+    else:  # mirror
+        left = [first + 1, last - 2]
+        right = [last - 2, first + 1]
+    _fill_side(extended, first - 1, -1, left, first, last)
+    _fill_side(extended, last, +1, right, first, last)
+    return extended
+
+
+def _fill_side(extended, start, step, sources, first, last):
+    """Fill `radius` positions from `start` in direction `step`: a reversed copy of the line from
+    sources[0] (while it stays inside the line), then, for reflect and mirror, a forward copy
+    from sources[1] onwards; wrap has one forward copy."""
+    n = first  # the radius
+    position = start
+    if len(sources) == 1:  # wrap: continue the line periodically
+        source = sources[0]
+        for _ in range(n):
+            extended[position] = extended[source]
+            position += step
+            source += step
+        return
+    source = sources[0]
+    while n and first <= source < last:
+        extended[position] = extended[source]
+        position += step
+        source -= step
+        n -= 1
+    source = sources[1]
+    while n:
+        extended[position] = extended[source]
+        position += step
+        source += step
+        n -= 1
+
+
+def _classify(arguments, low, high, magnitude, edge_map) -> None:
+    """:func:`classify_smoothed_bands` over all the bands of `edge_map`."""
+    n_bands = -(-edge_map.shape[0] // BAND_ROWS)
+    _config.run_in_threads(
+        classify_smoothed_bands, n_bands, *arguments.values(), float(low), float(high),
+        magnitude, BAND_ROWS, edge_map,
+    )  # fmt: skip
