@@ -34,6 +34,7 @@ ENTRY_POINTS = {
     "silhouette_score": "fastseg.silhouette_score(image.reshape(-1, 3), halves, sample_size=4000, "
     "seed=0)",
     "dask.segment": "fastseg.dask.segment(da.from_array(image, chunks=(256, 256, 3)), 4, seed=0)",
+    "skimage.canny": "fastseg.skimage.canny(gray)",
 }
 
 CHILD = r"""
@@ -46,6 +47,8 @@ from numba.core import event
 from fastseg import _config
 
 entry, call = sys.argv[1], sys.argv[2]
+if entry.startswith("skimage"):
+    import fastseg.skimage
 if entry.startswith("dask"):
     import dask, dask.array as da, fastseg.dask
     dask.config.set(scheduler="threads")

@@ -7,6 +7,11 @@ thresholds 50/150. fastseg and cv2.Canny give the same edges (extra_info["qualit
 pixels that differ from cv2.Canny: 0). skimage.feature.canny smooths with a Gaussian first
 (sigma=1), always uses the L2 magnitude and has no aperture choice: it is a peer for time only,
 timed in the aperture 3, L2 groups with fewer rounds.
+
+``test_gray_photo_by_skimage_rules`` times ``fastseg.skimage.canny`` against
+``skimage.feature.canny`` (sigma 1, default thresholds) on the same photo in uint8, uint16 (times
+257), float32 and float64 (divided by 255); the two give the same edges (extra_info["quality"]
+counts the pixels that differ: 0).
 """
 
 import pytest
@@ -30,3 +35,12 @@ def test_gray_photo(benchmark, megapixels, aperture, norm, method):
     )  # fmt: skip
     repeats = 3 if bench.CANNY_METHODS[method].slow else 15
     time_case(benchmark, bench.Case("canny", method, ("gray", megapixels), params, repeats))
+
+
+@pytest.mark.parametrize("method", list(bench.SMOOTH_CANNY_METHODS))
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "float32", "float64"])
+@pytest.mark.parametrize("megapixels", [1, 4, 12])
+def test_gray_photo_by_skimage_rules(benchmark, megapixels, dtype, method):
+    repeats = 3 if bench.SMOOTH_CANNY_METHODS[method].slow else 15
+    case = bench.Case("smooth_canny", method, ("gray", megapixels, dtype), (("sigma", 1.0),))
+    time_case(benchmark, bench.Case(case.kind, case.method, case.data, case.params, repeats))

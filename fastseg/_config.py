@@ -33,7 +33,6 @@ import time
 import warnings
 
 import numba
-from numba.core.runtime import rtsys
 from numba.core import event
 from numba.core.caching import (
     CompileResultCacheImpl,
@@ -43,6 +42,7 @@ from numba.core.caching import (
     _CacheLocator,
     _SourceFileBackedLocatorMixin,
 )
+from numba.core.runtime import rtsys
 from numba.misc.appdirs import user_cache_dir
 
 
@@ -233,10 +233,18 @@ class _LazyCache(_Cache):
 _OPTIONS = {"nogil": True}
 
 
-def kernel(function):
-    """Compile `function` as a serial kernel: lazily, cached on disk, without the GIL."""
+def kernel(function=None, *, division_checks: bool = True):
+    """Compile `function` as a serial kernel: lazily, cached on disk, without the GIL.
+
+    ``@kernel(division_checks=False)`` compiles divisions without Python's test for a zero
+    divisor (a float division by zero then gives inf or NaN, as in NumPy): the test is a branch
+    that keeps a loop from running in SIMD lanes. For kernels whose divisors are never zero.
+    """
+    if function is None:
+        return lambda f: kernel(f, division_checks=division_checks)
+    options = dict(_OPTIONS, error_model="python" if division_checks else "numpy")
     # Not njit(cache=True): Numba's own cache would pick a folder beside the source at import.
-    dispatcher = numba.njit(**_OPTIONS)(function)
+    dispatcher = numba.njit(**options)(function)
     dispatcher._cache = _LazyCache(function)
     return dispatcher
 

@@ -330,9 +330,10 @@ def check_uint8_image(image, name: str = "image", max_channels: int = 4) -> np.n
 #: dtypes of :func:`fastseg.skimage.canny`'s image: scikit-image's, less 64-bit integers (which
 #: it refuses too) and bool.
 ANY_DEPTH_DTYPES = frozenset(
-    np.dtype(t)
-    for t in (np.uint8, np.uint16, np.uint32, np.int8, np.int16, np.int32)
-    + (np.float16, np.float32, np.float64)
+    map(
+        np.dtype,
+        ["uint8", "uint16", "uint32", "int8", "int16", "int32", "float16", "float32", "float64"],
+    )
 )
 
 
@@ -369,9 +370,7 @@ def check_mask(mask, shape: tuple[int, ...], name: str = "mask") -> np.ndarray |
     if array.dtype.kind not in "biuf":
         raise TypeError(f"`{name}` must be a boolean (or 0/1) array; got {array.dtype.name}.")
     if array.shape != tuple(shape):
-        raise ValueError(
-            f"`{name}` must have the image's shape {tuple(shape)}; got {array.shape}."
-        )
+        raise ValueError(f"`{name}` must have the image's shape {tuple(shape)}; got {array.shape}.")
     return np.ascontiguousarray(array != 0).view(np.uint8)
 
 

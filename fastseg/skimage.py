@@ -36,13 +36,17 @@ import numpy as np
 from . import _config, _validate
 from ._kernels.canny import EDGE, link_bands
 from ._kernels.smooth_canny import IMAGE_DTYPES, classify_smoothed_bands
-from .edges import BAND_ROWS, kernel_rows
+from .edges import kernel_rows
 
 #: Border modes of the Gaussian smoothing, as ``scipy.ndimage`` names them.
 MODES = ("reflect", "constant", "nearest", "mirror", "wrap")
 #: Largest sigma: the smoothing costs time in proportion to it, and each thread keeps 8 sigma
 #: rows of the image.
 MAX_SIGMA = 64.0
+#: Rows per band of the parallel pass. Each band smooths 2 sigma + 2 rows more on each side than
+#: it classifies, so bands are taller than those of :func:`fastseg.canny`. Results do not depend
+#: on it.
+BAND_ROWS = 256
 #: Turns the three-state edge map into 0 and 1 (True on edges), for ``cv2.LUT``.
 _EDGE_TO_BOOL = np.zeros(256, dtype=np.uint8)
 _EDGE_TO_BOOL[EDGE] = 1

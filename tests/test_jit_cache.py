@@ -297,7 +297,9 @@ calls = {
 }
 """
 
-FIRST_CALLS = ENTRY_CALLS + """
+FIRST_CALLS = (
+    ENTRY_CALLS
+    + """
 from numba.core import event
 
 compiled = []
@@ -317,6 +319,7 @@ for name, call in calls.items():
     result = call()
     print(f"{name}\t{' '.join(sorted(set(compiled[before:]))) or '-'}\t{digest(result)}")
 """
+)
 
 
 @pytest.mark.slow

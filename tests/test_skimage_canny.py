@@ -13,8 +13,7 @@ import pytest
 import skimage.data
 import skimage.feature
 
-from fastseg.edges import BAND_ROWS
-from fastseg.skimage import MODES, canny, extended_indices
+from fastseg.skimage import BAND_ROWS, MODES, canny, extended_indices
 
 SIGMAS = (0, 0.5, 1.0, 2.0, 5.0)
 DTYPES = ("uint8", "uint16", "uint32", "int8", "int16", "int32", "float16", "float32", "float64")
@@ -50,6 +49,7 @@ def gray_photos() -> dict[str, np.ndarray]:
         "chelsea": cv2.cvtColor(skimage.data.chelsea(), cv2.COLOR_RGB2GRAY),
     }
     photos["astronaut_1100x700"] = cv2.resize(photos["astronaut"], (700, 1100))
+    assert photos["astronaut_1100x700"].shape[0] > 4 * BAND_ROWS
     return photos
 
 
@@ -63,7 +63,7 @@ def assert_same_edges(image, *args, **kwargs) -> None:
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_photos_at_every_bit_depth_and_sigma(gray_photos, dtype):
-    for name, photo in gray_photos.items():
+    for photo in gray_photos.values():
         image = as_dtype(photo, dtype)
         for sigma in SIGMAS:
             assert_same_edges(image, sigma)
@@ -107,7 +107,7 @@ def test_masks_in_every_mode(gray_photos, mode):
     photo = gray_photos["astronaut"][::2, ::2]
     for dtype in ("uint8", "float32", "float64"):
         image = as_dtype(photo, dtype)
-        for name, mask in _masks(image.shape).items():
+        for mask in _masks(image.shape).values():
             for sigma in (0.0, 1.0, 3.0):
                 assert_same_edges(image, sigma, mask=mask, mode=mode)
 
@@ -155,7 +155,6 @@ def test_float_images_outside_zero_one_with_thresholds_in_their_units(gray_photo
 def test_bands_and_threads_give_the_same_edges(gray_photos, n_threads, n):
     n_threads(n)
     image = as_dtype(gray_photos["astronaut_1100x700"], "float32")
-    assert image.shape[0] > 10 * BAND_ROWS
     assert_same_edges(image, 2.0, 0.05, 0.15)
     assert_same_edges(image, 1.0, mask=_masks(image.shape)["holes"])
 

@@ -73,10 +73,10 @@ def _correlate_line(line, weights, source_columns, cval, out, single):
     _round_row(out, single)
 
 
-@kernel
+@kernel(division_checks=False)
 def classify_smoothed_bands(
-    image, dtype_code, mask, scale, clip_negative, weights, source_rows, source_columns, cval, bleed, eps,
-    single, low, high, magnitude_out, band_rows, edge_map, first_band, band_step,
+    image, dtype_code, mask, scale, clip_negative, weights, source_rows, source_columns, cval,
+    bleed, eps, single, low, high, magnitude_out, band_rows, edge_map, first_band, band_step,
 ):  # fmt: skip
     """Smoothing, Sobel, magnitude, suppression, double threshold and in-band hysteresis of the
     bands first_band, first_band + band_step, ... of `band_rows` rows.

@@ -57,6 +57,16 @@ def gray_photo(megapixels: float) -> np.ndarray:
     return cv2.resize(gray, photo_size(megapixels), interpolation=cv2.INTER_LINEAR)
 
 
+def in_dtype(image: np.ndarray, dtype: str) -> np.ndarray:
+    """An 8-bit image in `dtype`: uint8 as it is, uint16 times 257 (the same range), floats
+    divided by 255 (in [0, 1])."""
+    if dtype == "uint8":
+        return image
+    if dtype == "uint16":
+        return image.astype(np.uint16) * np.uint16(257)
+    return (image / 255.0).astype(dtype)
+
+
 def colour_xy_features(megapixels: float) -> np.ndarray:
     """(n, 5) float32 rows (R, G, B, x, y) of the smooth photo; x and y span 0-255 on the
     longer side, as ``fastseg.segment(..., spatial=1)`` scales them."""
@@ -80,7 +90,8 @@ def load(data: tuple) -> np.ndarray:
     """The input array named by a case's `data` key.
 
     ("photo", megapixels, "smooth" | "noisy", dtype): the (H, W, 3) photo in that dtype;
-    ("gray", megapixels): the grey photo; ("colour_xy", megapixels): (n, 5) features;
+    ("gray", megapixels[, dtype]): the grey photo (see :func:`in_dtype`);
+    ("colour_xy", megapixels): (n, 5) features;
     ("blobs", n_features, n_samples): Gaussian blobs.
     """
     kind = data[0]
@@ -89,7 +100,7 @@ def load(data: tuple) -> np.ndarray:
         image = photo(megapixels, which)
         return image if dtype == "uint8" else image.astype(dtype)
     if kind == "gray":
-        return gray_photo(data[1])
+        return in_dtype(gray_photo(data[1]), data[2] if len(data) > 2 else "uint8")
     if kind == "colour_xy":
         return colour_xy_features(data[1])
     if kind == "blobs":

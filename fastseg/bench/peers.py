@@ -29,6 +29,7 @@ __all__ = [
     "KMEANS_METHODS",
     "METHODS",
     "SILHOUETTE_METHODS",
+    "SMOOTH_CANNY_METHODS",
     "Method",
     "importable",
     "missing_modules",
@@ -207,6 +208,29 @@ CANNY_METHODS = {
 }
 
 
+# -- Canny by scikit-image's rules: (image, sigma) -> boolean edges -------------------------------
+
+
+def fastseg_skimage_canny(image, sigma):
+    import fastseg.skimage
+
+    return fastseg.skimage.canny(image, sigma)
+
+
+def skimage_feature_canny(image, sigma):
+    import skimage.feature
+
+    return skimage.feature.canny(image, sigma)
+
+
+SMOOTH_CANNY_METHODS = {
+    "fastseg.skimage.canny": Method(fastseg_skimage_canny, note="identical to skimage's"),
+    "skimage.feature.canny": Method(
+        skimage_feature_canny, "skimage", "fastseg.skimage.canny", slow=True
+    ),
+}
+
+
 # -- elbow sweep: (image, ks, max_iter, attempts, seed) -> WCSS for each k -----------------------
 
 
@@ -261,6 +285,7 @@ SILHOUETTE_METHODS = {
 METHODS = {
     "kmeans": KMEANS_METHODS,
     "canny": CANNY_METHODS,
+    "smooth_canny": SMOOTH_CANNY_METHODS,
     "elbow": ELBOW_METHODS,
     "silhouette": SILHOUETTE_METHODS,
 }

@@ -26,10 +26,15 @@ _TITLES = {
     "canny": "Canny (thresholds {:g}/{:g}; quality: pixels differing from cv2.Canny)".format(
         *CANNY_THRESHOLDS
     ),
+    "smooth_canny": "Canny by scikit-image's rules (default thresholds; quality: pixels "
+    "differing from skimage.feature.canny)",
     "elbow": f"Elbow sweep K=1..10 ({MAX_ITER} center updates per K)",
     "silhouette": "Silhouette score (exact, Euclidean)",
 }
-_QUALITY = {"kmeans": "MSE/px", "canny": "≠ cv2 px", "elbow": "MSE/px K=10", "silhouette": "score"}
+_QUALITY = {
+    "kmeans": "MSE/px", "canny": "≠ cv2 px", "smooth_canny": "≠ skimage px",
+    "elbow": "MSE/px K=10", "silhouette": "score",
+}  # fmt: skip
 
 
 def _seconds(value: float) -> str:
@@ -43,7 +48,7 @@ def _seconds(value: float) -> str:
 def _quality(row: Row) -> str:
     if row.quality is None:
         return "n/a"
-    if row.kind == "canny":
+    if row.kind in ("canny", "smooth_canny"):
         return f"{row.quality:.0f}"
     if row.kind == "silhouette":
         return f"{row.quality:.6f}"

@@ -54,14 +54,14 @@ class Case:
 
     Attributes
     ----------
-    kind : {"kmeans", "canny", "elbow", "silhouette"}
+    kind : {"kmeans", "canny", "smooth_canny", "elbow", "silhouette"}
     method : str
         Key of the method in the kind's registry, ``fastseg.bench.peers.METHODS[kind]``.
     data : tuple
         Key of the input for :func:`load`.
     params : tuple of (name, value) pairs
-        k for k-means; low, high, aperture_size, l2_gradient for Canny; n_samples for the
-        silhouette.
+        k for k-means; low, high, aperture_size, l2_gradient for Canny; sigma for Canny by
+        scikit-image's rules; n_samples for the silhouette.
     repeats : int
         Timed calls; the table reports the best and the median.
     """
@@ -85,6 +85,8 @@ class Case:
         if self.kind == "canny":
             norm = "L2" if p["l2_gradient"] else "L1"
             return f"{_data_label(self.data)}, aperture {p['aperture_size']}, {norm}"
+        if self.kind == "smooth_canny":
+            return f"{_data_label(self.data)}, sigma {p['sigma']:g}"
         if self.kind == "elbow":
             return f"{_data_label(self.data)}, K=1..10"
         return f"{p['n_samples']} pixels of the 1 MP photo, K=8 labels"
@@ -115,7 +117,7 @@ def _data_label(data: tuple) -> str:
         _, megapixels, which, dtype = data
         return f"{_mp(megapixels)} MP {which} photo, {dtype}"
     if data[0] == "gray":
-        return f"{_mp(data[1])} MP grey photo"
+        return f"{_mp(data[1])} MP grey photo" + (f", {data[2]}" if len(data) > 2 else "")
     if data[0] == "colour_xy":
         return f"{_mp(data[1])} MP photo, d=5 (RGB + xy) float32"
     return f"n={data[2]:,} d={data[1]} float32 blobs"
@@ -212,6 +214,16 @@ def _canny_cases(sizes, apertures, norms, base):
     return cases
 
 
+def _smooth_canny_cases(sizes, dtypes, base):
+    return [
+        Case("smooth_canny", name, ("gray", megapixels, dtype), (("sigma", 1.0),),
+             min(3, base) if method.slow else base)
+        for megapixels in sizes
+        for dtype in dtypes
+        for name, method in peers.SMOOTH_CANNY_METHODS.items()
+    ]  # fmt: skip
+
+
 def _elbow_cases(sizes, methods, base):
     cases = []
     for megapixels in sizes:
@@ -245,7 +257,9 @@ def matrix(level: str = "quick", sizes: Iterable[float] | None = None, repeats: 
     ----------
     level : {"quick", "standard", "full"}
         "quick" (under a minute): the 1 MP photos at K=8 with every k-means method, Canny
-        (aperture 3, L1 and L2), the silhouette of 5000 pixels. "standard": the same at 1, 4
+        (aperture 3, L1 and L2; by scikit-image's rules on uint16), the silhouette of 5000
+        pixels. Canny by scikit-image's rules (sigma 1) runs on uint8, uint16, float32 and
+        float64 in the other levels. "standard": the same at 1, 4
         and 12 MP, with the elbow sweep and feature vectors of d = 64. "full": K = 3, 8 and 16
         at 1, 4 and 12 MP; 48 MP at K=8 without the slow peers (scikit-learn, faiss without
         sampling); feature vectors with
@@ -282,6 +296,8 @@ def matrix(level: str = "quick", sizes: Iterable[float] | None = None, repeats: 
     apertures = [3, 5] if level == "full" else [3]
     canny_repeats = repeats if repeats is not None else (5 if level == "quick" else 10)
     cases += _canny_cases([s for s in sizes if s <= 12], apertures, [False, True], canny_repeats)
+    smooth_dtypes = ["uint8", "uint16", "float32", "float64"] if level != "quick" else ["uint16"]
+    cases += _smooth_canny_cases([s for s in sizes if s <= 12], smooth_dtypes, canny_repeats)
     if sizes != default_sizes:
         return cases
     if level == "quick":
@@ -352,6 +368,20 @@ def prepare(case: Case):
             lambda: method.function(data, *args),
             lambda: method.function(small, *args),
             differing_pixels,
+        )
+    if case.kind == "smooth_canny":
+        sigma = p["sigma"]
+
+        def differing_from_skimage(edges):
+            if method.requires == "skimage" or not peers.importable("skimage"):
+                return None
+            return float(np.count_nonzero(edges != peers.skimage_feature_canny(data, sigma)))
+
+        small = _small_image(data)
+        return (
+            lambda: method.function(data, sigma),
+            lambda: method.function(small, sigma),
+            differing_from_skimage,
         )
     if case.kind == "elbow":
         n = data.shape[0] * data.shape[1]
