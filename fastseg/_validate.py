@@ -161,6 +161,24 @@ def check_float(value, name: str, low: float | None = None, *, low_inclusive: bo
     return value
 
 
+def check_opencv_criteria(criteria) -> tuple[int, int, float]:
+    """OpenCV's termination criteria ``(type, max_iter, epsilon)``: type 1 (COUNT), 2 (EPS) or
+    3 (both), max_iter >= 0, epsilon a finite number; given back as (int, int, float)."""
+    if not isinstance(criteria, tuple | list) or len(criteria) != 3:
+        raise TypeError(
+            "`criteria` must be a Criteria or a tuple (type, max_iter, epsilon); "
+            f"got {_describe(criteria)}."
+        )
+    kind, count, epsilon = criteria
+    if isinstance(kind, bool) or not isinstance(kind, numbers.Integral) or kind not in (1, 2, 3):
+        raise ValueError(
+            "`criteria[0]` (type) must be TERM_CRITERIA_COUNT (1), TERM_CRITERIA_EPS (2) or "
+            f"their sum (3); got {_describe(kind)}."
+        )
+    count = check_int(count, "criteria[1] (max_iter)", 0)
+    return int(kind), count, check_float(epsilon, "criteria[2] (epsilon)")
+
+
 def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
     """None, or float64 weights of shape (n_samples,), finite, >= 0, not all zero."""
     if sample_weight is None:

@@ -3,7 +3,6 @@ pass source (:mod:`fastseg.passes`), the one interface to where the samples live
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,23 +64,7 @@ class Criteria:
         initial assignment, so it allows ``count - 1`` center updates; without the EPS flag the
         threshold is FLT_EPSILON.
         """
-        if not isinstance(criteria, tuple | list) or len(criteria) != 3:
-            raise TypeError(
-                "`criteria` must be a Criteria or a tuple (type, max_iter, epsilon); "
-                f"got {_validate._describe(criteria)}."
-            )
-        kind, count, epsilon = criteria
-        if (
-            isinstance(kind, bool)
-            or not isinstance(kind, numbers.Integral)
-            or kind not in (1, 2, 3)
-        ):
-            raise ValueError(
-                "`criteria[0]` (type) must be TERM_CRITERIA_COUNT (1), TERM_CRITERIA_EPS (2) or "
-                f"their sum (3); got {_validate._describe(kind)}."
-            )
-        count = _validate.check_int(count, "criteria[1] (max_iter)", 0)
-        epsilon = _validate.check_float(epsilon, "criteria[2] (epsilon)")
+        kind, count, epsilon = _validate.check_opencv_criteria(criteria)
         max_iter = min(max(count, 2), 100) if kind & TERM_CRITERIA_COUNT else 100
         return cls(
             max_iter=max_iter - 1,
@@ -188,7 +171,8 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
     return rows[chosen]
 
 
-def check_criteria(criteria) -> Criteria:
+def as_criteria(criteria) -> Criteria:
+    """`criteria` (None, a :class:`Criteria` or OpenCV's tuple) as a Criteria."""
     if criteria is None:
         return Criteria()
     if isinstance(criteria, Criteria):
@@ -409,7 +393,7 @@ class RunOptions:
 
 def check_run_options(criteria, attempts, init, seed, k: int, n_features: int) -> RunOptions:
     """The options of :func:`kmeans` for k clusters of n_features, checked."""
-    criteria = check_criteria(criteria)
+    criteria = as_criteria(criteria)
     attempts = _validate.check_int(attempts, "attempts", 1)
     init = _validate.check_init(init, k, n_features)
     return RunOptions(criteria, attempts, init, _validate.check_seed(seed))

@@ -310,17 +310,25 @@ def classify_bands(
                         if states[t] == EDGE:
                             stack[top] = base + t
                             top += 1
-        # Hysteresis inside the band: follow every pushed EDGE through CANDIDATEs.
-        while top > 0:
-            top -= 1
-            i = row_start + stack[top] // width
-            j = stack[top] % width
-            for ni in range(max(i - 1, row_start), min(i + 2, row_stop)):
-                for nj in range(max(j - 1, 0), min(j + 2, width)):
-                    if edge_map[ni, nj] == CANDIDATE:
-                        edge_map[ni, nj] = EDGE
-                        stack[top] = (ni - row_start) * width + nj
-                        top += 1
+        follow_edges_in_band(edge_map, stack, top, row_start, row_stop)
+
+
+@kernel
+def follow_edges_in_band(edge_map, stack, top, row_start, row_stop):
+    """Hysteresis inside rows [row_start, row_stop) of `edge_map`: follow the EDGE pixels pushed
+    on stack[:top] (as (row - row_start) * width + column) through 8-connected CANDIDATEs, which
+    become EDGE. `stack` has room for every pixel of the band (each is pushed at most once)."""
+    width = edge_map.shape[1]
+    while top > 0:
+        top -= 1
+        i = row_start + stack[top] // width
+        j = stack[top] % width
+        for ni in range(max(i - 1, row_start), min(i + 2, row_stop)):
+            for nj in range(max(j - 1, 0), min(j + 2, width)):
+                if edge_map[ni, nj] == CANDIDATE:
+                    edge_map[ni, nj] = EDGE
+                    stack[top] = (ni - row_start) * width + nj
+                    top += 1
 
 
 #: Stand-ins for the unused source of gradients of :func:`classify_bands`.

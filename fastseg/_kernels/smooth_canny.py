@@ -31,7 +31,7 @@ links bands); no full-size float image is stored: each band keeps a few rows in 
 import numpy as np
 
 from .._config import kernel
-from .canny import CANDIDATE, EDGE, NOT_EDGE
+from .canny import CANDIDATE, EDGE, NOT_EDGE, follow_edges_in_band
 
 #: The image dtypes :func:`classify_smoothed_bands` reads, by code.
 IMAGE_DTYPES = tuple(
@@ -364,14 +364,4 @@ def classify_smoothed_bands(
                             top += 1
                         else:
                             states[y] = CANDIDATE
-        # Hysteresis inside the band: follow every pushed EDGE through CANDIDATEs.
-        while top > 0:
-            top -= 1
-            i = row_start + stack[top] // width
-            j = stack[top] % width
-            for ni in range(max(i - 1, row_start), min(i + 2, row_stop)):
-                for nj in range(max(j - 1, 0), min(j + 2, width)):
-                    if edge_map[ni, nj] == CANDIDATE:
-                        edge_map[ni, nj] = EDGE
-                        stack[top] = (ni - row_start) * width + nj
-                        top += 1
+        follow_edges_in_band(edge_map, stack, top, row_start, row_stop)
