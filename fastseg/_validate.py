@@ -532,9 +532,9 @@ def check_init(init, k: int, n_features: int):
 
 
 def check_dask_image(image, name: str, dtypes, dtype_names: str, max_channels: int) -> da.Array:
+    """A non-empty dask array (H, W) or (H, W, C) of a listed dtype, channels in one chunk."""
     import dask.array as da  # optional: only the Dask drivers call this
 
-    """A non-empty dask array (H, W) or (H, W, C) of a listed dtype, channels in one chunk."""
     if not isinstance(image, da.Array):
         raise TypeError(
             f"`{name}` must be a dask.array.Array; got {type(image).__name__} "

@@ -30,6 +30,8 @@ What differs
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -103,51 +105,114 @@ def canny(
     (dtype('bool'), 60, True)
     """
     image = _validate.check_gray_image_any_depth(image, "image")
-    sigma = _validate.check_sigma(sigma, "sigma", MAX_SIGMA)
     use_quantiles = _validate.check_bool(use_quantiles, "use_quantiles")
-    low, high = _thresholds(image.dtype, low_threshold, high_threshold, use_quantiles)
     mask_values = _validate.check_mask(mask, image.shape, "mask")
-    mode = _validate.check_choice(mode, "mode", MODES)
-    cval = _validate.check_float(cval, "cval")
-
+    settings = check_settings(
+        image.dtype, sigma, low_threshold, high_threshold, use_quantiles, mode, cval
+    )
     if image.dtype == np.float16:  # scikit-image works float16 images in float32
         image = image.astype(np.float32)
     height, width = image.shape
-    single = image.dtype == np.float32
-    weights = gaussian_weights(sigma)
-    radius = weights.shape[0] - 1
-    arguments = dict(
-        image=kernel_rows(image, height, width).view(np.uint8),
-        dtype_code=IMAGE_DTYPES.index(image.dtype),
-        mask=_NO_MASK if mask_values is None else mask_values,
-        scale=1.0 / np.iinfo(image.dtype).max if image.dtype.kind in "ui" else 1.0,
-        clip_negative=image.dtype.kind == "i",
-        weights=weights,
-        source_rows=extended_indices(height, radius, mode),
-        source_columns=extended_indices(width, radius, mode),
-        cval=cval,
-        bleed=mode == "constant" or mask_values is not None,
-        eps=float(np.finfo(np.float32 if single else np.float64).eps),
-        single=bool(single),
-    )
+    rows = kernel_rows(image, height, width)
+    source_rows, source_columns = settings.extensions(height, width)
     edge_map = np.empty((height, width), dtype=np.uint8)
+    low, high = settings.low, settings.high
     if use_quantiles:
         magnitude = np.empty((height, width))
-        _classify(arguments, 1.0, 1.0, magnitude, edge_map)
-        if single:
+        classify(rows, mask_values, settings, source_rows, source_columns, (0.0, 0.0), edge_map,
+                 magnitude=magnitude)  # fmt: skip
+        if settings.single:
             magnitude = magnitude.astype(np.float32)
         low, high = np.percentile(magnitude, [100.0 * low, 100.0 * high])
         del magnitude
-    # The suppression compares with the low threshold as a C float (0 becoming 1e-14, so that a
-    # zero magnitude is never a candidate), and strong pixels are found by NumPy's comparison of
-    # the float image with the high threshold, in the dtype NumPy's promotion gives.
+    compared = comparison_thresholds(low, high, settings.single)
+    classify(rows, mask_values, settings, source_rows, source_columns, compared, edge_map)
+    link_bands(edge_map, BAND_ROWS)
+    return cv2.LUT(edge_map, _EDGE_TO_BOOL, dst=edge_map).view(bool)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What :func:`canny` does to images of one dtype, checked: the conversion to float, the
+    Gaussian, the border mode and the thresholds (fractions of the range, or quantiles)."""
+
+    dtype_code: int  # the index of the (float16: float32) dtype in IMAGE_DTYPES
+    scale: float
+    clip_negative: bool
+    single: bool  # worked in float32
+    weights: np.ndarray  # of offsets 0..r (see gaussian_weights)
+    mode: str
+    cval: float
+    low: object  # as scikit-image derives them (their types steer NumPy's comparisons)
+    high: object
+
+    @property
+    def radius(self) -> int:
+        return self.weights.shape[0] - 1
+
+    def extensions(self, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """The source rows and columns of the extended image (see :func:`extended_indices`)."""
+        return (
+            extended_indices(height, self.radius, self.mode),
+            extended_indices(width, self.radius, self.mode),
+        )
+
+
+def check_settings(dtype, sigma, low_threshold, high_threshold, use_quantiles, mode, cval):
+    """:class:`Settings` for images of `dtype` from :func:`canny`'s arguments, checked."""
+    sigma = _validate.check_sigma(sigma, "sigma", MAX_SIGMA)
+    low, high = _thresholds(dtype, low_threshold, high_threshold, use_quantiles)
+    mode = _validate.check_choice(mode, "mode", MODES)
+    cval = _validate.check_float(cval, "cval")
+    work_dtype = np.dtype(np.float32) if dtype == np.float16 else np.dtype(dtype)
+    return Settings(
+        dtype_code=IMAGE_DTYPES.index(work_dtype),
+        scale=1.0 / np.iinfo(work_dtype).max if work_dtype.kind in "ui" else 1.0,
+        clip_negative=work_dtype.kind == "i",
+        single=work_dtype == np.float32,
+        weights=gaussian_weights(sigma),
+        mode=mode,
+        cval=cval,
+        low=low,
+        high=high,
+    )
+
+
+def comparison_thresholds(low, high, single: bool) -> tuple[float, float]:
+    """The thresholds as the comparisons of scikit-image see them, as float64.
+
+    The suppression compares with the low threshold as a C float (0 becoming 1e-14, so that a
+    zero magnitude is never a candidate); strong pixels are found by NumPy's comparison of the
+    float image with the high threshold, in the dtype NumPy's promotion gives.
+    """
     low_float = np.float32(low)
     if low_float == 0:
         low_float = np.float32(1e-14)
     compared_as = np.result_type(np.float32 if single else np.float64, high)
-    _classify(arguments, float(low_float), float(compared_as.type(high)), _NO_MAGNITUDE, edge_map)
-    link_bands(edge_map, BAND_ROWS)
-    return cv2.LUT(edge_map, _EDGE_TO_BOOL, dst=edge_map).view(bool)
+    return float(low_float), float(compared_as.type(high))
+
+
+def classify(
+    rows, mask, settings, source_rows, source_columns, thresholds, edge_map, *,
+    magnitude=None, follow=True,
+) -> None:  # fmt: skip
+    """:func:`classify_smoothed_bands` over all the bands of `edge_map`.
+
+    `rows`: the C-contiguous (H, W) image (float16 made float32); `mask`: None or (H, W) uint8;
+    `thresholds`: (low, high) from :func:`comparison_thresholds`. With `magnitude`, an (H, W)
+    float64 array, the magnitudes are written there instead. Without `follow`, the in-band
+    hysteresis is left out: EDGE marks exactly the strong pixels, CANDIDATE the weak ones.
+    """
+    n_bands = -(-edge_map.shape[0] // BAND_ROWS)
+    _config.run_in_threads(
+        classify_smoothed_bands, n_bands, rows.view(np.uint8), settings.dtype_code,
+        _NO_MASK if mask is None else mask, settings.scale, settings.clip_negative,
+        settings.weights, source_rows, source_columns, settings.cval,
+        settings.mode == "constant" or mask is not None,
+        float(np.finfo(np.float32 if settings.single else np.float64).eps), settings.single,
+        float(thresholds[0]), float(thresholds[1]),
+        _NO_MAGNITUDE if magnitude is None else magnitude, bool(follow), BAND_ROWS, edge_map,
+    )  # fmt: skip
 
 
 def _thresholds(dtype, low_threshold, high_threshold, use_quantiles):
@@ -252,12 +317,3 @@ def _fill_side(extended, start, step, sources, first, last):
         position += step
         source += step
         n -= 1
-
-
-def _classify(arguments, low, high, magnitude, edge_map) -> None:
-    """:func:`classify_smoothed_bands` over all the bands of `edge_map`."""
-    n_bands = -(-edge_map.shape[0] // BAND_ROWS)
-    _config.run_in_threads(
-        classify_smoothed_bands, n_bands, *arguments.values(), float(low), float(high),
-        magnitude, BAND_ROWS, edge_map,
-    )  # fmt: skip

@@ -76,7 +76,8 @@ def _correlate_line(line, weights, source_columns, cval, out, single):
 @kernel(division_checks=False)
 def classify_smoothed_bands(
     image, dtype_code, mask, scale, clip_negative, weights, source_rows, source_columns, cval,
-    bleed, eps, single, low, high, magnitude_out, band_rows, edge_map, first_band, band_step,
+    bleed, eps, single, low, high, magnitude_out, follow, band_rows, edge_map, first_band,
+    band_step,
 ):  # fmt: skip
     """Smoothing, Sobel, magnitude, suppression, double threshold and in-band hysteresis of the
     bands first_band, first_band + band_step, ... of `band_rows` rows.
@@ -98,6 +99,8 @@ def classify_smoothed_bands(
     single : bool, the working float type is float32
     low, high : float64, the thresholds (as the comparisons see them)
     magnitude_out : (H, W) float64 to receive the magnitudes instead of classifying, or (0, 0)
+    follow : bool, follow strong pixels through candidates inside the band (else EDGE marks the
+        strong pixels alone)
     band_rows : int
     edge_map : (H, W) uint8, the rows of the bands overwritten with NOT_EDGE, CANDIDATE and EDGE
     first_band, band_step : int
@@ -364,4 +367,5 @@ def classify_smoothed_bands(
                             top += 1
                         else:
                             states[y] = CANDIDATE
-        follow_edges_in_band(edge_map, stack, top, row_start, row_stop)
+        if follow:
+            follow_edges_in_band(edge_map, stack, top, row_start, row_stop)

@@ -8,7 +8,7 @@ Dask scheduler: threads, processes or a ``dask.distributed`` cluster.
 Needs the optional dependencies: ``pip install 'fastseg[dask]'``.
 """
 
-from .edges import canny, halo_depth
+from .edges import canny, halo_depth, skimage_canny
 from .io import canny_to_zarr, check_output_store, open_image, segment_to_zarr, to_zarr
 from .segmentation import DaskSegmentation, segment
 
@@ -21,5 +21,6 @@ __all__ = [
     "open_image",
     "segment",
     "segment_to_zarr",
+    "skimage_canny",
     "to_zarr",
 ]

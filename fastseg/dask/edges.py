@@ -4,6 +4,8 @@ the chunks' weak components."""
 
 from __future__ import annotations
 
+import functools
+
 import dask
 import dask.array as da
 import numpy as np
@@ -26,13 +28,14 @@ def halo_depth(aperture_size: int) -> int:
     return 1 + aperture_size // 2
 
 
-def _chunk_states(haloed, top, left, height, width, n_channels, aperture, l2, low, high):
+def _chunk_states(haloed, top, left, height, width, first_row, first_column, parameters):
     """Canny states of a chunk from the chunk with its halo: 0 off, 1 weak, 2 strong.
 
     The in-memory classification runs twice on the haloed pixels: with (low, high), where every
     pixel above low that survives suppression is EDGE or CANDIDATE, and with (high, high), where
     exactly the strong ones are EDGE and nothing is followed.
     """
+    n_channels, aperture, l2, low, high = parameters
     rows = kernel_rows(haloed, haloed.shape[0], haloed.shape[1] * n_channels)
     above_low = np.empty(haloed.shape[:2], dtype=np.uint8)
     strong = np.empty(haloed.shape[:2], dtype=np.uint8)
@@ -57,17 +60,21 @@ def _chunk_components(states: np.ndarray):
 
 
 def _block_geometry(block_info, depth: int, row_chunks, column_chunks):
-    """(top, left, height, width): where a chunk sits in its block of the overlapped array."""
+    """(top, left, height, width, first_row, first_column): where a chunk sits in its block of
+    the overlapped array, and where it starts in the image."""
     i, j = block_info[0]["chunk-location"][:2]
-    return (depth if i > 0 else 0, depth if j > 0 else 0, row_chunks[i], column_chunks[j])
+    return (
+        depth if i > 0 else 0, depth if j > 0 else 0, row_chunks[i], column_chunks[j],
+        sum(row_chunks[:i]), sum(column_chunks[:j]),
+    )  # fmt: skip
 
 
-def _summary_block(haloed, depth, row_chunks, column_chunks, parameters, block_info=None):
+def _summary_block(*blocks, depth, row_chunks, column_chunks, states_of, block_info=None):
     """A chunk's border labels (top, bottom, left and right lines) and strong flags, as a
-    one-element object array."""
+    one-element object array. `blocks`: the chunk with its halo (and its mask's, if any)."""
     geometry = _block_geometry(block_info, depth, row_chunks, column_chunks)
-    labels, has_strong = _chunk_components(_chunk_states(haloed, *geometry, *parameters))
-    summary = np.empty((1,) * haloed.ndim, dtype=object)
+    labels, has_strong = _chunk_components(states_of(*blocks, *geometry))
+    summary = np.empty((1,) * blocks[0].ndim, dtype=object)
     # Copies: views would keep the whole chunk's labels alive until the hysteresis is resolved.
     summary.flat[0] = (
         labels[0].copy(),
@@ -79,11 +86,15 @@ def _summary_block(haloed, depth, row_chunks, column_chunks, parameters, block_i
     return summary
 
 
-def _edges_block(haloed, keep, depth, row_chunks, column_chunks, parameters, block_info=None):
+def _edges_block(
+    *blocks, keep, depth, row_chunks, column_chunks, states_of, edge_value, block_info=None
+):
+    """A chunk's edges: `edge_value` on the pixels of its components that are kept."""
     geometry = _block_geometry(block_info, depth, row_chunks, column_chunks)
-    labels, _ = _chunk_components(_chunk_states(haloed, *geometry, *parameters))
+    labels, _ = _chunk_components(states_of(*blocks, *geometry))
     i, j = block_info[0]["chunk-location"][:2]
-    return np.where(keep[i, j][labels], np.uint8(255), np.uint8(0))
+    off = np.zeros((), dtype=np.asarray(edge_value).dtype)
+    return np.where(keep[i, j][labels], edge_value, off)
 
 
 def _merged_chunks(chunks: tuple, minimum: int) -> tuple:
@@ -225,29 +236,167 @@ def canny(
     n_channels = 1 if image.ndim == 2 else image.shape[2]
     low, high = magnitude_thresholds(threshold1, threshold2, aperture_size, l2_gradient)
     parameters = (n_channels, aperture_size, l2_gradient, low, high)
-    depth = halo_depth(aperture_size)
+    states_of = functools.partial(_chunk_states, parameters=parameters)
+    return _linked_edges((image,), halo_depth(aperture_size), states_of, np.uint8(255))
+
+
+def _linked_edges(images, depth: int, states_of, edge_value) -> da.Array:
+    """Edges of the (H, W[, C]) dask arrays `images` (the image, and maybe its mask, with the same
+    chunks): each chunk's weak and strong pixels, joined across chunks by hysteresis;
+    `edge_value` on edges, 0 elsewhere, with the image's row and column chunks.
+
+    ``states_of(*haloed blocks, top, left, height, width, first_row, first_column)`` gives the
+    states of a chunk (see :func:`_chunk_states` and :func:`_block_geometry`)."""
+    image = images[0]
     chunks = image.chunks
     # Overlapping needs chunks at least as large as the halo; the result gets the input's chunks.
     merged = (_merged_chunks(chunks[0], depth), _merged_chunks(chunks[1], depth))
     if merged != chunks[:2]:
-        image = image.rechunk(merged + chunks[2:])
+        images = tuple(a.rechunk(merged + a.chunks[2:]) for a in images)
     # An axis in one chunk has no neighbours to read (and may be shorter than the halo).
     overlap_depth = {0: depth if len(merged[0]) > 1 else 0, 1: depth if len(merged[1]) > 1 else 0}
-    overlapped = da.overlap.overlap(
-        image, depth={a: overlap_depth.get(a, 0) for a in range(image.ndim)},
-        boundary={a: "none" for a in range(image.ndim)},
-    )  # fmt: skip
-    grid = tuple(len(c) for c in image.chunks)
-    geometry = (depth, merged[0], merged[1], parameters)
+    overlapped = [
+        da.overlap.overlap(
+            a,
+            depth={axis: overlap_depth.get(axis, 0) for axis in range(a.ndim)},
+            boundary={axis: "none" for axis in range(a.ndim)},
+        )
+        for a in images
+    ]
+    grid = (len(merged[0]), len(merged[1]))
+    geometry = dict(depth=depth, row_chunks=merged[0], column_chunks=merged[1], states_of=states_of)
     drop = {"drop_axis": 2} if image.ndim == 3 else {}
-    summaries = overlapped.map_blocks(
-        _summary_block, *geometry, dtype=object, chunks=tuple((1,) * n for n in grid),
+    summaries = da.map_blocks(
+        _summary_block, *overlapped, **geometry, dtype=object,
+        chunks=tuple((1,) * n for n in grid) + ((1,) if image.ndim == 3 else ()),
     )  # fmt: skip
     resolved = dask.delayed(_resolve_hysteresis, pure=True)(summaries, grid[0], grid[1])
     # Every chunk reads its flags from the one resolved grid (a byte per component).
-    edges = overlapped.map_blocks(
-        _edges_block, resolved, *geometry, dtype=np.uint8, chunks=merged, **drop
-    )
+    edges = da.map_blocks(
+        _edges_block, *overlapped, keep=resolved, **geometry, edge_value=edge_value,
+        dtype=np.asarray(edge_value).dtype, chunks=merged, **drop,
+    )  # fmt: skip
     if merged != chunks[:2]:
         edges = edges.rechunk(chunks[:2])
     return edges
+
+
+# --- Canny by scikit-image's rules --------------------------------------------------------------
+
+
+def skimage_canny(
+    image, sigma=1.0, low_threshold=None, high_threshold=None, mask=None, *, mode="constant",
+    cval=0.0,
+) -> da.Array:  # fmt: skip
+    """Canny edges of a dask array image by scikit-image's rules, identical to
+    :func:`fastseg.skimage.canny` (and so to ``skimage.feature.canny``) on the whole image.
+
+    Parameters
+    ----------
+    image : dask array of shape (H, W)
+        uint8, uint16, uint32, int8, int16, int32, float16, float32 or float64, finite; any
+        chunking.
+    sigma, low_threshold, high_threshold, mask, mode, cval
+        As for :func:`fastseg.skimage.canny`; `mask` may be a NumPy or dask array. Thresholds are
+        given or defaulted: quantiles of the magnitude (``use_quantiles``) would need the whole
+        magnitude image at once. ``mode='wrap'`` is refused (it reads the opposite side of the
+        image).
+
+    Returns
+    -------
+    edges : dask array of shape (H, W), dtype bool, with the image's chunks; lazy.
+
+    Notes
+    -----
+    Each chunk is classified from the chunk with a halo of ``4 sigma + 2`` pixels (the Gaussian's
+    radius, the Sobel filter and the suppression) by the in-memory kernel, which extends the
+    image by `mode` where the chunk meets the image's border and reads the halo elsewhere; then
+    hysteresis joins weak and strong pixels across chunks as :func:`canny` does. A float chunk
+    with NaN or infinity raises a ValueError when computed.
+
+    Examples
+    --------
+    >>> import dask.array as da, numpy as np, fastseg.dask
+    >>> image = np.zeros((12, 12), dtype=np.uint16)
+    >>> image[:, 6:] = 50000
+    >>> edges = fastseg.dask.skimage_canny(da.from_array(image, chunks=5), sigma=1)
+    >>> edges.compute()[5].nonzero()[0]  # as skimage.feature.canny(image, 1)
+    array([6])
+    """
+    from .. import skimage as in_memory
+
+    dtype_names = "uint8, uint16, uint32, int8, int16, int32, float16, float32 or float64"
+    image = _validate.check_dask_image(image, "image", _validate.ANY_DEPTH_DTYPES, dtype_names, 1)
+    if image.ndim != 2:
+        raise ValueError(f"`image` must be a 2-D (gray) dask array; got shape {image.shape}.")
+    settings = in_memory.check_settings(
+        image.dtype, sigma, low_threshold, high_threshold, False, mode, cval
+    )
+    if settings.mode == "wrap":
+        raise ValueError(
+            "`mode` 'wrap' is not supported on dask arrays (it reads the opposite side of the "
+            "image); use 'reflect', 'mirror', 'nearest' or 'constant', or the in-memory function."
+        )
+    images = (image,)
+    if mask is not None:
+        if not isinstance(mask, da.Array):
+            mask = _validate.check_mask(mask, image.shape, "mask")
+            mask = da.from_array(mask, chunks=image.chunks)
+        else:
+            if mask.shape != image.shape:
+                raise ValueError(
+                    f"`mask` must have the image's shape {image.shape}; got {mask.shape}."
+                )
+            mask = (mask != 0).astype(np.uint8).rechunk(image.chunks)
+        images = (image, mask)
+    thresholds = in_memory.comparison_thresholds(settings.low, settings.high, settings.single)
+    states_of = functools.partial(
+        _smooth_chunk_states, settings=settings, thresholds=thresholds, shape=image.shape
+    )
+    return _linked_edges(images, settings.radius + 2, states_of, np.True_)
+
+
+def _smooth_chunk_states(*blocks, settings, thresholds, shape):
+    """States (0 off, 1 weak, 2 strong) of a chunk's pixels from the chunk with its halo (and its
+    mask's), by :func:`fastseg.skimage.classify` without hysteresis."""
+    from .. import skimage as in_memory
+
+    *arrays, top, left, height, width, first_row, first_column = blocks
+    haloed = arrays[0]
+    haloed_mask = np.ascontiguousarray(arrays[1]) if len(arrays) > 1 else None
+    if haloed.dtype.kind == "f":
+        _validate.check_finite(haloed.astype(np.float32, copy=False), "image")
+    if haloed.dtype == np.float16:
+        haloed = haloed.astype(np.float32)
+    first_row -= top  # where the haloed block starts in the image
+    first_column -= left
+    radius = settings.radius
+    full_rows, full_columns = settings.extensions(shape[0], shape[1])
+    source_rows = _local_sources(full_rows, first_row, haloed.shape[0], radius, shape[0])
+    source_columns = _local_sources(full_columns, first_column, haloed.shape[1], radius, shape[1])
+    rows = kernel_rows(haloed, haloed.shape[0], haloed.shape[1])
+    states = np.empty(haloed.shape, dtype=np.uint8)
+    in_memory.classify(
+        rows, haloed_mask, settings, source_rows, source_columns, thresholds, states,
+        follow=False,
+    )  # fmt: skip
+    core = states[top : top + height, left : left + width]
+    return _STATE_OF[core]
+
+
+#: Kernel states (CANDIDATE 0, NOT_EDGE 1, EDGE 2) as 1 weak, 0 off, 2 strong.
+_STATE_OF = np.array([1, 0, 2], dtype=np.uint8)
+
+
+def _local_sources(full: np.ndarray, start: int, length: int, radius: int, total: int):
+    """The extension table of a block of `length` positions from `start` along an axis of
+    `total`, from the whole axis's table `full`: each extended position of the block reads its
+    own position inside the block, the image's extension where the position is outside the
+    image, and the block's nearest position beyond the block's far side inside the image (the
+    halo's own halo: it decides no pixel of the chunk)."""
+    positions = start - radius + np.arange(length + 2 * radius)  # in the image, may be outside
+    outside = (positions < 0) | (positions >= total)
+    sources = np.where(outside, full[np.clip(positions + radius, 0, total + 2 * radius - 1)],
+                       positions)  # fmt: skip
+    local = np.where(sources < 0, -1, np.clip(sources - start, 0, length - 1))
+    return local.astype(np.int64)
