@@ -356,9 +356,11 @@ ANY_DEPTH_DTYPES = frozenset(
 
 
 def check_gray_image_any_depth(image, name: str = "image") -> np.ndarray:
-    """A non-empty 2-D image of 8-, 16- or 32-bit integers or of floats, finite, native-endian.
+    """A non-empty 2-D image of 8-, 16- or 32-bit integers or of floats, native-endian.
 
-    Returned as it is (any layout) unless its byte order had to change.
+    Returned as it is (any layout) unless its byte order had to change. Whether float values are
+    finite is left to the kernel that reads them (:func:`fastseg.skimage.classify`), which finds
+    out in the same pass.
     """
     array = as_array(image, name)
     if array.dtype.newbyteorder("=") not in ANY_DEPTH_DTYPES:
@@ -373,11 +375,7 @@ def check_gray_image_any_depth(image, name: str = "image") -> np.ndarray:
         raise ValueError(
             f"`{name}` must have at least one row and one column; got shape {array.shape}."
         )
-    array = native_byte_order(array)
-    if array.dtype.kind == "f":
-        check_finite(array.astype(np.float32, copy=False) if array.dtype == np.float16 else array,
-                     name)  # fmt: skip
-    return array
+    return native_byte_order(array)
 
 
 def check_mask(mask, shape: tuple[int, ...], name: str = "mask") -> np.ndarray | None:

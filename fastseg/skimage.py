@@ -202,8 +202,10 @@ def classify(
     `thresholds`: (low, high) from :func:`comparison_thresholds`. With `magnitude`, an (H, W)
     float64 array, the magnitudes are written there instead. Without `follow`, the in-band
     hysteresis is left out: EDGE marks exactly the strong pixels, CANDIDATE the weak ones.
+    A float image with NaN or infinity raises a ValueError (found while it is read).
     """
     n_bands = -(-edge_map.shape[0] // BAND_ROWS)
+    nonfinite = np.zeros(n_bands, dtype=np.uint8)
     _config.run_in_threads(
         classify_smoothed_bands, n_bands, rows.view(np.uint8), settings.dtype_code,
         _NO_MASK if mask is None else mask, settings.scale, settings.clip_negative,
@@ -212,7 +214,10 @@ def classify(
         float(np.finfo(np.float32 if settings.single else np.float64).eps), settings.single,
         float(thresholds[0]), float(thresholds[1]),
         _NO_MAGNITUDE if magnitude is None else magnitude, bool(follow), BAND_ROWS, edge_map,
+        nonfinite,
     )  # fmt: skip
+    if nonfinite.any():
+        raise ValueError("`image` must contain only finite values; got NaN or infinity.")
 
 
 def _thresholds(dtype, low_threshold, high_threshold, use_quantiles):

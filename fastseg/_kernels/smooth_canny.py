@@ -76,8 +76,8 @@ def _correlate_line(line, weights, source_columns, cval, out, single):
 @kernel(division_checks=False)
 def classify_smoothed_bands(
     image, dtype_code, mask, scale, clip_negative, weights, source_rows, source_columns, cval,
-    bleed, eps, single, low, high, magnitude_out, follow, band_rows, edge_map, first_band,
-    band_step,
+    bleed, eps, single, low, high, magnitude_out, follow, band_rows, edge_map, nonfinite,
+    first_band, band_step,
 ):  # fmt: skip
     """Smoothing, Sobel, magnitude, suppression, double threshold and in-band hysteresis of the
     bands first_band, first_band + band_step, ... of `band_rows` rows.
@@ -103,6 +103,8 @@ def classify_smoothed_bands(
         strong pixels alone)
     band_rows : int
     edge_map : (H, W) uint8, the rows of the bands overwritten with NOT_EDGE, CANDIDATE and EDGE
+    nonfinite : (n_bands,) uint8, set to 1 for a band that read NaN or infinity (float images;
+        the caller zeroes it and refuses the image then)
     first_band, band_step : int
     """
     height, width = edge_map.shape
@@ -179,14 +181,22 @@ def classify_smoothed_bands(
                         as_int32 = raw.view(np.int32)
                         for j in range(width):
                             values[j] = np.float64(as_int32[j]) * scale
-                    elif dtype_code == 6:
-                        as_float32 = raw.view(np.float32)
-                        for j in range(width):
-                            values[j] = np.float64(as_float32[j]) * scale
                     else:
-                        as_float64 = raw.view(np.float64)
+                        if dtype_code == 6:
+                            as_float32 = raw.view(np.float32)
+                            for j in range(width):
+                                values[j] = np.float64(as_float32[j]) * scale
+                        else:
+                            as_float64 = raw.view(np.float64)
+                            for j in range(width):
+                                values[j] = as_float64[j] * scale
+                        # x * 0 is 0 for finite x, NaN for NaN and infinity: a sum that is
+                        # not 0 flags the band (the caller refuses the image).
+                        zero = 0.0
                         for j in range(width):
-                            values[j] = as_float64[j] * scale
+                            zero += values[j] * 0.0
+                        if zero != 0.0:
+                            nonfinite[band] = 1
                     if clip_negative:
                         for j in range(width):
                             values[j] = max(values[j], -1.0)

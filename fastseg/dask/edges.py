@@ -364,8 +364,6 @@ def _smooth_chunk_states(*blocks, settings, thresholds, shape):
     *arrays, top, left, height, width, first_row, first_column = blocks
     haloed = arrays[0]
     haloed_mask = np.ascontiguousarray(arrays[1]) if len(arrays) > 1 else None
-    if haloed.dtype.kind == "f":
-        _validate.check_finite(haloed.astype(np.float32, copy=False), "image")
     if haloed.dtype == np.float16:
         haloed = haloed.astype(np.float32)
     first_row -= top  # where the haloed block starts in the image
