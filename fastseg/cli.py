@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import fastseg
+import fastseg.skimage
 from fastseg import _config
 from fastseg.io import encode_image, write_files
 
@@ -350,7 +351,7 @@ def _edges_chunked(args) -> int:
         try:
             fastseg.dask.canny_to_zarr(
                 source, args.low, args.high, args.chunks, out, aperture_size=args.aperture,
-                l2_gradient=args.l2,
+                l2_gradient=args.l2, sigma=args.sigma,
             )  # fmt: skip
         except (ValueError, TypeError) as exc:
             raise UsageError(f"{source.name}: {exc}") from exc
@@ -385,7 +386,15 @@ def _edges_one(path: Path, args, out: Path) -> tuple[str, list[tuple[Path, bytes
     start = time.perf_counter()
     with _config.compile_timer() as compiling:
         try:
-            if args.auto:
+            if args.sigma is not None:
+                if image.ndim != 2:
+                    raise ValueError(
+                        f"--sigma (scikit-image's rules) takes grey images; got {image.shape[2]} "
+                        "channels (convert the image to grey first)"
+                    )
+                edges = fastseg.skimage.canny(image, args.sigma, args.low, args.high)
+                edges = edges.view(np.uint8) * np.uint8(255)
+            elif args.auto:
                 edges = fastseg.auto_canny(
                     bgr, aperture_size=args.aperture, l2_gradient=args.l2, blur=args.blur
                 )
@@ -412,8 +421,16 @@ def _edges_one(path: Path, args, out: Path) -> tuple[str, list[tuple[Path, bytes
 def command_edges(args) -> int:
     if args.auto and (args.low is not None or args.high is not None):
         raise UsageError("--auto sets the thresholds from the image: drop --low and --high")
-    args.low = 100.0 if args.low is None else args.low
-    args.high = 200.0 if args.high is None else args.high
+    if args.sigma is not None:
+        if args.auto or args.blur is not None or args.aperture is not None or args.l2:
+            raise UsageError(
+                "--sigma (Canny by scikit-image's rules) takes --low/--high; not --auto, --blur, "
+                "--aperture or --l2"
+            )
+    else:
+        args.low = 100.0 if args.low is None else args.low
+        args.high = 200.0 if args.high is None else args.high
+    args.aperture = 3 if args.aperture is None else args.aperture
     if args.chunks is not None:
         return _edges_chunked(args)
     return _run_batch(args, _edges_one, "overlay" if args.overlay else "edges")
@@ -614,18 +631,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     elb.set_defaults(run=command_elbow)
 
-    edg = commands.add_parser("edges", help="Canny edges, identical to cv2.Canny")
+    edg = commands.add_parser(
+        "edges", help="Canny edges, identical to cv2.Canny (with --sigma: skimage.feature.canny)"
+    )
     edg.add_argument("images", nargs="*", help="image files or folders (default: a sample photo)")
     edg.add_argument(
         "--auto",
         action="store_true",
         help="thresholds from the median intensity (not with --low/--high)",
     )
-    edg.add_argument("--low", type=float, help="lower threshold (default 100)")
-    edg.add_argument("--high", type=float, help="upper threshold (default 200)")
+    edg.add_argument(
+        "--low", type=float, help="lower threshold (default 100; with --sigma 10%% of the range)"
+    )
+    edg.add_argument(
+        "--high", type=float, help="upper threshold (default 200; with --sigma 20%% of the range)"
+    )
+    edg.add_argument(
+        "--sigma",
+        type=float,
+        help="Canny by scikit-image's rules (skimage.feature.canny) with this Gaussian sigma, "
+        "on grey images of any depth (8/16-bit, float TIFF); thresholds in the image's units",
+    )
     edg.add_argument("--blur", type=float, help="Gaussian sigma applied first (at most 64)")
     edg.add_argument(
-        "--aperture", type=int, default=3, choices=[3, 5, 7], help="Sobel aperture size (default 3)"
+        "--aperture", type=int, choices=[3, 5, 7], help="Sobel aperture size (default 3)"
     )
     edg.add_argument("--l2", action="store_true", help="L2 gradient magnitude")
     edg.add_argument(

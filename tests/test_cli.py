@@ -129,6 +129,37 @@ def test_edges_overlay_and_bad_aperture(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
 
 
+def test_edges_by_scikit_image_rules_on_a_16_bit_image(tmp_path):
+    import skimage.feature
+
+    gray16 = cv2.cvtColor(fastseg.sample_image(), cv2.COLOR_RGB2GRAY)[:200, :240]
+    gray16 = gray16.astype(np.uint16) * 257
+    cv2.imwrite(str(tmp_path / "scan.png"), gray16)
+    out = tmp_path / "e.png"
+    result = run("edges", "scan.png", "--sigma", 2, "--low", 3000, "-o", out, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    expected = skimage.feature.canny(gray16, 2.0, 3000, None)
+    np.testing.assert_array_equal(fastseg.imread(out), expected.astype(np.uint8) * 255)
+    # The thresholds of cv2's flavour are not applied as defaults.
+    result = run("edges", "scan.png", "--sigma", 1, "-o", tmp_path / "d.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    expected = skimage.feature.canny(gray16, 1.0)
+    np.testing.assert_array_equal(fastseg.imread(tmp_path / "d.png") > 0, expected)
+
+
+@pytest.mark.parametrize("extra", (["--auto"], ["--blur", "1"], ["--aperture", "5"], ["--l2"]))
+def test_edges_sigma_refuses_the_options_of_cv2s_flavour(tmp_path, extra):
+    result = run("edges", "--sigma", 1, *extra, cwd=tmp_path)
+    assert result.returncode == 2 and "--sigma" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not list(tmp_path.iterdir())
+
+
+def test_edges_sigma_refuses_colour_images(tmp_path):
+    result = run("edges", "--sigma", 1, cwd=tmp_path)  # the sample photo is in colour
+    assert result.returncode == 2 and "grey" in result.stderr
+    assert "Traceback" not in result.stderr and not list(tmp_path.iterdir())
+
+
 def test_outputs_have_the_usual_file_mode(tmp_path):
     import os
     import stat

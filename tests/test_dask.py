@@ -22,6 +22,7 @@ import tifffile
 
 import fastseg
 import fastseg.dask as fdask
+import fastseg.skimage
 from fastseg import Criteria
 from fastseg.cli import main as cli_main
 
@@ -456,6 +457,17 @@ def test_cli_chunks_writes_labels_and_edges(photos, tmp_path, capsys):
     bgr = np.ascontiguousarray(image[:, :, ::-1])
     expected_edges = cv2.Canny(bgr, 100, 200, apertureSize=5)
     assert np.array_equal(fdask.open_image(edges_out).compute(), expected_edges)
+
+
+def test_cli_chunks_edges_by_scikit_image_rules(photos, tmp_path):
+    gray16 = cv2.cvtColor(photos["coffee_small"], cv2.COLOR_RGB2GRAY).astype(np.uint16) * 257
+    store = tmp_path / "gray.zarr"
+    fdask.to_zarr(chunked(gray16, (64, 64)), store)
+    out = tmp_path / "edges.zarr"
+    argv = ["edges", str(store), "--chunks", "30", "--sigma", "1.5", "--high", "20000"]
+    assert cli_main([*argv, "-o", str(out)]) == 0
+    expected = fastseg.skimage.canny(gray16, 1.5, None, 20000)
+    assert np.array_equal(fdask.open_image(out).compute(), expected.astype(np.uint8) * 255)
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ import dask.array as da
 import numpy as np
 
 from .. import _validate
-from .edges import canny
+from .edges import canny, skimage_canny
 from .segmentation import DaskSegmentation, segment
 
 _TIFF_SUFFIXES = (".tif", ".tiff")
@@ -519,17 +519,21 @@ def segment_to_zarr(path_in, k: int, chunks: int | None, out, **options) -> Dask
 
 def canny_to_zarr(
     path_in,
-    threshold1: float,
-    threshold2: float,
+    threshold1: float | None,
+    threshold2: float | None,
     chunks: int | None,
     out,
     *,
     aperture_size: int = 3,
     l2_gradient: bool = False,
     channel_order: str = "rgb",
+    sigma: float | None = None,
 ) -> None:
     """Canny edges of the image at `path_in` (zarr or TIFF, read lazily) into the zarr store
     `out`, all or nothing (the output is checked first, as by :func:`segment_to_zarr`).
+
+    With `sigma`, the edges are those of :func:`fastseg.dask.skimage_canny` (scikit-image's rules,
+    grey images of any depth; the thresholds may be None for its defaults), written as 0 and 255.
 
     `channel_order` is the order of the stored colour channels: they are passed to Canny in
     OpenCV's BGR order, so that the edges are those ``cv2.Canny`` finds in ``cv2.imread`` of the
@@ -539,6 +543,15 @@ def canny_to_zarr(
         raise ValueError(f"`channel_order` must be one of rgb, bgr; got {channel_order!r}.")
     check_output_store(out, [path_in], name="out")
     image = open_image(path_in, chunks)
+    if sigma is not None:
+        if image.ndim != 2:
+            raise ValueError(
+                f"`path_in` must hold a grey image for Canny by scikit-image's rules (sigma); got "
+                f"shape {image.shape}."
+            )
+        edges = skimage_canny(image, sigma, threshold1, threshold2)
+        to_zarr(edges.astype(np.uint8) * np.uint8(255), out, inputs=[path_in], kind="edges")
+        return
     if channel_order == "rgb" and image.ndim == 3 and image.shape[2] >= 3:
         image = image[:, :, 2::-1]
     edges = canny(image, threshold1, threshold2, aperture_size=aperture_size,
