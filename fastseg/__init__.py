@@ -34,7 +34,7 @@ def warmup(progress: bool = False) -> None:
     import numpy as np
     from tqdm import tqdm
 
-    from . import opencv
+    from . import opencv, skimage
 
     # Inputs with the types and layouts of real ones, and more samples than the seeding reads,
     # so that its subsampling path compiles too: 65536 distinct colours (an odd multiplier is a
@@ -69,6 +69,7 @@ def warmup(progress: bool = False) -> None:
             auto_canny(picture)
         dx = gray.astype(np.int16) - 128  # as cv2.Sobel gives them
         opencv.Canny(dx, np.ascontiguousarray(dx[::-1]), 50, 150)
+        skimage.canny(gray.astype(np.uint16) * 257, 1.0)  # one kernel for every dtype
 
     def choosing_k():
         elbow(image, range(1, 5), seed=0)
@@ -91,6 +92,7 @@ def warmup(progress: bool = False) -> None:
                 for method in ("distinct", "pixels"):
                     fastseg_dask.segment(lazy, 4, seed=0, method=method).labels.compute()
                 fastseg_dask.canny(lazy, 50, 150).compute()
+            fastseg_dask.skimage_canny(da.from_array(gray, chunks=128), 1.0).compute()
 
     steps = [segments, k_means, edges, choosing_k, chunked]
     for step in tqdm(steps, desc="compiling kernels", unit="step", disable=not progress):

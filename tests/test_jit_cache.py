@@ -239,7 +239,7 @@ def test_same_seed_same_bits_across_thread_counts_on_both_paths(photos, n_thread
 ENTRY_CALLS = """
 import hashlib
 import dask, dask.array as da, numpy as np
-import fastseg, fastseg.dask
+import fastseg, fastseg.dask, fastseg.skimage
 from fastseg import opencv
 
 
@@ -294,6 +294,13 @@ calls = {
     ),
     "dask.segment": lambda: fastseg.dask.segment(lazy, 4, seed=0).labels.compute(),
     "dask.canny": lambda: fastseg.dask.canny(lazy, 100, 200).compute(),
+    "skimage.canny": lambda: fastseg.skimage.canny(gray.astype(np.uint16) * 257, 2.0),
+    "skimage.canny float mask": lambda: fastseg.skimage.canny(
+        gray / 255.0, 1.0, mask=gray > 50, use_quantiles=True
+    ),
+    "dask.skimage_canny": lambda: fastseg.dask.skimage_canny(
+        da.from_array(gray, chunks=(200, 300)), 1.5
+    ).compute(),
 }
 """
 
@@ -342,7 +349,7 @@ def test_after_warmup_no_first_call_compiles_and_results_hold(tmp_path):
     )  # fmt: skip
     assert first.returncode == 0, first.stderr
     rows = [line.split("\t") for line in first.stdout.strip().splitlines()]
-    assert len(rows) == 18
+    assert len(rows) == 21
     compiled = [f"{name}: {kernels}" for name, kernels, _ in rows if kernels != "-"]
     assert not compiled, "compiled after warmup():\n" + "\n".join(compiled)
     # Kernels loaded from the cache (without the set-up only compiling needs) give the bits of
