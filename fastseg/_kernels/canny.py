@@ -310,7 +310,7 @@ def classify_bands(
                         if states[t] == EDGE:
                             stack[top] = base + t
                             top += 1
-        follow_edges_in_band(edge_map, stack, top, row_start, row_stop)
+        follow_edges_in_band(edge_map, stack, np.int64(top), row_start, row_stop)
 
 
 @kernel

@@ -378,4 +378,4 @@ def classify_smoothed_bands(
                         else:
                             states[y] = CANDIDATE
         if follow:
-            follow_edges_in_band(edge_map, stack, top, row_start, row_stop)
+            follow_edges_in_band(edge_map, stack, np.int64(top), row_start, row_stop)
