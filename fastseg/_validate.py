@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _config
 from ._kernels.checks import chunk_ranges
+from ._kernels.smooth_canny import IMAGE_DTYPES
 
 if TYPE_CHECKING:
     import dask.array as da
@@ -346,13 +347,9 @@ def check_uint8_image(image, name: str = "image", max_channels: int = 4) -> np.n
 
 
 #: dtypes of :func:`fastseg.skimage.canny`'s image: scikit-image's, less 64-bit integers (which
-#: it refuses too) and bool.
-ANY_DEPTH_DTYPES = frozenset(
-    map(
-        np.dtype,
-        ["uint8", "uint16", "uint32", "int8", "int16", "int32", "float16", "float32", "float64"],
-    )
-)
+#: it refuses too) and bool. Its kernel reads all but float16 (made float32 first).
+ANY_DEPTH_DTYPES = (*IMAGE_DTYPES[:6], np.dtype(np.float16), *IMAGE_DTYPES[6:])
+ANY_DEPTH_DTYPE_NAMES = ", ".join(dtype.name for dtype in ANY_DEPTH_DTYPES)
 
 
 def check_gray_image_any_depth(image, name: str = "image") -> np.ndarray:
@@ -366,8 +363,7 @@ def check_gray_image_any_depth(image, name: str = "image") -> np.ndarray:
     if array.dtype.newbyteorder("=") not in ANY_DEPTH_DTYPES:
         raise TypeError(
             f"`{name}` must have an integer dtype of at most 32 bits or a float dtype "
-            f"(uint8, uint16, uint32, int8, int16, int32, float16, float32, float64); got "
-            f"{array.dtype.name}."
+            f"({ANY_DEPTH_DTYPE_NAMES}); got {array.dtype.name}."
         )
     if array.ndim != 2:
         raise ValueError(f"`{name}` must be a 2-D (gray) image; got shape {array.shape}.")
@@ -390,12 +386,10 @@ def check_mask(mask, shape: tuple[int, ...], name: str = "mask") -> np.ndarray |
     return np.ascontiguousarray(array != 0).view(np.uint8)
 
 
-def check_sigma(sigma, name: str = "sigma", high: float = 64.0):
-    """A real number in [0, `high`], given back as it is (its type can matter to arithmetic
-    that must match another library's)."""
-    value = check_float(sigma, name, 0.0)
-    if value > high:
-        raise ValueError(f"`{name}` must be a Gaussian sigma in [0, {high:g}]; got {value:g}.")
+def check_sigma(sigma, name: str):
+    """A Gaussian sigma in [0, MAX_BLUR_SIGMA], given back as it is (its type can matter to
+    arithmetic that must match another library's)."""
+    _check_sigma(check_float(sigma, name, 0.0), name, "[")
     return sigma
 
 
@@ -473,12 +467,11 @@ def check_blur(blur) -> tuple[int, float] | None:
     return 0, _check_sigma(check_float(blur, "blur", 0.0, low_inclusive=False), "blur")
 
 
-def _check_sigma(sigma: float, name: str) -> float:
+def _check_sigma(sigma: float, name: str, opening: str = "(") -> float:
+    """`sigma` (already a number >= 0) at most MAX_BLUR_SIGMA; `opening` "[" when 0 is allowed."""
     if sigma > MAX_BLUR_SIGMA:
-        raise ValueError(
-            f"`{name}` must be a Gaussian sigma in (0, MAX_BLUR_SIGMA] = (0, {MAX_BLUR_SIGMA:g}]; "
-            f"got {sigma:g}."
-        )
+        interval = f"{opening}0, MAX_BLUR_SIGMA] = {opening}0, {MAX_BLUR_SIGMA:g}]"
+        raise ValueError(f"`{name}` must be a Gaussian sigma in {interval}; got {sigma:g}.")
     return sigma
 
 
@@ -549,8 +542,7 @@ def check_dask_image(image, name: str, dtypes, dtype_names: str, max_channels: i
         raise ValueError(f"`{name}` must have a known shape; got {image.shape}.")
     if image.shape[0] == 0 or image.shape[1] == 0:
         raise ValueError(f"`{name}` must have at least one pixel; got shape {image.shape}.")
-    if not image.dtype.isnative:
-        image = image.astype(image.dtype.newbyteorder("="))
+    image = native_byte_order(image)
     if image.ndim == 3 and len(image.chunks[2]) > 1:
         image = image.rechunk({2: -1})
     return image

@@ -440,13 +440,13 @@ def segment(
                 result = fit(MemoryPasses(plan.features(distinct), counts, plan.k), options)
                 labels = label_by_color(pixels, distinct, result.labels, table)
                 return _segmentation(
-                    plan, result, labels, "distinct", image, alpha, distinct, counts
+                    plan, result, labels, "distinct", array, alpha, distinct, counts
                 )
     rows = columns = None
     if plan.spatial > 0:
         rows, columns = np.divmod(np.arange(plan.n_pixels), plan.shape[1])
     result = fit(MemoryPasses(plan.features(pixels, rows, columns), None, plan.k), options)
-    return _segmentation(plan, result, result.labels, "pixels", image, alpha, pixels, None)
+    return _segmentation(plan, result, result.labels, "pixels", array, alpha, pixels, None)
 
 
 def _countable(pixels: np.ndarray) -> np.ndarray:
@@ -500,12 +500,13 @@ def sweep_samples(image: np.ndarray, color_space: str, channel_order: str):
 
 
 def _segmentation(plan, result, labels, path, image, alpha, colors_clustered, weights):
+    """The Segmentation of `image` (the array as given, any byte order)."""
     mean_colors, totals = mean_colors_of(result, colors_clustered, weights, plan, path)
-    dtype = np.asarray(image).dtype
+    dtype = image.dtype.newbyteorder("=")  # palette_of compares with native dtypes
     return Segmentation(
         labels=labels.reshape(plan.shape),
         alpha=alpha,
-        dtype=dtype.newbyteorder("="),
-        channel_axis_kept=np.ndim(image) == 3 and np.shape(image)[2] == 1,
+        dtype=dtype,
+        channel_axis_kept=image.ndim == 3 and image.shape[2] == 1,
         **segmentation_fields(result, mean_colors, totals, path, dtype),
     )

@@ -42,9 +42,9 @@ from .edges import kernel_rows
 
 #: Border modes of the Gaussian smoothing, as ``scipy.ndimage`` names them.
 MODES = ("reflect", "constant", "nearest", "mirror", "wrap")
-#: Largest sigma: the smoothing costs time in proportion to it, and each thread keeps 8 sigma
-#: rows of the image.
-MAX_SIGMA = 64.0
+#: Largest sigma (that of every Gaussian of fastseg): the smoothing costs time in proportion to
+#: it, and each thread keeps 8 sigma rows of the image.
+MAX_SIGMA = _validate.MAX_BLUR_SIGMA
 #: Rows per band of the parallel pass. Each band smooths 2 sigma + 2 rows more on each side than
 #: it classifies, so bands are taller than those of :func:`fastseg.canny`. Results do not depend
 #: on it.
@@ -160,7 +160,7 @@ class Settings:
 
 def check_settings(dtype, sigma, low_threshold, high_threshold, use_quantiles, mode, cval):
     """:class:`Settings` for images of `dtype` from :func:`canny`'s arguments, checked."""
-    sigma = _validate.check_sigma(sigma, "sigma", MAX_SIGMA)
+    sigma = _validate.check_sigma(sigma, "sigma")
     low, high = _thresholds(dtype, low_threshold, high_threshold, use_quantiles)
     mode = _validate.check_choice(mode, "mode", MODES)
     cval = _validate.check_float(cval, "cval")

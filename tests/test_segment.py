@@ -474,3 +474,12 @@ def test_cluster_colours_is_a_deprecated_alias_of_cluster_colors():
     with pytest.warns(DeprecationWarning, match="use cluster_colors"):
         old = result.cluster_colours()
     np.testing.assert_array_equal(old, result.cluster_colors())
+
+
+def test_big_endian_images_give_the_palette_of_native_ones(photos):
+    image = photos["astronaut"][::4, ::4].astype(np.uint16) * 257
+    native = segment(image, 4, seed=0)
+    swapped = segment(image.astype(">u2"), 4, seed=0)
+    np.testing.assert_array_equal(swapped.labels, native.labels)
+    np.testing.assert_array_equal(swapped.palette, native.palette)
+    assert swapped.dtype == np.dtype(np.uint16)

@@ -73,6 +73,24 @@ def _correlate_line(line, weights, source_columns, cval, out, single):
     _round_row(out, single)
 
 
+@kernel
+def _correlate_rows(rows, s, weights, out, single):
+    """out = the column pass of row s: rows of extended position p are rows[(p + r) % (2r + 1)]
+    (a ring), correlated with the symmetric `weights` in scipy's order, stored."""
+    r = weights.shape[0] - 1
+    span = rows.shape[0]
+    centre = rows[(s + r) % span]
+    for j in range(out.shape[0]):
+        out[j] = centre[j] * weights[0]
+    for k in range(r, 0, -1):
+        above = rows[(s - k + r) % span]
+        below = rows[(s + k + r) % span]
+        w = weights[k]
+        for j in range(out.shape[0]):
+            out[j] += (above[j] + below[j]) * w
+    _round_row(out, single)
+
+
 @kernel(division_checks=False)
 def classify_smoothed_bands(
     image, dtype_code, mask, scale, clip_negative, weights, source_rows, source_columns, cval,
@@ -118,7 +136,6 @@ def classify_smoothed_bands(
     mask_rows = np.empty((span if has_mask and bleed else 0, width))
     line = np.empty(width + 2 * r)
     column_pass = line[r : r + width]
-    smoothed_row = np.empty(width)
     bleed_row = np.empty(width)
     bleed_for = np.nan  # the column-pass value bleed_row was computed for (no mask)
     # Rolling rows by row index modulo 3: the smoothed image with one reflected element at each
@@ -214,34 +231,16 @@ def classify_smoothed_bands(
                         inside = mask[source]
                         for j in range(width):
                             mask_values[j] = 1.0 if inside[j] != 0 else 0.0
-            # The column pass of row s, then the row pass.
-            centre = rows[(s + r) % span]
-            for j in range(width):
-                column_pass[j] = centre[j] * weights[0]
-            for k in range(r, 0, -1):
-                above = rows[(s - k + r) % span]
-                below = rows[(s + k + r) % span]
-                w = weights[k]
-                for j in range(width):
-                    column_pass[j] += (above[j] + below[j]) * w
-            _round_row(column_pass, single)
-            _correlate_line(line, weights, source_columns, cval, smoothed_row, single)
+            # The column pass of row s, then the row pass, straight into the rolling rows.
+            slot = s % 3
+            padded = smoothed[slot]
+            inner = padded[1 : width + 1]
+            _correlate_rows(rows, s, weights, column_pass, single)
+            _correlate_line(line, weights, source_columns, cval, inner, single)
             if bleed:
                 if has_mask:
-                    centre = mask_rows[(s + r) % span]
-                    for j in range(width):
-                        column_pass[j] = centre[j] * weights[0]
-                    for k in range(r, 0, -1):
-                        above = mask_rows[(s - k + r) % span]
-                        below = mask_rows[(s + k + r) % span]
-                        w = weights[k]
-                        for j in range(width):
-                            column_pass[j] += (above[j] + below[j]) * w
-                    _round_row(column_pass, single)
-                    _correlate_line(line, weights, source_columns, cval, bleed_row, single)
-                    for j in range(width):
-                        bleed_row[j] += eps
-                    _round_row(bleed_row, single)
+                    _correlate_rows(mask_rows, s, weights, column_pass, single)
+                    new_bleed = True
                 else:
                     # Ones: the column pass is the same along the row, and rows with the same
                     # value (all but those near the top and bottom) share the row pass.
@@ -252,22 +251,19 @@ def classify_smoothed_bands(
                         value += (above + below) * weights[k]
                     if single:
                         value = np.float64(np.float32(value))
-                    if value != bleed_for:
+                    new_bleed = value != bleed_for
+                    if new_bleed:
                         bleed_for = value
                         for j in range(width):
                             column_pass[j] = value
-                        _correlate_line(line, weights, source_columns, cval, bleed_row, single)
-                        for j in range(width):
-                            bleed_row[j] += eps
-                        _round_row(bleed_row, single)
+                if new_bleed:
+                    _correlate_line(line, weights, source_columns, cval, bleed_row, single)
+                    for j in range(width):
+                        bleed_row[j] += eps
+                    _round_row(bleed_row, single)
                 for j in range(width):
-                    smoothed_row[j] = smoothed_row[j] / bleed_row[j]
-                _round_row(smoothed_row, single)
-            slot = s % 3
-            padded = smoothed[slot]
-            inner = padded[1 : width + 1]
-            for j in range(width):
-                inner[j] = smoothed_row[j]
+                    inner[j] = inner[j] / bleed_row[j]
+                _round_row(inner, single)
             padded[0] = padded[1]
             padded[width + 1] = padded[width]
             # Derivative along the row (axis 1), for jsobel.

@@ -325,8 +325,9 @@ def skimage_canny(
     """
     from .. import skimage as in_memory
 
-    dtype_names = "uint8, uint16, uint32, int8, int16, int32, float16, float32 or float64"
-    image = _validate.check_dask_image(image, "image", _validate.ANY_DEPTH_DTYPES, dtype_names, 1)
+    image = _validate.check_dask_image(
+        image, "image", _validate.ANY_DEPTH_DTYPES, _validate.ANY_DEPTH_DTYPE_NAMES, 1
+    )
     if image.ndim != 2:
         raise ValueError(f"`image` must be a 2-D (gray) dask array; got shape {image.shape}.")
     settings = in_memory.check_settings(
@@ -351,12 +352,13 @@ def skimage_canny(
         images = (image, mask)
     thresholds = in_memory.comparison_thresholds(settings.low, settings.high, settings.single)
     states_of = functools.partial(
-        _smooth_chunk_states, settings=settings, thresholds=thresholds, shape=image.shape
-    )
+        _smooth_chunk_states, settings=settings, thresholds=thresholds,
+        extensions=settings.extensions(*image.shape),
+    )  # fmt: skip
     return _linked_edges(images, settings.radius + 2, states_of, np.True_)
 
 
-def _smooth_chunk_states(*blocks, settings, thresholds, shape):
+def _smooth_chunk_states(*blocks, settings, thresholds, extensions):
     """States (0 off, 1 weak, 2 strong) of a chunk's pixels from the chunk with its halo (and its
     mask's), by :func:`fastseg.skimage.classify` without hysteresis."""
     from .. import skimage as in_memory
@@ -369,9 +371,13 @@ def _smooth_chunk_states(*blocks, settings, thresholds, shape):
     first_row -= top  # where the haloed block starts in the image
     first_column -= left
     radius = settings.radius
-    full_rows, full_columns = settings.extensions(shape[0], shape[1])
-    source_rows = _local_sources(full_rows, first_row, haloed.shape[0], radius, shape[0])
-    source_columns = _local_sources(full_columns, first_column, haloed.shape[1], radius, shape[1])
+    # The block's own extension tables, from those of the whole image.
+    source_rows, source_columns = (
+        _local_sources(full, start, length, radius)
+        for full, start, length in zip(
+            extensions, (first_row, first_column), haloed.shape, strict=True
+        )
+    )
     rows = kernel_rows(haloed, haloed.shape[0], haloed.shape[1])
     states = np.empty(haloed.shape, dtype=np.uint8)
     in_memory.classify(
@@ -386,15 +392,11 @@ def _smooth_chunk_states(*blocks, settings, thresholds, shape):
 _STATE_OF = np.array([1, 0, 2], dtype=np.uint8)
 
 
-def _local_sources(full: np.ndarray, start: int, length: int, radius: int, total: int):
-    """The extension table of a block of `length` positions from `start` along an axis of
-    `total`, from the whole axis's table `full`: each extended position of the block reads its
-    own position inside the block, the image's extension where the position is outside the
-    image, and the block's nearest position beyond the block's far side inside the image (the
-    halo's own halo: it decides no pixel of the chunk)."""
-    positions = start - radius + np.arange(length + 2 * radius)  # in the image, may be outside
-    outside = (positions < 0) | (positions >= total)
-    sources = np.where(outside, full[np.clip(positions + radius, 0, total + 2 * radius - 1)],
-                       positions)  # fmt: skip
-    local = np.where(sources < 0, -1, np.clip(sources - start, 0, length - 1))
-    return local.astype(np.int64)
+def _local_sources(full: np.ndarray, start: int, length: int, radius: int) -> np.ndarray:
+    """The extension table of a haloed block of `length` positions from `start` along an axis,
+    from the whole axis's table `full` (see :func:`fastseg.skimage.extended_indices`), in the
+    block's own indices. A haloed block lies inside the image, so its extended positions are
+    those of the image from `start`; the sources they name that fall outside the block (beyond a
+    halo's far side) decide no pixel of the chunk, and read the block's nearest position."""
+    sources = full[start : start + length + 2 * radius]
+    return np.where(sources < 0, -1, np.clip(sources - start, 0, length - 1))
