@@ -42,5 +42,5 @@ def test_gray_photo(benchmark, megapixels, aperture, norm, method):
 @pytest.mark.parametrize("megapixels", [1, 4, 12])
 def test_gray_photo_by_skimage_rules(benchmark, megapixels, dtype, method):
     repeats = 3 if bench.SMOOTH_CANNY_METHODS[method].slow else 15
-    case = bench.Case("smooth_canny", method, ("gray", megapixels, dtype), (("sigma", 1.0),))
-    time_case(benchmark, bench.Case(case.kind, case.method, case.data, case.params, repeats))
+    data = ("gray", megapixels, dtype)
+    time_case(benchmark, bench.Case("smooth_canny", method, data, (("sigma", 1.0),), repeats))

@@ -374,15 +374,18 @@ def check_gray_image_any_depth(image, name: str = "image") -> np.ndarray:
     return native_byte_order(array)
 
 
-def check_mask(mask, shape: tuple[int, ...], name: str = "mask") -> np.ndarray | None:
-    """None, or a C-contiguous uint8 array of `shape`: 1 where `mask` is nonzero (True)."""
+def check_mask(mask, shape: tuple[int, ...], name: str = "mask"):
+    """None, or a C-contiguous uint8 array of `shape`: 1 where `mask` is nonzero (True). A dask
+    array is checked and converted lazily (a dask array back)."""
     if mask is None:
         return None
-    array = as_array(mask, name)
+    array = mask if hasattr(mask, "dask") else as_array(mask, name)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"`{name}` must be a boolean (or 0/1) array; got {array.dtype.name}.")
     if array.shape != tuple(shape):
         raise ValueError(f"`{name}` must have the image's shape {tuple(shape)}; got {array.shape}.")
+    if hasattr(array, "dask"):
+        return (array != 0).astype(np.uint8)
     return np.ascontiguousarray(array != 0).view(np.uint8)
 
 

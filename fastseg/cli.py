@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 
 import fastseg
-import fastseg.skimage
 from fastseg import _config
 from fastseg.io import encode_image, write_files
 
@@ -392,8 +391,11 @@ def _edges_one(path: Path, args, out: Path) -> tuple[str, list[tuple[Path, bytes
                         f"--sigma (scikit-image's rules) takes grey images; got {image.shape[2]} "
                         "channels (convert the image to grey first)"
                     )
-                edges = fastseg.skimage.canny(image, args.sigma, args.low, args.high)
-                edges = edges.view(np.uint8) * np.uint8(255)
+                from . import skimage  # only this flavour needs it
+
+                edges = skimage.canny(image, args.sigma, args.low, args.high)
+                edges = edges.view(np.uint8)
+                edges *= np.uint8(255)  # in place: the 0/1 map becomes 0/255
             elif args.auto:
                 edges = fastseg.auto_canny(
                     bgr, aperture_size=args.aperture, l2_gradient=args.l2, blur=args.blur
@@ -407,7 +409,9 @@ def _edges_one(path: Path, args, out: Path) -> tuple[str, list[tuple[Path, bytes
             raise UsageError(f"{path.name}: {exc}") from exc
     elapsed = time.perf_counter() - start
     if args.overlay:
-        picture = _as_rgb8(image).copy()
+        picture = _as_rgb8(image)
+        if np.shares_memory(picture, image):  # a view of the input: draw on a copy
+            picture = picture.copy()
         picture[edges > 0] = (255, 0, 0)
         files = [_encoded(out, picture)]
     else:

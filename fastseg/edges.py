@@ -251,7 +251,7 @@ def _classify(
     # The same argument types on every call: one compiled version of the kernel.
     arguments = (
         image, dx_rows, dy_rows, bool(from_image), int(n_channels), int(aperture_size),
-        bool(l2_gradient), int(low), int(high), BAND_ROWS, edges,
+        bool(l2_gradient), int(low), int(high), True, BAND_ROWS, edges,
     )  # fmt: skip
     n_bands = -(-edges.shape[0] // BAND_ROWS)
     _config.run_in_threads(classify_bands, n_bands, *arguments)

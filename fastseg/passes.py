@@ -154,6 +154,15 @@ def totals_to_pass(totals, relative: np.ndarray, origin: np.ndarray):
     return sums, weight_sums, inertia
 
 
+def label_sums(samples: np.ndarray, weights, labels: np.ndarray, k: int):
+    """Per label in [0, k), the (weighted) sum of its samples' rows and their total weight, added
+    in row order; `weights` None (or :data:`NO_WEIGHTS`) for unit weights."""
+    sums = np.zeros((k, samples.shape[1]))
+    totals = np.zeros(k)
+    lloyd.add_block_sums(samples, NO_WEIGHTS if weights is None else weights, labels, sums, totals)
+    return sums, totals
+
+
 def indices_at_fractions(n_samples: int, draws: np.ndarray) -> np.ndarray:
     """Indices of the samples at fractions `draws` (sorted, in [0, 1)) of n unit weights."""
     return np.minimum((draws * n_samples).astype(np.int64), n_samples - 1)
@@ -302,10 +311,7 @@ class MemoryPasses:
 
     def sums_of_labels(self):
         """Weighted sums and weights of the clusters in ``self.labels`` (source's units)."""
-        sums = np.zeros((self.k, self.n_features))
-        weight_sums = np.zeros(self.k)
-        lloyd.add_block_sums(self.samples, self.weights, self.labels, sums, weight_sums)
-        return sums, weight_sums
+        return label_sums(self.samples, self.weights, self.labels, self.k)
 
     def farthest(self, centers: np.ndarray, m: int):
         """Per chunk, the m samples farthest from their centers (see lloyd.farthest_samples)."""

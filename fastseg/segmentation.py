@@ -14,10 +14,10 @@ import cv2
 import numpy as np
 
 from . import _config, _validate
-from ._kernels import colors, lloyd
+from ._kernels import colors
 from ._validate import COLOR_SPACES
 from .clustering import Criteria, check_run_options, fit
-from .passes import MemoryPasses
+from .passes import MemoryPasses, label_sums
 
 __all__ = ["COLOR_SPACES", "Segmentation", "segment"]
 
@@ -234,15 +234,6 @@ def spatial_features(features, rows, columns, shape, spatial: float) -> np.ndarr
     return np.column_stack([features, columns * scale, rows * scale])
 
 
-def color_sums_of(colours: np.ndarray, weights, labels: np.ndarray, k: int):
-    """Per cluster, the (weighted) sum of the colours and the total weight, in row order."""
-    colour_sums = np.zeros((k, colours.shape[1]))
-    totals = np.zeros(k)
-    weights = np.empty(0) if weights is None else weights
-    lloyd.add_block_sums(colours, weights, labels, colour_sums, totals)
-    return colour_sums, totals
-
-
 def palette_of(mean_colours: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Mean colours as uint8, scaled to 0-255 from 16-bit and float images."""
     scale = 1.0 if dtype == np.uint8 else (255.0 / 65535.0 if dtype == np.uint16 else 255.0)
@@ -348,7 +339,7 @@ def mean_colors_of(result, colors_clustered, weights, plan: ImagePlan, path: str
         totals = result.cluster_weights
         sums = result.cluster_sums
     else:
-        sums, totals = color_sums_of(colors_clustered, weights, result.labels, plan.k)
+        sums, totals = label_sums(colors_clustered, weights, result.labels, plan.k)
     return sums / np.maximum(totals, 1e-300)[:, None], totals
 
 

@@ -194,7 +194,7 @@ def comparison_thresholds(low, high, single: bool) -> tuple[float, float]:
 
 def classify(
     rows, mask, settings, source_rows, source_columns, thresholds, edge_map, *,
-    magnitude=None, follow=True,
+    magnitude=None, follow=True, threaded=True,
 ) -> None:  # fmt: skip
     """:func:`classify_smoothed_bands` over all the bands of `edge_map`.
 
@@ -202,12 +202,14 @@ def classify(
     `thresholds`: (low, high) from :func:`comparison_thresholds`. With `magnitude`, an (H, W)
     float64 array, the magnitudes are written there instead. Without `follow`, the in-band
     hysteresis is left out: EDGE marks exactly the strong pixels, CANDIDATE the weak ones.
-    A float image with NaN or infinity raises a ValueError (found while it is read).
+    A float image with NaN or infinity raises a ValueError (found while it is read). Without
+    `threaded`, the calling thread classifies every band (as a Dask task does: Dask runs tasks
+    in threads of its own).
     """
     n_bands = -(-edge_map.shape[0] // BAND_ROWS)
     nonfinite = np.zeros(n_bands, dtype=np.uint8)
-    _config.run_in_threads(
-        classify_smoothed_bands, n_bands, rows.view(np.uint8), settings.dtype_code,
+    arguments = (
+        rows.view(np.uint8), settings.dtype_code,
         _NO_MASK if mask is None else mask, settings.scale, settings.clip_negative,
         settings.weights, source_rows, source_columns, settings.cval,
         settings.mode == "constant" or mask is not None,
@@ -216,6 +218,10 @@ def classify(
         _NO_MAGNITUDE if magnitude is None else magnitude, bool(follow), BAND_ROWS, edge_map,
         nonfinite,
     )  # fmt: skip
+    if threaded:
+        _config.run_in_threads(classify_smoothed_bands, n_bands, *arguments)
+    else:
+        classify_smoothed_bands(*arguments, 0, 1)
     if nonfinite.any():
         raise ValueError("`image` must contain only finite values; got NaN or infinity.")
 

@@ -9,8 +9,8 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _validate
-from .clustering import Criteria, run_attempts
+from . import _validate, clustering
+from .clustering import Criteria, RunOptions
 from .passes import MemoryPasses
 
 __all__ = ["KMeans"]
@@ -87,9 +87,8 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
             attempts = _validate.check_int(self.n_init, "n_init", 1)
         criteria = Criteria(max_iter=self.max_iter, tol=self.tol)
         weights = _validate.check_sample_weight(sample_weight, n_samples)
-        source = MemoryPasses(samples, weights, k)
-        tol = criteria.tol * source.mean_variance()
-        result = run_attempts(source, init, criteria, tol, attempts, self._seed())
+        options = RunOptions(criteria, attempts, init, self._seed())
+        result = clustering.fit(MemoryPasses(samples, weights, k), options)
         self.cluster_centers_ = result.centers
         self.labels_ = result.labels.astype(np.int32)
         self.inertia_ = result.compactness

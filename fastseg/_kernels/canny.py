@@ -19,11 +19,11 @@ The edge map owned by the caller doubles as the three-state map (:data:`CANDIDAT
 full-size gradient or magnitude image is ever stored: each band of rows keeps a few rows of
 gradients in small rolling buffers.
 
-Compile time shapes the kernels: a call compiles one parallel kernel (:func:`classify_bands`, for
-images and given gradients alike) and one serial one (:func:`link_bands`), each with arguments of
-the same types for every image, aperture and norm, and the steps of a band are written out in one
-function rather than as small functions that each compile (and are optimised again inside every
-caller).
+Compile time shapes the kernels: a call compiles :func:`classify_bands` (for images and given
+gradients alike), :func:`link_bands` and the in-band hysteresis :func:`follow_edges_in_band`
+(shared with the kernel of :mod:`fastseg._kernels.smooth_canny`), each with arguments of the same
+types for every image, aperture and norm; the steps of a band are written out in one function
+rather than as small functions that each compile (and are optimised again inside every caller).
 
 Conventions: images arrive as C-contiguous (H, W * C) rows of uint8 (or int16 gradients), the edge
 map as a C-contiguous (H, W) uint8 array, thresholds as integers already converted by the caller.
@@ -56,7 +56,7 @@ SOBEL_TAPS = np.array(
 @kernel
 def classify_bands(
     image, dx_rows, dy_rows, from_image, n_channels, aperture_size, l2_gradient,
-    low, high, band_rows, edge_map, first_band, band_step,
+    low, high, follow, band_rows, edge_map, first_band, band_step,
 ):  # fmt: skip
     """Sobel, magnitude, suppression, double threshold and in-band hysteresis of bands of rows.
 
@@ -75,6 +75,8 @@ def classify_bands(
     aperture_size : int, 3, 5 or 7 (3 when not `from_image`)
     l2_gradient : bool
     low, high : int, magnitude thresholds (squared for L2), ``low <= high``
+    follow : bool, follow strong pixels through candidates inside the band (else EDGE marks the
+        strong pixels alone, CANDIDATE the weak ones)
     band_rows : int
     edge_map : (H, W) uint8, its rows of the bands classified overwritten with NOT_EDGE,
         CANDIDATE and EDGE; links across band borders are left to :func:`link_bands`.
@@ -310,14 +312,17 @@ def classify_bands(
                         if states[t] == EDGE:
                             stack[top] = base + t
                             top += 1
-        follow_edges_in_band(edge_map, stack, np.int64(top), row_start, row_stop)
+        if follow:
+            follow_edges_in_band(edge_map, stack, np.int64(top), row_start, row_stop)
 
 
 @kernel
 def follow_edges_in_band(edge_map, stack, top, row_start, row_stop):
     """Hysteresis inside rows [row_start, row_stop) of `edge_map`: follow the EDGE pixels pushed
     on stack[:top] (as (row - row_start) * width + column) through 8-connected CANDIDATEs, which
-    become EDGE. `stack` has room for every pixel of the band (each is pushed at most once)."""
+    become EDGE. `stack` has room for every pixel of the band (each is pushed at most once).
+    Callers pass `top` as an int64 (``np.int64(top)``): a literal count would compile a second
+    version."""
     width = edge_map.shape[1]
     while top > 0:
         top -= 1
@@ -336,7 +341,9 @@ NO_IMAGE = np.empty((0, 0), dtype=np.uint8)
 NO_GRADIENTS = np.empty((0, 0), dtype=np.int16)
 
 
-def classify_image(image, n_channels, aperture_size, l2_gradient, low, high, band_rows, edge_map):
+def classify_image(
+    image, n_channels, aperture_size, l2_gradient, low, high, follow, band_rows, edge_map
+):
     """:func:`classify_bands` of every band of `image`, in the calling thread.
 
     A plain function that passes arguments of the same types every time, so that the one
@@ -344,7 +351,7 @@ def classify_image(image, n_channels, aperture_size, l2_gradient, low, high, ban
     """
     classify_bands(
         image, NO_GRADIENTS, NO_GRADIENTS, True, int(n_channels), int(aperture_size),
-        bool(l2_gradient), int(low), int(high), int(band_rows), edge_map, 0, 1,
+        bool(l2_gradient), int(low), int(high), bool(follow), int(band_rows), edge_map, 0, 1,
     )  # fmt: skip
 
 

@@ -197,6 +197,11 @@ def _feature_cases(dimensions, methods, base):
     return cases
 
 
+def _repeats(method, base: int) -> int:
+    """Timed calls of an edge method: `base`, at most 3 for a slow peer."""
+    return min(3, base) if method.slow else base
+
+
 def _canny_cases(sizes, apertures, norms, base):
     cases = []
     for megapixels in sizes:
@@ -209,7 +214,7 @@ def _canny_cases(sizes, apertures, norms, base):
                         ("low", CANNY_THRESHOLDS[0]), ("high", CANNY_THRESHOLDS[1]),
                         ("aperture_size", aperture), ("l2_gradient", l2_gradient),
                     )  # fmt: skip
-                    count = min(3, base) if method.slow else base
+                    count = _repeats(method, base)
                     cases.append(Case("canny", name, ("gray", megapixels), params, count))
     return cases
 
@@ -217,7 +222,7 @@ def _canny_cases(sizes, apertures, norms, base):
 def _smooth_canny_cases(sizes, dtypes, base):
     return [
         Case("smooth_canny", name, ("gray", megapixels, dtype), (("sigma", 1.0),),
-             min(3, base) if method.slow else base)
+             _repeats(method, base))
         for megapixels in sizes
         for dtype in dtypes
         for name, method in peers.SMOOTH_CANNY_METHODS.items()

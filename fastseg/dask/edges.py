@@ -11,11 +11,17 @@ import dask.array as da
 import numpy as np
 
 from .. import _validate
+from .. import skimage as in_memory
 from .._kernels import components
-from .._kernels.canny import EDGE, NOT_EDGE, classify_image
+from .._kernels.canny import CANDIDATE, EDGE, NOT_EDGE, classify_image
 from ..edges import BAND_ROWS, kernel_rows, magnitude_thresholds
 
 # --- Canny --------------------------------------------------------------------------------------
+
+
+#: The kernels' states of a pixel (CANDIDATE, NOT_EDGE, EDGE) as 1 weak, 0 off, 2 strong.
+_STATE_OF = np.zeros(3, dtype=np.uint8)
+_STATE_OF[[CANDIDATE, NOT_EDGE, EDGE]] = (1, 0, 2)
 
 
 def halo_depth(aperture_size: int) -> int:
@@ -29,22 +35,13 @@ def halo_depth(aperture_size: int) -> int:
 
 
 def _chunk_states(haloed, top, left, height, width, first_row, first_column, parameters):
-    """Canny states of a chunk from the chunk with its halo: 0 off, 1 weak, 2 strong.
-
-    The in-memory classification runs twice on the haloed pixels: with (low, high), where every
-    pixel above low that survives suppression is EDGE or CANDIDATE, and with (high, high), where
-    exactly the strong ones are EDGE and nothing is followed.
-    """
+    """Canny states of a chunk from the chunk with its halo: 0 off, 1 weak, 2 strong, from the
+    in-memory classification of the haloed pixels without hysteresis, in the calling thread."""
     n_channels, aperture, l2, low, high = parameters
     rows = kernel_rows(haloed, haloed.shape[0], haloed.shape[1] * n_channels)
-    above_low = np.empty(haloed.shape[:2], dtype=np.uint8)
-    strong = np.empty(haloed.shape[:2], dtype=np.uint8)
-    classify_image(rows, n_channels, aperture, l2, low, high, BAND_ROWS, above_low)
-    classify_image(rows, n_channels, aperture, l2, high, high, BAND_ROWS, strong)
-    core = (slice(top, top + height), slice(left, left + width))
-    states = (above_low[core] != NOT_EDGE).astype(np.uint8)
-    states += strong[core] == EDGE
-    return states
+    states = np.empty(haloed.shape[:2], dtype=np.uint8)
+    classify_image(rows, n_channels, aperture, l2, low, high, False, BAND_ROWS, states)
+    return _STATE_OF[states[top : top + height, left : left + width]]
 
 
 def _chunk_components(states: np.ndarray):
@@ -94,7 +91,7 @@ def _edges_block(
     labels, _ = _chunk_components(states_of(*blocks, *geometry))
     i, j = block_info[0]["chunk-location"][:2]
     off = np.zeros((), dtype=np.asarray(edge_value).dtype)
-    return np.where(keep[i, j][labels], edge_value, off)
+    return np.where(keep[i, j], edge_value, off)[labels]  # a value per component, then pixel
 
 
 def _merged_chunks(chunks: tuple, minimum: int) -> tuple:
@@ -323,8 +320,11 @@ def skimage_canny(
     >>> edges.compute()[5].nonzero()[0]  # as skimage.feature.canny(image, 1)
     array([6])
     """
-    from .. import skimage as in_memory
+    return skimage_edges(image, sigma, low_threshold, high_threshold, mask, mode, cval, np.True_)
 
+
+def skimage_edges(image, sigma, low_threshold, high_threshold, mask, mode, cval, edge_value):
+    """:func:`skimage_canny` with `edge_value` on edges (and 0 elsewhere) in place of True."""
     image = _validate.check_dask_image(
         image, "image", _validate.ANY_DEPTH_DTYPES, _validate.ANY_DEPTH_DTYPE_NAMES, 1
     )
@@ -339,29 +339,20 @@ def skimage_canny(
             "image); use 'reflect', 'mirror', 'nearest' or 'constant', or the in-memory function."
         )
     images = (image,)
+    mask = _validate.check_mask(mask, image.shape, "mask")
     if mask is not None:
-        if not isinstance(mask, da.Array):
-            mask = _validate.check_mask(mask, image.shape, "mask")
-            mask = da.from_array(mask, chunks=image.chunks)
-        else:
-            if mask.shape != image.shape:
-                raise ValueError(
-                    f"`mask` must have the image's shape {image.shape}; got {mask.shape}."
-                )
-            mask = (mask != 0).astype(np.uint8).rechunk(image.chunks)
-        images = (image, mask)
+        images = (image, da.asarray(mask).rechunk(image.chunks))
     thresholds = in_memory.comparison_thresholds(settings.low, settings.high, settings.single)
     states_of = functools.partial(
         _smooth_chunk_states, settings=settings, thresholds=thresholds,
         extensions=settings.extensions(*image.shape),
     )  # fmt: skip
-    return _linked_edges(images, settings.radius + 2, states_of, np.True_)
+    return _linked_edges(images, settings.radius + 2, states_of, edge_value)
 
 
 def _smooth_chunk_states(*blocks, settings, thresholds, extensions):
     """States (0 off, 1 weak, 2 strong) of a chunk's pixels from the chunk with its halo (and its
-    mask's), by :func:`fastseg.skimage.classify` without hysteresis."""
-    from .. import skimage as in_memory
+    mask's), by :func:`fastseg.skimage.classify` without hysteresis, in the calling thread."""
 
     *arrays, top, left, height, width, first_row, first_column = blocks
     haloed = arrays[0]
@@ -382,14 +373,10 @@ def _smooth_chunk_states(*blocks, settings, thresholds, extensions):
     states = np.empty(haloed.shape, dtype=np.uint8)
     in_memory.classify(
         rows, haloed_mask, settings, source_rows, source_columns, thresholds, states,
-        follow=False,
+        follow=False, threaded=False,
     )  # fmt: skip
     core = states[top : top + height, left : left + width]
     return _STATE_OF[core]
-
-
-#: Kernel states (CANDIDATE 0, NOT_EDGE 1, EDGE 2) as 1 weak, 0 off, 2 strong.
-_STATE_OF = np.array([1, 0, 2], dtype=np.uint8)
 
 
 def _local_sources(full: np.ndarray, start: int, length: int, radius: int) -> np.ndarray:

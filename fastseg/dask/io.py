@@ -17,7 +17,7 @@ import dask.array as da
 import numpy as np
 
 from .. import _validate
-from .edges import canny, skimage_canny
+from .edges import canny, skimage_edges
 from .segmentation import DaskSegmentation, segment
 
 _TIFF_SUFFIXES = (".tif", ".tiff")
@@ -549,8 +549,9 @@ def canny_to_zarr(
                 f"`path_in` must hold a grey image for Canny by scikit-image's rules (sigma); got "
                 f"shape {image.shape}."
             )
-        edges = skimage_canny(image, sigma, threshold1, threshold2)
-        to_zarr(edges.astype(np.uint8) * np.uint8(255), out, inputs=[path_in], kind="edges")
+        edges = skimage_edges(image, sigma, threshold1, threshold2, None, "constant", 0.0,
+                              np.uint8(255))  # fmt: skip
+        to_zarr(edges, out, inputs=[path_in], kind="edges")
         return
     if channel_order == "rgb" and image.ndim == 3 and image.shape[2] >= 3:
         image = image[:, :, 2::-1]

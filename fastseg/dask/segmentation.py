@@ -25,6 +25,7 @@ from ..passes import (
     Units,
     indices_at_fractions,
     label_dtype,
+    label_sums,
     mean_variance,
     reduce_partials,
     sums_are_exact,
@@ -34,7 +35,6 @@ from ..segmentation import (
     ColorTable,
     ImagePlan,
     Segmentation,
-    color_sums_of,
     distinct_path,
     label_pixels,
     mean_colors_of,
@@ -537,7 +537,7 @@ def _block_colour_sums(rows, offset, length, start, spec, origin, relative, k, d
     pixels = _flat_pixels(rows, offset, length)
     features = _flat_features(rows, offset, length, start, spec)
     labels, _, _ = _nearest(features, origin, relative, dtype)
-    colour_sums, totals = color_sums_of(pixels, None, labels, k)
+    colour_sums, totals = label_sums(pixels, None, labels, k)
     return totals, colour_sums
 
 
