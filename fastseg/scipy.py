@@ -487,6 +487,9 @@ def _draw_plus_plus(samples: np.ndarray, k: int, generator) -> np.ndarray:
     chosen[0] = samples[first]
     nearest = np.full(n_samples, np.inf)
     rows = PLUS_PLUS_BLOCK_ROWS
+    # Work rows for one block, allocated once.
+    squared_rows = np.empty(min(rows, n_samples))
+    difference_rows = np.empty(min(rows, n_samples))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for i in range(1, k):
             center = chosen[i - 1]
@@ -494,13 +497,16 @@ def _draw_plus_plus(samples: np.ndarray, k: int, generator) -> np.ndarray:
             # the minimum over centers then has SciPy's bits, and so do the probabilities.
             for start in range(0, n_samples, rows):
                 block = samples[start : start + rows]
-                squared = np.zeros(block.shape[0])
+                squared = squared_rows[: block.shape[0]]
+                difference = difference_rows[: block.shape[0]]
+                squared[:] = 0.0
                 for feature in range(n_features):
-                    difference = block[:, feature] - center[feature]
+                    np.subtract(block[:, feature], center[feature], out=difference)
                     difference *= difference
                     squared += difference
-                np.minimum(nearest[start : start + rows], squared, out=squared)
-                nearest[start : start + rows] = squared
+                np.minimum(
+                    nearest[start : start + rows], squared, out=nearest[start : start + rows]
+                )
             cumulative = (nearest / nearest.sum()).cumsum()
             index = int(np.searchsorted(cumulative, generator.uniform()))
             # A sum rounded below the draw would point past the end (SciPy then fails).
