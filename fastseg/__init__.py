@@ -1,4 +1,5 @@
-"""fastseg: Numba-accelerated image segmentation (k-means colour clustering, Canny edges).
+"""fastseg: Numba-accelerated image segmentation (k-means colour clustering, SLIC superpixels,
+Canny edges).
 
 Importing fastseg compiles nothing: kernels compile on first use (and are cached on disk), or
 ahead of time with :func:`fastseg.warmup`.
@@ -10,6 +11,7 @@ from .edges import auto_canny, canny
 from .io import imread, imwrite, sample_image, sample_image_path
 from .segmentation import Segmentation, segment
 from .select_k import Elbow, choose_k, elbow, knee_point, silhouette_score
+from .superpixels import slic
 
 __version__ = "0.1.0"
 
@@ -119,5 +121,6 @@ __all__ = [
     "segment",
     "set_num_threads",
     "silhouette_score",
+    "slic",
     "warmup",
 ]

@@ -1,4 +1,7 @@
-"""scikit-image's functions on fastseg's kernels: :func:`canny`.
+"""scikit-image's functions on fastseg's kernels: :func:`canny` and :func:`slic`.
+
+:func:`slic` is :func:`fastseg.slic`, whose labels equal ``skimage.segmentation.slic``'s (see
+:mod:`fastseg.superpixels`). The rest of this page is about :func:`canny`.
 
 Replace ``from skimage.feature import canny`` by ``from fastseg.skimage import canny`` and the same
 calls give the same edge maps (scikit-image is not needed, nor imported): the same signature,
@@ -38,7 +41,11 @@ import numpy as np
 from . import _config, _validate
 from ._kernels.canny import EDGE, link_bands
 from ._kernels.smooth_canny import IMAGE_DTYPES, classify_smoothed_bands
+from ._ndimage import extended_indices, gaussian_weights
 from .edges import kernel_rows
+from .superpixels import slic
+
+__all__ = ["canny", "slic"]
 
 #: Border modes of the Gaussian smoothing, as ``scipy.ndimage`` names them.
 MODES = ("reflect", "constant", "nearest", "mirror", "wrap")
@@ -256,75 +263,3 @@ def _thresholds(dtype, low_threshold, high_threshold, use_quantiles):
             f"{high_threshold!r}."
         )
     return low, high
-
-
-def gaussian_weights(sigma) -> np.ndarray:
-    """The weights of offsets 0, 1, ..., r of ``scipy.ndimage``'s Gaussian of `sigma` (truncated
-    at 4 sigma), computed with its arithmetic; [1.0] where it would not smooth (sigma <= 1e-15)."""
-    if not sigma > 1e-15:
-        return np.ones(1)
-    radius = int(4.0 * float(sigma) + 0.5)
-    with np.errstate(all="ignore"):  # a sigma whose square underflows gives NaN weights there too
-        offsets = np.arange(-radius, radius + 1)
-        density = np.exp(-0.5 / (sigma * sigma) * offsets**2)
-        density = density / density.sum()
-    # The correlation weights are the reversed density; offset k takes the weight left of the
-    # centre, as scipy's symmetric loop does.
-    return np.ascontiguousarray(density[::-1][radius::-1], dtype=np.float64)
-
-
-def extended_indices(length: int, radius: int, mode: str) -> np.ndarray:
-    """The source index in [0, `length`) of each position of a line extended by `radius` on each
-    side (position p stands for index p - radius), or -1 for the constant, as
-    ``scipy.ndimage`` extends a line by `mode` (also when `radius` exceeds `length`)."""
-    extended = np.full(length + 2 * radius, -1, dtype=np.int64)
-    first, last = radius, radius + length
-    extended[first:last] = np.arange(length)
-    if mode == "constant" or radius == 0:
-        return extended
-    if mode == "mirror" and length == 1:
-        mode = "nearest"
-    if mode == "nearest":
-        extended[:first] = 0
-        extended[last:] = length - 1
-        return extended
-    # The two sides are filled outwards from the line, each copy reading positions filled before.
-    if mode == "wrap":
-        left = [last - 1]
-        right = [first]
-    elif mode == "reflect":
-        left = [first, last - 1]
-        right = [last - 1, first]
-    else:  # mirror
-        left = [first + 1, last - 2]
-        right = [last - 2, first + 1]
-    _fill_side(extended, first - 1, -1, left, first, last)
-    _fill_side(extended, last, +1, right, first, last)
-    return extended
-
-
-def _fill_side(extended, start, step, sources, first, last):
-    """Fill `radius` positions from `start` in direction `step`: a reversed copy of the line from
-    sources[0] (while it stays inside the line), then, for reflect and mirror, a forward copy
-    from sources[1] onwards; wrap has one forward copy."""
-    n = first  # the radius
-    position = start
-    if len(sources) == 1:  # wrap: continue the line periodically
-        source = sources[0]
-        for _ in range(n):
-            extended[position] = extended[source]
-            position += step
-            source += step
-        return
-    source = sources[0]
-    while n and first <= source < last:
-        extended[position] = extended[source]
-        position += step
-        source -= step
-        n -= 1
-    source = sources[1]
-    while n:
-        extended[position] = extended[source]
-        position += step
-        source += step
-        n -= 1

@@ -377,3 +377,111 @@ def in_parts(kernel, *arguments, step: int = 3) -> None:
     also checks that the parts cover the work exactly once."""
     for first in range(step):
         kernel(*arguments, first, step)
+
+
+def slic_iterations(
+    image, mask, segments, step, n_iter, spacing, slic_zero, start_label, ignore_color=False
+):  # fmt: skip
+    """Reference of scikit-image's SLIC loop (``_slic_cython``): centres one by one in index
+    order, each labelling the pixels of its window it is strictly closer to; then the sums of
+    each centre in raster order (``np.add.at`` adds in index order). All arithmetic in the
+    dtype of `image` (D, H, W, C); `segments` (K, 3 + C) is updated in place. Returns labels."""
+    from skimage.util import regular_grid
+
+    dtype = image.dtype.type
+    shape = image.shape[:3]
+    n_centres = len(segments)
+    grid = regular_grid(shape, n_centres)
+    steps = [int(s.step if s.step is not None else 1) for s in grid]
+    labels = np.full(shape, start_label - 1, dtype=np.intp)
+    weight = dtype(1.0 / float(np.float32(step) * np.float32(step)))
+    largest_color = np.ones(n_centres, dtype=dtype)
+    inside = np.ones(shape, dtype=bool) if mask is None else mask.astype(bool)
+    axes = [np.arange(n, dtype=dtype) for n in shape]
+    for _ in range(n_iter):
+        distance = np.full(shape, np.inf, dtype=dtype)
+        changed = False
+        for k in range(n_centres):
+            centre = segments[k]
+            if np.isnan(centre[:3]).any():
+                continue
+            window = []
+            for axis, n in enumerate(shape):
+                two_steps = dtype(2 * steps[axis])
+                low = max(centre[axis] - two_steps, dtype(0))
+                high = min((centre[axis] + two_steps) + dtype(1), dtype(n))
+                window.append(slice(int(low), int(high)))
+            window = tuple(window)
+            dz, dy, dx = ((spacing[a] * (centre[a] - axes[a][window[a]])) ** 2 for a in range(3))
+            d = ((dz[:, None, None] + dy[None, :, None]) + dx[None, None, :]) * weight
+            if not ignore_color:
+                pixels = image[window]
+                color = (pixels[..., 0] - centre[3]) ** 2
+                for c in range(1, image.shape[3]):
+                    color = color + (pixels[..., c] - centre[3 + c]) ** 2
+                if slic_zero:
+                    color = color / largest_color[k]
+                d = d + color
+            closer = (distance[window] > d) & inside[window]
+            labels[window][closer] = k + start_label
+            distance[window][closer] = d[closer]
+            changed = changed or bool(closer.any())
+        if not changed:
+            break
+        labelled = inside & (labels >= start_label)
+        index = labels[labelled] - start_label
+        counts = np.bincount(index, minlength=n_centres)
+        sums = np.zeros_like(segments)
+        for axis, positions in enumerate(np.nonzero(labelled)):
+            np.add.at(sums[:, axis], index, axes[axis][positions])
+        colors = image[labelled]
+        for c in range(image.shape[3]):
+            np.add.at(sums[:, 3 + c], index, colors[:, c])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            segments[:] = sums / counts.astype(dtype)[:, None]
+        if slic_zero:
+            distances = ((colors - segments[index, 3:]) ** 2)[:, 0]
+            for c in range(1, image.shape[3]):
+                distances = distances + (colors[:, c] - segments[index, 3 + c]) ** 2
+            np.maximum.at(largest_color, index, distances)
+    return labels
+
+
+def enforce_connectivity(labels, min_size, max_size, start_label):
+    """Reference of scikit-image's connectivity pass: each 6-connected piece of a label, searched
+    breadth first from its first pixel in raster order and cut at `max_size` pixels, gets the
+    next label, unless smaller than `min_size`: then it takes the last neighbouring new label
+    its search met."""
+    outside = start_label - 1
+    connected = np.full(labels.shape, outside, dtype=np.intp)
+    depth, height, width = labels.shape
+    steps = ((0, 0, 1), (0, 0, -1), (0, 1, 0), (0, -1, 0), (1, 0, 0), (-1, 0, 0))
+    new_label = start_label
+    for start in np.ndindex(labels.shape):
+        label = labels[start]
+        if label == outside or connected[start] > outside:
+            continue
+        adjacent = new_label
+        connected[start] = new_label
+        found = [start]
+        visited = 0
+        while visited < len(found) < max_size:
+            z, y, x = found[visited]
+            for dz, dy, dx in steps:
+                at = (z + dz, y + dy, x + dx)
+                if not (0 <= at[0] < depth and 0 <= at[1] < height and 0 <= at[2] < width):
+                    continue
+                if labels[at] == label and connected[at] == outside:
+                    connected[at] = new_label
+                    found.append(at)
+                    if len(found) >= max_size:
+                        break
+                elif connected[at] > outside and connected[at] != new_label:
+                    adjacent = connected[at]
+            visited += 1
+        if len(found) < min_size:
+            for at in found:
+                connected[at] = adjacent
+        else:
+            new_label += 1
+    return connected

@@ -1,0 +1,465 @@
+"""SLIC superpixels by scikit-image's rules (``skimage.segmentation.slic``), bit for bit.
+
+The arithmetic is scikit-image's, in its order, in the working float type (float32 for float32
+input, float64 otherwise); see :mod:`fastseg.superpixels` for the steps around these kernels.
+
+* Lab as ``skimage.color.rgb2lab``: the sRGB curve (``pow`` of the C library), the 3 x 3 product
+  as OpenBLAS computes it (a chain of fused multiply-adds, ``x2*m2 + (x1*m1 + x0*m0)``, each
+  rounded once), the reference white, ``cbrt`` of the C library.
+* Assignment as scikit-image's Cython loop: a pixel takes, among the centres whose window
+  (centre +- 2 steps, truncated) covers it, the first (lowest index) of smallest
+  ``((dz + dy + dx) * spatial_weight) + colour`` with ``dz = (sz * (cz - z))**2`` and the colour
+  term summed channel by channel (divided by the centre's largest colour distance in SLIC-zero).
+  Pixels no window covers keep their label.
+* Centre sums in raster order: each centre's sums are added pixel by pixel in the order the
+  serial loop adds them, so the bits do not depend on the number of threads. The image is cut
+  into bands of rows; a centre belongs to the band holding the first row of its window, and that
+  band adds all of the centre's pixels: its own rows while it labels them, then (after every band
+  has labelled its rows) the rows of later bands the window reaches.
+
+Images are (rows, width, channels) arrays of the working float type whose rows are the (z, y)
+rows of a volume in raster order, ``row = z * height + y``.
+"""
+
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from .._config import kernel
+
+
+@intrinsic
+def fused_multiply_add(typingctx, a, b, c):
+    """``a * b + c`` rounded once (LLVM's ``fma``), for floats of one type."""
+    if not (isinstance(a, types.Float) and a == b == c):
+        return None
+
+    def codegen(context, builder, signature, args):
+        float_type = args[0].type
+        function_type = ir.FunctionType(float_type, [float_type] * 3)
+        function = builder.module.declare_intrinsic("llvm.fma", [float_type], function_type)
+        return builder.call(function, args)
+
+    return a(a, a, a), codegen
+
+
+@intrinsic
+def libm_cbrt(typingctx, x):
+    """The C library's ``cbrt`` (``cbrtf`` for float32), as NumPy's ``np.cbrt`` calls it (Numba's
+    own float32 cube root goes through float64, which rounds differently)."""
+    if not isinstance(x, types.Float):
+        return None
+
+    def codegen(context, builder, signature, args):
+        float_type = args[0].type
+        name = "cbrtf" if float_type == ir.FloatType() else "cbrt"
+        function_type = ir.FunctionType(float_type, [float_type])
+        function = cgutils.get_or_insert_function(builder.module, function_type, name)
+        return builder.call(function, args)
+
+    return x(x), codegen
+
+
+@kernel
+def _linear_rgb(value, constants):
+    """The sRGB curve of ``rgb2xyz``: ``((v + 0.055) / 1.055) ** 2.4`` above 0.04045, else
+    ``v / 12.92``."""
+    if value > constants[0]:
+        return ((value + constants[1]) / constants[2]) ** constants[3]
+    return value / constants[4]
+
+
+@kernel
+def _lab_root(t, white, constants):
+    """The f(t) of ``xyz2lab`` for t = X, Y or Z over the white's: cbrt above 0.008856, else
+    ``7.787 * t + 16 / 116``."""
+    t = t / white
+    return libm_cbrt(t) if t > constants[5] else constants[6] * t + constants[7]
+
+
+@kernel
+def _xyz(r0, r1, r2, matrix, c):
+    """Column c of (r0, r1, r2) @ matrix as OpenBLAS computes it: ``r2*m2 + (r1*m1 + r0*m0)``,
+    each step one fused multiply-add."""
+    return fused_multiply_add(
+        r2, matrix[2, c], fused_multiply_add(r1, matrix[1, c], r0 * matrix[0, c])
+    )
+
+
+@kernel
+def _store_lab(r0, r1, r2, constants, matrix, white, scale, apply_scale, out, x):
+    """out[:, x] = the Lab of linear RGB (r0, r1, r2), times `scale` when `apply_scale`."""
+    x_ = _xyz(r0, r1, r2, matrix, 0)
+    y_ = _xyz(r0, r1, r2, matrix, 1)
+    z_ = _xyz(r0, r1, r2, matrix, 2)
+    f0 = _lab_root(x_, white[0], constants)
+    f1 = _lab_root(y_, white[1], constants)
+    f2 = _lab_root(z_, white[2], constants)
+    lightness = constants[8] * f1 - constants[9]
+    a = constants[10] * (f0 - f1)
+    b = constants[11] * (f1 - f2)
+    if apply_scale:
+        lightness *= scale
+        a *= scale
+        b *= scale
+    out[0, x] = lightness
+    out[1, x] = a
+    out[2, x] = b
+
+
+@kernel
+def linear_levels(values, constants, out):
+    """out[i] = the sRGB curve of values[i] (the table of :func:`levels_to_lab`)."""
+    for i in range(values.shape[0]):
+        out[i] = _linear_rgb(values[i], constants)
+
+
+@kernel(division_checks=False)
+def levels_to_lab(
+    image, linear, constants, matrix, white, scale, apply_scale, out, band_rows, first_band,
+    band_step,
+):  # fmt: skip
+    """out[row, :, x] = Lab of the integer RGB pixel image[row, x], for the bands of `band_rows`
+    rows first_band, first_band + band_step, ...
+
+    Parameters
+    ----------
+    image : (rows, width, 3) integers, indices into `linear`
+    linear : (levels,) float, the sRGB curve of each level's value in [0, 1]
+    constants : (12,) 0.04045, 0.055, 1.055, 2.4, 12.92, 0.008856, 7.787, 16 / 116, 116, 16,
+        500, 200, in out's dtype (rounded as NumPy rounds Python floats)
+    matrix : (3, 3) ``xyz_from_rgb.T`` and white : (3,) the D65 reference white, in out's dtype
+    out : (rows, 3, width) float32 or float64
+    """
+    n_rows = image.shape[0]
+    for band in range(first_band, (n_rows + band_rows - 1) // band_rows, band_step):
+        for r in range(band * band_rows, min(n_rows, (band + 1) * band_rows)):
+            pixels = image[r]
+            out_row = out[r]
+            for x in range(pixels.shape[0]):
+                r0 = linear[pixels[x, 0]]
+                r1 = linear[pixels[x, 1]]
+                r2 = linear[pixels[x, 2]]
+                _store_lab(r0, r1, r2, constants, matrix, white, scale, apply_scale, out_row, x)
+
+
+@kernel(division_checks=False)
+def floats_to_lab(
+    image, offset, extent, constants, matrix, white, scale, apply_scale, out, band_rows,
+    first_band, band_step,
+):  # fmt: skip
+    """As :func:`levels_to_lab` for float RGB: each value v is first rescaled to
+    ``(v - offset) / extent`` (``v - offset`` when extent is 0) and put through the sRGB curve.
+
+    image : (rows, width, 3) of out's dtype; offset, extent : of out's dtype
+    """
+    n_rows = image.shape[0]
+    for band in range(first_band, (n_rows + band_rows - 1) // band_rows, band_step):
+        for r in range(band * band_rows, min(n_rows, (band + 1) * band_rows)):
+            pixels = image[r]
+            out_row = out[r]
+            for x in range(pixels.shape[0]):
+                r0 = pixels[x, 0] - offset
+                r1 = pixels[x, 1] - offset
+                r2 = pixels[x, 2] - offset
+                if extent != 0:
+                    r0 = r0 / extent
+                    r1 = r1 / extent
+                    r2 = r2 / extent
+                r0 = _linear_rgb(r0, constants)
+                r1 = _linear_rgb(r1, constants)
+                r2 = _linear_rgb(r2, constants)
+                _store_lab(r0, r1, r2, constants, matrix, white, scale, apply_scale, out_row, x)
+
+
+@kernel
+def smooth_lines(values, weights, sources, line, smoothed, first_line, line_step):
+    """In place: each line ``values[a, :, b]`` correlated with the symmetric Gaussian `weights`
+    as ``scipy.ndimage.gaussian_filter1d`` does (in float64, stored in values' dtype).
+
+    Parameters
+    ----------
+    values : (A, L, B) float32 or float64; lines a * B + b for a = first_line // B, ...
+    weights : (r + 1,) float64, the weights of offsets 0..r
+    sources : (L + 2r,) int64, the index in [0, L) of each extended position (the border mode)
+    line, smoothed : (n_threads, L + 2r) and (n_threads, L) float64 scratch, row ``first_line``
+    """
+    n_a, length, n_b = values.shape
+    r = weights.shape[0] - 1
+    own_line = line[first_line]
+    own_smoothed = smoothed[first_line]
+    for index in range(first_line, n_a * n_b, line_step):
+        a = index // n_b
+        b = index - a * n_b
+        for t in range(length):
+            own_line[r + t] = values[a, t, b]
+        for q in range(r):
+            own_line[q] = own_line[r + sources[q]]
+            own_line[length + r + q] = own_line[r + sources[length + r + q]]
+        centre = own_line[r : r + length]
+        for t in range(length):
+            own_smoothed[t] = centre[t] * weights[0]
+        for k in range(r, 0, -1):
+            left = own_line[r - k : r - k + length]
+            right = own_line[r + k : r + k + length]
+            w = weights[k]
+            for t in range(length):
+                own_smoothed[t] += (left[t] + right[t]) * w
+        for t in range(length):
+            values[a, t, b] = own_smoothed[t]  # rounded to float32 when values are
+
+
+@kernel
+def _add_owned_row(image, mask, labels, r, z, y, coords, start_label, owner, band, sums, counts):
+    """Add the pixels of row r whose centre `band` owns to that centre's sums, left to right."""
+    label_row = labels[r]
+    pixels = image[r]
+    inside = mask[r]
+    n_colors = pixels.shape[0]
+    fz = coords[0][z]
+    fy = coords[1][y]
+    fx = coords[2]
+    for x in range(label_row.shape[0]):
+        if inside[x] == 0:
+            continue
+        k = label_row[x] - start_label
+        if k < 0 or owner[k] != band:
+            continue
+        counts[k] += 1
+        centre_sums = sums[k]
+        centre_sums[0] += fz
+        centre_sums[1] += fy
+        centre_sums[2] += fx[x]
+        for c in range(n_colors):
+            centre_sums[3 + c] += pixels[c, x]
+
+
+@kernel(division_checks=False)
+def _color_distances(pixels, centre, x0, x1, scale, slic_zero, out):
+    """out[x - x0] = sum over channels c, in order, of (pixels[c, x] - centre[3 + c])**2, divided
+    by `scale` in SLIC-zero, for x in [x0, x1)."""
+    span = out[: x1 - x0]
+    first = pixels[0, x0:x1]
+    value = centre[3]
+    for x in range(span.shape[0]):
+        t = first[x] - value
+        span[x] = t * t
+    for c in range(1, pixels.shape[0]):
+        channel = pixels[c, x0:x1]
+        value = centre[3 + c]
+        for x in range(span.shape[0]):
+            t = channel[x] - value
+            span[x] += t * t
+    if slic_zero:
+        for x in range(span.shape[0]):
+            span[x] /= scale
+
+
+@kernel(division_checks=False)
+def _take_closer(best, labels, xs, dzy, cx, sx, weight, colors, with_color, label):
+    """Where ``(dzy + (sx * (cx - x))**2) * weight [+ colors]`` is below best, it becomes best
+    and `label` the label. Branch-free, so that the loop runs in SIMD lanes."""
+    for x in range(best.shape[0]):
+        dx = sx * (cx - xs[x])
+        dx *= dx
+        d = (dzy + dx) * weight
+        if with_color:
+            d += colors[x]
+        old = best[x]
+        closer = old > d
+        best[x] = d if closer else old
+        labels[x] = label if closer else labels[x]
+
+
+@kernel(division_checks=False)
+def assign_bands(
+    image, mask, labels, segments, windows, height, coords, spacing, spatial_weight,
+    color_scale, slic_zero, ignore_color, start_label, band_starts, owner, sums, counts, flags,
+    distance, colors, candidates, first_band, band_step,
+):  # fmt: skip
+    """Label the rows of bands first_band, first_band + band_step, ... and add each row, once
+    labelled, to the sums of the centres the band owns.
+
+    Parameters
+    ----------
+    image : (rows, C, width) float, colours already scaled by 1 / compactness
+    mask : (rows, width) uint8, nonzero inside (all ones without a mask)
+    labels : (rows, width) int64, updated: pixels no window covers keep theirs
+    segments : (K, 3 + C) float (z, y, x, colour), the centres
+    windows : (K, 6) int64, z0, z1, y0, y1, x0, x1 of each centre's window (empty: z0 >= z1)
+    height : int, rows per z plane
+    coords : tuple of (depth,), (height,), (width,) arrays 0, 1, ... in image's dtype
+    spacing : (3,) float; spatial_weight : float; both of image's dtype
+    color_scale : (K,) float, SLIC-zero's largest colour distance of each centre
+    band_starts : (n_bands + 1,) int64, the first row of each band
+    owner : (K,) int64, the band that adds each centre's pixels (-1: none)
+    sums : (K, 3 + C) float and counts : (K,) int64, zero on entry; the owned centres' are added
+    flags : (2, n_bands) int64, zero on entry; flags[0, band] = 1 when some pixel of the band
+        was in no window (it kept its label), flags[1, band] = 1 when some pixel was labelled
+    distance, colors : (n_bands, width) float, candidates : (n_bands, K) int64, scratch
+    """
+    n_centres = segments.shape[0]
+    start_label = np.int64(start_label)
+    for band in range(first_band, band_starts.shape[0] - 1, band_step):
+        first_row = band_starts[band]
+        end_row = band_starts[band + 1]
+        # The centres whose window reaches some row of the band, in index order.
+        listed = candidates[band]
+        n_listed = 0
+        for k in range(n_centres):
+            window = windows[k]
+            if window[0] >= window[1] or window[2] >= window[3] or window[4] >= window[5]:
+                continue
+            first_row_of_window = window[0] * height + window[2]
+            last_row_of_window = (window[1] - 1) * height + window[3] - 1
+            if first_row_of_window < end_row and last_row_of_window >= first_row:
+                listed[n_listed] = k
+                n_listed += 1
+        best = distance[band]
+        color_span = colors[band]
+        for r in range(first_row, end_row):
+            z = r // height
+            y = r - z * height
+            label_row = labels[r]
+            pixels = image[r]
+            inside = mask[r]
+            # inf stands for scikit-image's DBL_MAX (no finite distance reaches either); no
+            # distance is below -inf, so pixels outside the mask keep their label.
+            for x in range(best.shape[0]):
+                best[x] = np.inf if inside[x] != 0 else -np.inf
+            for i in range(n_listed):
+                k = listed[i]
+                window = windows[k]
+                if not (window[0] <= z < window[1] and window[2] <= y < window[3]):
+                    continue
+                centre = segments[k]
+                dz = spacing[0] * (centre[0] - coords[0][z])
+                dz *= dz
+                dy = spacing[1] * (centre[1] - coords[1][y])
+                dy *= dy
+                x0 = window[4]
+                x1 = window[5]
+                if not ignore_color:
+                    _color_distances(pixels, centre, x0, x1, color_scale[k], slic_zero, color_span)
+                _take_closer(
+                    best[x0:x1], label_row[x0:x1], coords[2][x0:x1], dz + dy, centre[2],
+                    spacing[2], spatial_weight, color_span, not ignore_color, k + start_label,
+                )  # fmt: skip
+            for x in range(best.shape[0]):
+                if best[x] == np.inf:
+                    flags[0, band] = 1
+                elif best[x] != -np.inf:
+                    flags[1, band] = 1
+            _add_owned_row(
+                image, mask, labels, r, z, y, coords, start_label, owner, band, sums, counts
+            )
+
+
+@kernel
+def add_owned_rows(
+    image, mask, labels, height, coords, start_label, owner, row_ranges, sums, counts, first_band,
+    band_step,
+):  # fmt: skip
+    """Add the rows ``row_ranges[band]`` (after every band was labelled) to the sums of the
+    centres each band owns; the arguments are those of :func:`assign_bands`."""
+    start_label = np.int64(start_label)
+    for band in range(first_band, row_ranges.shape[0], band_step):
+        for r in range(row_ranges[band, 0], row_ranges[band, 1]):
+            z = r // height
+            y = r - z * height
+            _add_owned_row(
+                image, mask, labels, r, z, y, coords, start_label, owner, band, sums, counts
+            )
+
+
+@kernel
+def color_spread_bands(
+    image, mask, labels, segments, start_label, band_starts, spread, first_band, band_step
+):
+    """SLIC-zero: spread[band, k] = the largest colour distance of a pixel of the band labelled k
+    to centre k, where larger than the value on entry."""
+    n_colors = image.shape[1]
+    start_label = np.int64(start_label)
+    for band in range(first_band, band_starts.shape[0] - 1, band_step):
+        largest = spread[band]
+        for r in range(band_starts[band], band_starts[band + 1]):
+            label_row = labels[r]
+            pixels = image[r]
+            for x in range(label_row.shape[0]):
+                if mask[r, x] == 0:
+                    continue
+                k = label_row[x] - start_label
+                if k < 0:
+                    continue
+                centre = segments[k]
+                color = pixels[0, x] - centre[3]
+                color *= color
+                for c in range(1, n_colors):
+                    t = pixels[c, x] - centre[3 + c]
+                    color += t * t
+                if largest[k] < color:
+                    largest[k] = color
+
+
+@kernel
+def enforce_label_connectivity(labels, min_size, max_size, start_label, connected, found):
+    """scikit-image's connectivity pass: each 6-connected piece of a label, found breadth first
+    from its first pixel in raster order (stopping at `max_size` pixels), gets a new label; a
+    piece smaller than `min_size` takes the last neighbouring new label its search met.
+
+    Parameters
+    ----------
+    labels : (D, H, W) int64, start_label - 1 for pixels outside the mask
+    connected : (D, H, W) int64, filled with start_label - 1 on entry; the result
+    found : (max(max_size, 1), 3) int64, scratch
+    """
+    depth, height, width = labels.shape
+    outside = start_label - 1
+    new_label = start_label
+    for z in range(depth):
+        for y in range(height):
+            for x in range(width):
+                label = labels[z, y, x]
+                if label == outside or connected[z, y, x] > outside:
+                    continue
+                adjacent = new_label
+                connected[z, y, x] = new_label
+                size = 1
+                visited = 0
+                found[0, 0] = z
+                found[0, 1] = y
+                found[0, 2] = x
+                while visited < size < max_size:
+                    for i in range(6):
+                        zz = found[visited, 0]
+                        yy = found[visited, 1]
+                        xx = found[visited, 2]
+                        # x + 1, x - 1, y + 1, y - 1, z + 1, z - 1: the serial search's order.
+                        if i < 2:
+                            xx += 1 - 2 * i
+                        elif i < 4:
+                            yy += 1 - 2 * (i - 2)
+                        else:
+                            zz += 1 - 2 * (i - 4)
+                        if not (0 <= xx < width and 0 <= yy < height and 0 <= zz < depth):
+                            continue
+                        if labels[zz, yy, xx] == label and connected[zz, yy, xx] == outside:
+                            connected[zz, yy, xx] = new_label
+                            found[size, 0] = zz
+                            found[size, 1] = yy
+                            found[size, 2] = xx
+                            size += 1
+                            if size >= max_size:
+                                break
+                        else:
+                            other = connected[zz, yy, xx]
+                            if other > outside and other != new_label:
+                                adjacent = other
+                    visited += 1
+                if size < min_size:
+                    for i in range(size):
+                        connected[found[i, 0], found[i, 1], found[i, 2]] = adjacent
+                else:
+                    new_label += 1
