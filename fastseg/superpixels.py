@@ -39,6 +39,7 @@ import numpy as np
 
 from . import _config, _validate
 from ._kernels.slic import (
+    COLOR_CACHE_SIZE,
     add_owned_rows,
     assign_bands,
     color_spread_bands,
@@ -208,7 +209,7 @@ def slic(
         min_size = int(min_size_factor * segment_size)
         max_size = int(max_size_factor * segment_size)
         connected = np.full(shape3, start_label - 1, dtype=np.intp)
-        found = np.empty((max(max_size, 1), 3), dtype=np.int64)
+        found = np.empty((max(max_size, 1), 4), dtype=np.int64)
         enforce_label_connectivity(labels, min_size, max_size, start_label, connected, found)
         labels = connected
     return labels[0] if is_2d else labels
@@ -302,9 +303,13 @@ def _working_image(image, mask, multichannel: bool, convert2lab, ratio, smooth: 
             values /= largest - smallest
         linear = np.empty_like(values)
         linear_levels(values, constants, linear)
+        n_threads = max(1, min(_config.get_num_threads(), n_parts))
+        cache_keys = np.full((n_threads, COLOR_CACHE_SIZE), -1, dtype=np.int64)
+        cache_lab = np.empty((n_threads, 3, COLOR_CACHE_SIZE), dtype=dtype)
         _config.run_in_threads(
-            levels_to_lab, n_parts, indices.reshape(rows, width, 3), linear, constants, matrix,
-            white, scale, scale_here, planar, _LAB_ROWS,
+            levels_to_lab, n_parts, indices.reshape(rows, width, 3), 8 * unsigned.itemsize,
+            linear, constants, matrix, white, scale, scale_here, cache_keys, cache_lab, planar,
+            _LAB_ROWS,
         )  # fmt: skip
     else:
         working = np.ascontiguousarray(
@@ -456,6 +461,27 @@ def _kmeans2_points(points: np.ndarray, codebook: np.ndarray, n_iter: int) -> np
     return codebook
 
 
+def _balanced_bands(windows: np.ndarray, band_starts: np.ndarray) -> np.ndarray:
+    """Band starts that give each band about the same number of distances to compute: the row
+    counts of the 2-D image's rows are the widths of the windows over them. One band per thread
+    keeps the rows each band adds for centres of the band above to about 4 steps."""
+    n_rows = int(band_starts[-1])
+    n_bands = len(band_starts) - 1
+    valid = (windows[:, 0::2] < windows[:, 1::2]).all(axis=1)
+    widths = (windows[valid, 5] - windows[valid, 4]).astype(np.float64)
+    change = np.zeros(n_rows + 1)
+    np.add.at(change, windows[valid, 2], widths)
+    np.add.at(change, windows[valid, 3], -widths)
+    work = np.cumsum(np.cumsum(change[:n_rows]))
+    if work[-1] <= 0:
+        return band_starts
+    targets = work[-1] * np.arange(1, n_bands) / n_bands
+    inner = np.searchsorted(work, targets) + 1
+    starts = np.concatenate([[0], inner, [n_rows]])
+    # Every band keeps at least one row (the kernels take any split).
+    return np.maximum.accumulate(np.minimum(starts, n_rows - n_bands + np.arange(n_bands + 1)))
+
+
 class _Iterations:
     """The assignment and update loop over one image and its centres (scikit-image's
     ``_slic_cython``), split among threads by bands of rows."""
@@ -506,6 +532,8 @@ class _Iterations:
         n_bands = len(self.band_starts) - 1
         for iteration in range(n_iter):
             windows = self.windows()
+            if self.shape3[0] == 1 and n_bands > 1:
+                self.band_starts = _balanced_bands(windows, self.band_starts)
             empty = (windows[:, 0::2] >= windows[:, 1::2]).any(axis=1)
             first_rows = windows[:, 0] * self.height + windows[:, 2]
             last_rows = (windows[:, 1] - 1) * self.height + windows[:, 3] - 1
@@ -518,7 +546,8 @@ class _Iterations:
                 assign_bands, n_bands, self.image, self.mask, self.labels,
                 segments, windows, self.height, self.coords, self.spacing, self.spatial_weight,
                 color_scale, slic_zero, ignore_color, self.start_label, self.band_starts, owner,
-                sums, counts, flags, self.distance, self.colors, self.candidates,
+                sums, counts, flags, self.distance, self.colors, self.candidates, dtype(0),
+                np.int64(0),
             )  # fmt: skip
             if not flags[1].any():
                 break

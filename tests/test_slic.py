@@ -117,7 +117,7 @@ def test_connectivity_matches_the_reference(min_size, max_size, start_label, rng
     labels[0, :4, :4] = start_label - 1  # outside a mask
     expected = naive.enforce_connectivity(labels, min_size, max_size, start_label)
     connected = np.full(labels.shape, start_label - 1, dtype=np.intp)
-    found = np.empty((max(max_size, 1), 3), dtype=np.int64)
+    found = np.empty((max(max_size, 1), 4), dtype=np.int64)
     enforce_label_connectivity(labels, min_size, max_size, start_label, connected, found)
     np.testing.assert_array_equal(connected, expected)
 

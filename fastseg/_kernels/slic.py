@@ -62,6 +62,19 @@ def libm_cbrt(typingctx, x):
     return x(x), codegen
 
 
+@intrinsic
+def select(typingctx, condition, if_true, if_false):
+    """``if_true if condition else if_false`` as one LLVM ``select``, without branches."""
+    if if_true != if_false:
+        return None
+
+    def codegen(context, builder, signature, args):
+        flag = context.cast(builder, args[0], signature.args[0], types.boolean)
+        return builder.select(flag, args[1], args[2])
+
+    return if_true(condition, if_true, if_false), codegen
+
+
 @kernel
 def _linear_rgb(value, constants):
     """The sRGB curve of ``rgb2xyz``: ``((v + 0.055) / 1.055) ** 2.4`` above 0.04045, else
@@ -116,33 +129,60 @@ def linear_levels(values, constants, out):
         out[i] = _linear_rgb(values[i], constants)
 
 
+#: Entries of each thread's colour cache in :func:`levels_to_lab` (a power of 2).
+COLOR_CACHE_SIZE = 1 << 16
+
+
 @kernel(division_checks=False)
 def levels_to_lab(
-    image, linear, constants, matrix, white, scale, apply_scale, out, band_rows, first_band,
-    band_step,
+    image, bits, linear, constants, matrix, white, scale, apply_scale, cache_keys, cache_lab,
+    out, band_rows, first_band, band_step,
 ):  # fmt: skip
     """out[row, :, x] = Lab of the integer RGB pixel image[row, x], for the bands of `band_rows`
     rows first_band, first_band + band_step, ...
 
+    A pixel of the colour of its left neighbour, or of a colour in the thread's cache, copies
+    its Lab: the conversion (three cube roots) is made once per colour and cache slot.
+
     Parameters
     ----------
-    image : (rows, width, 3) integers, indices into `linear`
+    image : (rows, width, 3) unsigned integers of `bits` bits, indices into `linear`
     linear : (levels,) float, the sRGB curve of each level's value in [0, 1]
     constants : (12,) 0.04045, 0.055, 1.055, 2.4, 12.92, 0.008856, 7.787, 16 / 116, 116, 16,
         500, 200, in out's dtype (rounded as NumPy rounds Python floats)
     matrix : (3, 3) ``xyz_from_rgb.T`` and white : (3,) the D65 reference white, in out's dtype
+    cache_keys : (n_threads, COLOR_CACHE_SIZE) int64, -1 on entry; cache_lab : (n_threads, 3,
+        COLOR_CACHE_SIZE) of out's dtype; row first_band is this thread's
     out : (rows, 3, width) float32 or float64
     """
     n_rows = image.shape[0]
+    keys = cache_keys[first_band]
+    labs = cache_lab[first_band]
+    slots = keys.shape[0] - 1
     for band in range(first_band, (n_rows + band_rows - 1) // band_rows, band_step):
         for r in range(band * band_rows, min(n_rows, (band + 1) * band_rows)):
             pixels = image[r]
             out_row = out[r]
+            previous = np.int64(-1)
+            slot = 0
             for x in range(pixels.shape[0]):
-                r0 = linear[pixels[x, 0]]
-                r1 = linear[pixels[x, 1]]
-                r2 = linear[pixels[x, 2]]
-                _store_lab(r0, r1, r2, constants, matrix, white, scale, apply_scale, out_row, x)
+                key = (
+                    (np.int64(pixels[x, 0]) << (2 * bits))
+                    | (np.int64(pixels[x, 1]) << bits)
+                    | np.int64(pixels[x, 2])
+                )
+                if key != previous:
+                    previous = key
+                    slot = ((key * 2654435761) >> 16) & slots
+                    if keys[slot] != key:
+                        keys[slot] = key
+                        _store_lab(
+                            linear[pixels[x, 0]], linear[pixels[x, 1]], linear[pixels[x, 2]],
+                            constants, matrix, white, scale, apply_scale, labs, slot,
+                        )  # fmt: skip
+                out_row[0, x] = labs[0, slot]
+                out_row[1, x] = labs[1, slot]
+                out_row[2, x] = labs[2, slot]
 
 
 @kernel(division_checks=False)
@@ -213,27 +253,63 @@ def smooth_lines(values, weights, sources, line, smoothed, first_line, line_step
 
 @kernel
 def _add_owned_row(image, mask, labels, r, z, y, coords, start_label, owner, band, sums, counts):
-    """Add the pixels of row r whose centre `band` owns to that centre's sums, left to right."""
+    """Add the pixels of row r whose centre `band` owns to that centre's sums, left to right.
+
+    Each run of one label is added in registers (the same additions in the same order as pixel
+    by pixel into the sums, without a store and a load between two of them)."""
     label_row = labels[r]
     pixels = image[r]
     inside = mask[r]
     n_colors = pixels.shape[0]
+    width = label_row.shape[0]
     fz = coords[0][z]
     fy = coords[1][y]
     fx = coords[2]
-    for x in range(label_row.shape[0]):
+    x = 0
+    while x < width:
         if inside[x] == 0:
+            x += 1
             continue
-        k = label_row[x] - start_label
-        if k < 0 or owner[k] != band:
-            continue
-        counts[k] += 1
-        centre_sums = sums[k]
-        centre_sums[0] += fz
-        centre_sums[1] += fy
-        centre_sums[2] += fx[x]
-        for c in range(n_colors):
-            centre_sums[3 + c] += pixels[c, x]
+        label = label_row[x]
+        end = x + 1
+        while end < width and label_row[end] == label and inside[end] != 0:
+            end += 1
+        k = label - start_label
+        if k >= 0 and owner[k] == band:
+            counts[k] += end - x
+            centre_sums = sums[k]
+            sum_z = centre_sums[0]
+            sum_y = centre_sums[1]
+            sum_x = centre_sums[2]
+            sum_0 = centre_sums[3]
+            if n_colors == 3:
+                sum_1 = centre_sums[4]
+                sum_2 = centre_sums[5]
+                for t in range(x, end):
+                    sum_z += fz
+                    sum_y += fy
+                    sum_x += fx[t]
+                    sum_0 += pixels[0, t]
+                    sum_1 += pixels[1, t]
+                    sum_2 += pixels[2, t]
+                centre_sums[4] = sum_1
+                centre_sums[5] = sum_2
+            else:
+                for t in range(x, end):
+                    sum_z += fz
+                    sum_y += fy
+                    sum_x += fx[t]
+                    sum_0 += pixels[0, t]
+                for c in range(1, n_colors):
+                    total = centre_sums[3 + c]
+                    for t in range(x, end):
+                        total += pixels[c, t]
+                    centre_sums[3 + c] = total
+            centre_sums[0] = sum_z
+            centre_sums[1] = sum_y
+            centre_sums[2] = sum_x
+            centre_sums[3] = sum_0
+        x = end
 
 
 @kernel(division_checks=False)
@@ -258,9 +334,9 @@ def _color_distances(pixels, centre, x0, x1, scale, slic_zero, out):
 
 
 @kernel(division_checks=False)
-def _take_closer(best, labels, xs, dzy, cx, sx, weight, colors, with_color, label):
+def _take_closer(best, labels, xs, dzy, cx, sx, weight, colors, with_color, label, zero, no_bits):
     """Where ``(dzy + (sx * (cx - x))**2) * weight [+ colors]`` is below best, it becomes best
-    and `label` the label. Branch-free, so that the loop runs in SIMD lanes."""
+    and `label` the label (see :func:`_take_closer_3` for `zero` and `no_bits`)."""
     for x in range(best.shape[0]):
         dx = sx * (cx - xs[x])
         dx *= dx
@@ -269,15 +345,44 @@ def _take_closer(best, labels, xs, dzy, cx, sx, weight, colors, with_color, labe
             d += colors[x]
         old = best[x]
         closer = old > d
-        best[x] = d if closer else old
-        labels[x] = label if closer else labels[x]
+        best[x] = select(closer, d, old + zero)
+        labels[x] = select(closer, label, labels[x] | no_bits)
+
+
+@kernel(division_checks=False)
+def _take_closer_3(best, labels, xs, dzy, cx, sx, weight, pixels, x0, centre, label, zero, no_bits):
+    """:func:`_take_closer` with the colour term of 3 channels computed in the same loop.
+
+    The values kept are written back plus `zero` (0.0) and or'ed with `no_bits` (0), arguments
+    the compiler cannot see: a store of a plain select of the loaded value would be compiled as
+    a masked store, which AMD CPUs execute several times slower than a blend and a store."""
+    p0 = pixels[0, x0 : x0 + best.shape[0]]
+    p1 = pixels[1, x0 : x0 + best.shape[0]]
+    p2 = pixels[2, x0 : x0 + best.shape[0]]
+    c0 = centre[3]
+    c1 = centre[4]
+    c2 = centre[5]
+    for x in range(best.shape[0]):
+        t = p0[x] - c0
+        color = t * t
+        t = p1[x] - c1
+        color += t * t
+        t = p2[x] - c2
+        color += t * t
+        dx = sx * (cx - xs[x])
+        dx *= dx
+        d = (dzy + dx) * weight + color
+        old = best[x]
+        closer = old > d
+        best[x] = select(closer, d, old + zero)
+        labels[x] = select(closer, label, labels[x] | no_bits)
 
 
 @kernel(division_checks=False)
 def assign_bands(
     image, mask, labels, segments, windows, height, coords, spacing, spatial_weight,
     color_scale, slic_zero, ignore_color, start_label, band_starts, owner, sums, counts, flags,
-    distance, colors, candidates, first_band, band_step,
+    distance, colors, candidates, zero, no_bits, first_band, band_step,
 ):  # fmt: skip
     """Label the rows of bands first_band, first_band + band_step, ... and add each row, once
     labelled, to the sums of the centres the band owns.
@@ -299,9 +404,11 @@ def assign_bands(
     flags : (2, n_bands) int64, zero on entry; flags[0, band] = 1 when some pixel of the band
         was in no window (it kept its label), flags[1, band] = 1 when some pixel was labelled
     distance, colors : (n_bands, width) float, candidates : (n_bands, K) int64, scratch
+    zero, no_bits : 0.0 of image's dtype and int64 0 (see :func:`_take_closer_3`)
     """
     n_centres = segments.shape[0]
     start_label = np.int64(start_label)
+    fused = image.shape[1] == 3 and not slic_zero and not ignore_color
     for band in range(first_band, band_starts.shape[0] - 1, band_step):
         first_row = band_starts[band]
         end_row = band_starts[band + 1]
@@ -341,11 +448,19 @@ def assign_bands(
                 dy *= dy
                 x0 = window[4]
                 x1 = window[5]
+                if fused:
+                    _take_closer_3(
+                        best[x0:x1], label_row[x0:x1], coords[2][x0:x1], dz + dy, centre[2],
+                        spacing[2], spatial_weight, pixels, x0, centre, k + start_label, zero,
+                        no_bits,
+                    )  # fmt: skip
+                    continue
                 if not ignore_color:
                     _color_distances(pixels, centre, x0, x1, color_scale[k], slic_zero, color_span)
                 _take_closer(
                     best[x0:x1], label_row[x0:x1], coords[2][x0:x1], dz + dy, centre[2],
-                    spacing[2], spatial_weight, color_span, not ignore_color, k + start_label,
+                    spacing[2], spatial_weight, color_span, not ignore_color, k + start_label, zero,
+                    no_bits,
                 )  # fmt: skip
             for x in range(best.shape[0]):
                 if best[x] == np.inf:
@@ -404,6 +519,23 @@ def color_spread_bands(
 
 
 @kernel
+def _reach(labels, connected, q, zz, yy, xx, label, outside, new_label, found, size, adjacent):
+    """One neighbour q = (zz, yy, xx) of the search: joined to the piece if it has its label and
+    no new label yet, else remembered as adjacent if it has another new label."""
+    if labels[q] == label and connected[q] == outside:
+        connected[q] = new_label
+        found[size, 0] = q
+        found[size, 1] = zz
+        found[size, 2] = yy
+        found[size, 3] = xx
+        return size + 1, adjacent
+    other = connected[q]
+    if other > outside and other != new_label:
+        return size, other
+    return size, adjacent
+
+
+@kernel
 def enforce_label_connectivity(labels, min_size, max_size, start_label, connected, found):
     """scikit-image's connectivity pass: each 6-connected piece of a label, found breadth first
     from its first pixel in raster order (stopping at `max_size` pixels), gets a new label; a
@@ -413,53 +545,53 @@ def enforce_label_connectivity(labels, min_size, max_size, start_label, connecte
     ----------
     labels : (D, H, W) int64, start_label - 1 for pixels outside the mask
     connected : (D, H, W) int64, filled with start_label - 1 on entry; the result
-    found : (max(max_size, 1), 3) int64, scratch
+    found : (max(max_size, 1), 4) int64, scratch: flat index, z, y, x of the piece's pixels
     """
     depth, height, width = labels.shape
+    plane = height * width
+    flat_labels = labels.ravel()
+    flat = connected.ravel()
     outside = start_label - 1
     new_label = start_label
+    p = -1
     for z in range(depth):
         for y in range(height):
             for x in range(width):
-                label = labels[z, y, x]
-                if label == outside or connected[z, y, x] > outside:
+                p += 1
+                label = flat_labels[p]
+                if label == outside or flat[p] > outside:
                     continue
                 adjacent = new_label
-                connected[z, y, x] = new_label
+                flat[p] = new_label
+                found[0, 0] = p
+                found[0, 1] = z
+                found[0, 2] = y
+                found[0, 3] = x
                 size = 1
                 visited = 0
-                found[0, 0] = z
-                found[0, 1] = y
-                found[0, 2] = x
+                # Neighbours in the serial search's order: x + 1, x - 1, y + 1, y - 1, z + 1,
+                # z - 1; the search stops as soon as the piece has max_size pixels.
                 while visited < size < max_size:
-                    for i in range(6):
-                        zz = found[visited, 0]
-                        yy = found[visited, 1]
-                        xx = found[visited, 2]
-                        # x + 1, x - 1, y + 1, y - 1, z + 1, z - 1: the serial search's order.
-                        if i < 2:
-                            xx += 1 - 2 * i
-                        elif i < 4:
-                            yy += 1 - 2 * (i - 2)
-                        else:
-                            zz += 1 - 2 * (i - 4)
-                        if not (0 <= xx < width and 0 <= yy < height and 0 <= zz < depth):
-                            continue
-                        if labels[zz, yy, xx] == label and connected[zz, yy, xx] == outside:
-                            connected[zz, yy, xx] = new_label
-                            found[size, 0] = zz
-                            found[size, 1] = yy
-                            found[size, 2] = xx
-                            size += 1
-                            if size >= max_size:
-                                break
-                        else:
-                            other = connected[zz, yy, xx]
-                            if other > outside and other != new_label:
-                                adjacent = other
+                    q = found[visited, 0]
+                    qz = found[visited, 1]
+                    qy = found[visited, 2]
+                    qx = found[visited, 3]
+                    args = (label, outside, new_label, found)
+                    if qx + 1 < width:
+                        size, adjacent = _reach(flat_labels, flat, q + 1, qz, qy, qx + 1, *args, size, adjacent)  # fmt: skip
+                    if size < max_size and qx > 0:
+                        size, adjacent = _reach(flat_labels, flat, q - 1, qz, qy, qx - 1, *args, size, adjacent)  # fmt: skip
+                    if size < max_size and qy + 1 < height:
+                        size, adjacent = _reach(flat_labels, flat, q + width, qz, qy + 1, qx, *args, size, adjacent)  # fmt: skip
+                    if size < max_size and qy > 0:
+                        size, adjacent = _reach(flat_labels, flat, q - width, qz, qy - 1, qx, *args, size, adjacent)  # fmt: skip
+                    if size < max_size and qz + 1 < depth:
+                        size, adjacent = _reach(flat_labels, flat, q + plane, qz + 1, qy, qx, *args, size, adjacent)  # fmt: skip
+                    if size < max_size and qz > 0:
+                        size, adjacent = _reach(flat_labels, flat, q - plane, qz - 1, qy, qx, *args, size, adjacent)  # fmt: skip
                     visited += 1
                 if size < min_size:
                     for i in range(size):
-                        connected[found[i, 0], found[i, 1], found[i, 2]] = adjacent
+                        flat[found[i, 0]] = adjacent
                 else:
                     new_label += 1
