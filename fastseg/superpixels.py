@@ -208,10 +208,8 @@ def slic(
         segment_size = pixels / n_centroids
         min_size = int(min_size_factor * segment_size)
         max_size = int(max_size_factor * segment_size)
-        connected = np.full(shape3, start_label - 1, dtype=np.intp)
-        found = np.empty((max(max_size, 1), 4), dtype=np.int64)
-        enforce_label_connectivity(labels, min_size, max_size, start_label, connected, found)
-        labels = connected
+        scratch = _connectivity_scratch(max_size)
+        enforce_label_connectivity(labels, min_size, max_size, start_label, *scratch)
     return labels[0] if is_2d else labels
 
 
@@ -461,6 +459,16 @@ def _kmeans2_points(points: np.ndarray, codebook: np.ndarray, n_iter: int) -> np
     return codebook
 
 
+def _connectivity_scratch(max_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The scratch arrays of :func:`enforce_label_connectivity` for pieces of `max_size`."""
+    size = max(max_size, 1)
+    return (
+        np.empty((size, 4), dtype=np.int64),
+        np.empty((size, 3), dtype=np.int64),
+        np.empty((4 * size + 1, 2), dtype=np.int64),
+    )
+
+
 def _balanced_bands(windows: np.ndarray, band_starts: np.ndarray) -> np.ndarray:
     """Band starts that give each band about the same number of distances to compute: the row
     counts of the 2-D image's rows are the widths of the windows over them. One band per thread
@@ -491,7 +499,7 @@ class _Iterations:
         n_rows = depth * height
         dtype = image.dtype.type
         self.image = image
-        self.mask = np.ones((n_rows, width), dtype=np.uint8) if mask is None else mask
+        self.mask = np.ones((1, width), dtype=np.uint8) if mask is None else mask
         self.segments = segments
         self.height = height
         self.shape3 = shape3

@@ -252,6 +252,12 @@ def smooth_lines(values, weights, sources, line, smoothed, first_line, line_step
 
 
 @kernel
+def _mask_row(mask, r):
+    """Row r of `mask`: (rows, width) uint8, or (1, width) ones when there is no mask."""
+    return mask[r if mask.shape[0] > 1 else 0]
+
+
+@kernel
 def _add_owned_row(image, mask, labels, r, z, y, coords, start_label, owner, band, sums, counts):
     """Add the pixels of row r whose centre `band` owns to that centre's sums, left to right.
 
@@ -259,7 +265,7 @@ def _add_owned_row(image, mask, labels, r, z, y, coords, start_label, owner, ban
     by pixel into the sums, without a store and a load between two of them)."""
     label_row = labels[r]
     pixels = image[r]
-    inside = mask[r]
+    inside = _mask_row(mask, r)
     n_colors = pixels.shape[0]
     width = label_row.shape[0]
     fz = coords[0][z]
@@ -390,7 +396,7 @@ def assign_bands(
     Parameters
     ----------
     image : (rows, C, width) float, colours already scaled by 1 / compactness
-    mask : (rows, width) uint8, nonzero inside (all ones without a mask)
+    mask : (rows, width) uint8, nonzero inside, or (1, width) ones without a mask
     labels : (rows, width) int64, updated: pixels no window covers keep theirs
     segments : (K, 3 + C) float (z, y, x, colour), the centres
     windows : (K, 6) int64, z0, z1, y0, y1, x0, x1 of each centre's window (empty: z0 >= z1)
@@ -431,7 +437,7 @@ def assign_bands(
             y = r - z * height
             label_row = labels[r]
             pixels = image[r]
-            inside = mask[r]
+            inside = _mask_row(mask, r)
             # inf stands for scikit-image's DBL_MAX (no finite distance reaches either); no
             # distance is below -inf, so pixels outside the mask keep their label.
             for x in range(best.shape[0]):
@@ -502,8 +508,9 @@ def color_spread_bands(
         for r in range(band_starts[band], band_starts[band + 1]):
             label_row = labels[r]
             pixels = image[r]
+            inside = _mask_row(mask, r)
             for x in range(label_row.shape[0]):
-                if mask[r, x] == 0:
+                if inside[x] == 0:
                     continue
                 k = label_row[x] - start_label
                 if k < 0:
@@ -519,79 +526,175 @@ def color_spread_bands(
 
 
 @kernel
-def _reach(labels, connected, q, zz, yy, xx, label, outside, new_label, found, size, adjacent):
-    """One neighbour q = (zz, yy, xx) of the search: joined to the piece if it has its label and
-    no new label yet, else remembered as adjacent if it has another new label."""
-    if labels[q] == label and connected[q] == outside:
-        connected[q] = new_label
+def _reach(labels, q, zz, yy, xx, label, new_code, found, size, adjacent):
+    """One neighbour q = (zz, yy, xx) of the search: joined to the piece if it still has the
+    piece's label, else remembered as adjacent if it has another new label (code <= -2)."""
+    value = labels[q]
+    if value == label:
+        labels[q] = new_code
         found[size, 0] = q
         found[size, 1] = zz
         found[size, 2] = yy
         found[size, 3] = xx
         return size + 1, adjacent
-    other = connected[q]
-    if other > outside and other != new_label:
-        return size, other
+    if value <= -2 and value != new_code:
+        return size, value
     return size, adjacent
 
 
 @kernel
-def enforce_label_connectivity(labels, min_size, max_size, start_label, connected, found):
-    """scikit-image's connectivity pass: each 6-connected piece of a label, found breadth first
-    from its first pixel in raster order (stopping at `max_size` pixels), gets a new label; a
-    piece smaller than `min_size` takes the last neighbouring new label its search met.
+def _search(labels, p, z, y, x, shape, min_size, max_size, new_code, found):
+    """scikit-image's breadth-first search of the piece of pixel p = (z, y, x): its neighbours in
+    the order x + 1, x - 1, y + 1, y - 1, z + 1, z - 1, stopping at `max_size` pixels. Codes the
+    piece `new_code`, or the last other code it met when smaller than `min_size`. Returns whether
+    new_code was used."""
+    depth, height, width = shape
+    plane = height * width
+    label = labels[p]
+    adjacent = new_code
+    labels[p] = new_code
+    found[0, 0] = p
+    found[0, 1] = z
+    found[0, 2] = y
+    found[0, 3] = x
+    size = 1
+    visited = 0
+    while visited < size < max_size:
+        q = found[visited, 0]
+        qz = found[visited, 1]
+        qy = found[visited, 2]
+        qx = found[visited, 3]
+        piece = (label, new_code, found)
+        if qx + 1 < width:
+            size, adjacent = _reach(labels, q + 1, qz, qy, qx + 1, *piece, size, adjacent)
+        if size < max_size and qx > 0:
+            size, adjacent = _reach(labels, q - 1, qz, qy, qx - 1, *piece, size, adjacent)
+        if size < max_size and qy + 1 < height:
+            size, adjacent = _reach(labels, q + width, qz, qy + 1, qx, *piece, size, adjacent)
+        if size < max_size and qy > 0:
+            size, adjacent = _reach(labels, q - width, qz, qy - 1, qx, *piece, size, adjacent)
+        if size < max_size and qz + 1 < depth:
+            size, adjacent = _reach(labels, q + plane, qz + 1, qy, qx, *piece, size, adjacent)
+        if size < max_size and qz > 0:
+            size, adjacent = _reach(labels, q - plane, qz - 1, qy, qx, *piece, size, adjacent)
+        visited += 1
+    if size < min_size:
+        for i in range(size):
+            labels[found[i, 0]] = adjacent
+        return False
+    return True
+
+
+@kernel
+def _fill(labels, p, z, y, x, shape, max_size, new_code, runs, seeds):
+    """Code `new_code` the piece of pixel p = (z, y, x) (6-connected pixels of its label) a run
+    of one row at a time, in any order, until it has `max_size` pixels.
+
+    runs : (n, 3) int64, the filled runs: row (z * height + y), first x, end x
+    seeds : (m, 2) int64, scratch: row and x of runs still to fill
+    Returns (pixels filled, runs filled).
+    """
+    depth, height, width = shape
+    label = labels[p]
+    seeds[0, 0] = z * height + y
+    seeds[0, 1] = x
+    n_seeds = 1
+    size = 0
+    n_runs = 0
+    while n_seeds > 0:
+        n_seeds -= 1
+        row = seeds[n_seeds, 0]
+        line = labels[row * width : (row + 1) * width]
+        start = seeds[n_seeds, 1]
+        if line[start] != label:
+            continue  # filled since it was pushed
+        end = start + 1
+        while start > 0 and line[start - 1] == label:
+            start -= 1
+        while end < width and line[end] == label:
+            end += 1
+        line[start:end] = new_code
+        runs[n_runs, 0] = row
+        runs[n_runs, 1] = start
+        runs[n_runs, 2] = end
+        n_runs += 1
+        size += end - start
+        if size >= max_size:
+            return size, n_runs
+        rz = row // height
+        ry = row - rz * height
+        for side in range(4):
+            if side == 0:
+                if ry + 1 >= height:
+                    continue
+                other = row + 1
+            elif side == 1:
+                if ry == 0:
+                    continue
+                other = row - 1
+            elif side == 2:
+                if rz + 1 >= depth:
+                    continue
+                other = row + height
+            else:
+                if rz == 0:
+                    continue
+                other = row - height
+            other_line = labels[other * width : (other + 1) * width]
+            t = start
+            while t < end:
+                if other_line[t] == label:
+                    seeds[n_seeds, 0] = other
+                    seeds[n_seeds, 1] = t
+                    n_seeds += 1
+                    t += 1
+                    while t < end and other_line[t] == label:
+                        t += 1
+                else:
+                    t += 1
+    return size, n_runs
+
+
+@kernel
+def enforce_label_connectivity(labels, min_size, max_size, start_label, found, runs, seeds):
+    """In place: scikit-image's connectivity pass. Each 6-connected piece of a label, found
+    breadth first from its first pixel in raster order (stopping at `max_size` pixels), gets a
+    new label; a piece smaller than `min_size` takes the last neighbouring new label its search
+    met. Pixels outside the mask (start_label - 1) stay so.
+
+    The breadth-first order matters only for pieces it cuts (at `max_size` pixels) and for the
+    neighbour small pieces take. So each piece is first filled run by run; one with from
+    `min_size` to `max_size` pixels is done, and any other is unfilled and searched breadth first.
+    While it runs, new label l is coded ``-2 - l`` (below every old label and start_label - 1).
 
     Parameters
     ----------
-    labels : (D, H, W) int64, start_label - 1 for pixels outside the mask
-    connected : (D, H, W) int64, filled with start_label - 1 on entry; the result
+    labels : (D, H, W) int64, C-contiguous, start_label - 1 for pixels outside the mask
     found : (max(max_size, 1), 4) int64, scratch: flat index, z, y, x of the piece's pixels
+    runs : (max(max_size, 1), 3) int64 and seeds : (4 * max(max_size, 1) + 1, 2) int64, scratch
     """
     depth, height, width = labels.shape
-    plane = height * width
-    flat_labels = labels.ravel()
-    flat = connected.ravel()
+    shape = labels.shape
+    flat = labels.ravel()
     outside = start_label - 1
-    new_label = start_label
+    new_code = -2 - start_label
     p = -1
     for z in range(depth):
         for y in range(height):
             for x in range(width):
                 p += 1
-                label = flat_labels[p]
-                if label == outside or flat[p] > outside:
+                label = flat[p]
+                if label == outside or label <= -2:
                     continue
-                adjacent = new_label
-                flat[p] = new_label
-                found[0, 0] = p
-                found[0, 1] = z
-                found[0, 2] = y
-                found[0, 3] = x
-                size = 1
-                visited = 0
-                # Neighbours in the serial search's order: x + 1, x - 1, y + 1, y - 1, z + 1,
-                # z - 1; the search stops as soon as the piece has max_size pixels.
-                while visited < size < max_size:
-                    q = found[visited, 0]
-                    qz = found[visited, 1]
-                    qy = found[visited, 2]
-                    qx = found[visited, 3]
-                    args = (label, outside, new_label, found)
-                    if qx + 1 < width:
-                        size, adjacent = _reach(flat_labels, flat, q + 1, qz, qy, qx + 1, *args, size, adjacent)  # fmt: skip
-                    if size < max_size and qx > 0:
-                        size, adjacent = _reach(flat_labels, flat, q - 1, qz, qy, qx - 1, *args, size, adjacent)  # fmt: skip
-                    if size < max_size and qy + 1 < height:
-                        size, adjacent = _reach(flat_labels, flat, q + width, qz, qy + 1, qx, *args, size, adjacent)  # fmt: skip
-                    if size < max_size and qy > 0:
-                        size, adjacent = _reach(flat_labels, flat, q - width, qz, qy - 1, qx, *args, size, adjacent)  # fmt: skip
-                    if size < max_size and qz + 1 < depth:
-                        size, adjacent = _reach(flat_labels, flat, q + plane, qz + 1, qy, qx, *args, size, adjacent)  # fmt: skip
-                    if size < max_size and qz > 0:
-                        size, adjacent = _reach(flat_labels, flat, q - plane, qz - 1, qy, qx, *args, size, adjacent)  # fmt: skip
-                    visited += 1
-                if size < min_size:
-                    for i in range(size):
-                        flat[found[i, 0]] = adjacent
-                else:
-                    new_label += 1
+                size, n_runs = _fill(flat, p, z, y, x, shape, max_size, new_code, runs, seeds)
+                if min_size <= size < max_size:
+                    new_code -= 1
+                    continue
+                for i in range(n_runs):
+                    base = runs[i, 0] * width
+                    flat[base + runs[i, 1] : base + runs[i, 2]] = label
+                if _search(flat, p, z, y, x, shape, min_size, max_size, new_code, found):
+                    new_code -= 1
+    for p in range(flat.shape[0]):
+        if flat[p] <= -2:
+            flat[p] = -2 - flat[p]

@@ -29,6 +29,7 @@ __all__ = [
     "KMEANS_METHODS",
     "METHODS",
     "SILHOUETTE_METHODS",
+    "SLIC_METHODS",
     "SMOOTH_CANNY_METHODS",
     "Method",
     "importable",
@@ -231,6 +232,41 @@ SMOOTH_CANNY_METHODS = {
 }
 
 
+# -- SLIC superpixels: (image, n_segments, max_num_iter) -> labels -------------------------------
+
+
+def fastseg_slic(image, n_segments, max_num_iter):
+    return fastseg.slic(image, n_segments, max_num_iter=max_num_iter)
+
+
+def skimage_slic(image, n_segments, max_num_iter):
+    import skimage.segmentation
+
+    return skimage.segmentation.slic(image, n_segments, max_num_iter=max_num_iter)
+
+
+def cv2_ximgproc_slic(image, n_segments, max_num_iter):
+    """OpenCV contrib's SLIC (opencv-contrib-python) with the region size that gives about
+    `n_segments` segments, in Lab, compactness 10: a peer for time only (its own algorithm)."""
+    height, width = image.shape[:2]
+    size = max(1, round((height * width / n_segments) ** 0.5))
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)
+    slic = cv2.ximgproc.createSuperpixelSLIC(lab, cv2.ximgproc.SLIC, size, 10.0)
+    slic.iterate(max_num_iter)
+    slic.enforceLabelConnectivity()
+    return slic.getLabels()
+
+
+SLIC_METHODS = {
+    "fastseg.slic": Method(fastseg_slic, note="identical to skimage's"),
+    "skimage.segmentation.slic": Method(skimage_slic, "skimage", "fastseg.slic", slow=True),
+}
+if hasattr(cv2, "ximgproc"):  # only in OpenCV's contrib wheels
+    SLIC_METHODS["cv2.ximgproc SLIC"] = Method(
+        cv2_ximgproc_slic, twin="fastseg.slic", note="time only: its own algorithm"
+    )
+
+
 # -- elbow sweep: (image, ks, max_iter, attempts, seed) -> WCSS for each k -----------------------
 
 
@@ -286,6 +322,7 @@ METHODS = {
     "kmeans": KMEANS_METHODS,
     "canny": CANNY_METHODS,
     "smooth_canny": SMOOTH_CANNY_METHODS,
+    "slic": SLIC_METHODS,
     "elbow": ELBOW_METHODS,
     "silhouette": SILHOUETTE_METHODS,
 }

@@ -28,11 +28,13 @@ _TITLES = {
     ),
     "smooth_canny": "Canny by scikit-image's rules (default thresholds; quality: pixels "
     "differing from skimage.feature.canny)",
+    "slic": "SLIC superpixels (compactness 10; quality: pixels whose label differs from "
+    "skimage.segmentation.slic's)",
     "elbow": f"Elbow sweep K=1..10 ({MAX_ITER} center updates per K)",
     "silhouette": "Silhouette score (exact, Euclidean)",
 }
 _QUALITY = {
-    "kmeans": "MSE/px", "canny": "≠ cv2 px", "smooth_canny": "≠ skimage px",
+    "kmeans": "MSE/px", "canny": "≠ cv2 px", "smooth_canny": "≠ skimage px", "slic": "≠ skimage px",
     "elbow": "MSE/px K=10", "silhouette": "score",
 }  # fmt: skip
 
@@ -48,7 +50,7 @@ def _seconds(value: float) -> str:
 def _quality(row: Row) -> str:
     if row.quality is None:
         return "n/a"
-    if row.kind in ("canny", "smooth_canny"):
+    if row.kind in ("canny", "smooth_canny", "slic"):
         return f"{row.quality:.0f}"
     if row.kind == "silhouette":
         return f"{row.quality:.6f}"

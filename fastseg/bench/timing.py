@@ -54,14 +54,15 @@ class Case:
 
     Attributes
     ----------
-    kind : {"kmeans", "canny", "smooth_canny", "elbow", "silhouette"}
+    kind : {"kmeans", "canny", "smooth_canny", "slic", "elbow", "silhouette"}
     method : str
         Key of the method in the kind's registry, ``fastseg.bench.peers.METHODS[kind]``.
     data : tuple
         Key of the input for :func:`load`.
     params : tuple of (name, value) pairs
         k for k-means; low, high, aperture_size, l2_gradient for Canny; sigma for Canny by
-        scikit-image's rules; n_samples for the silhouette.
+        scikit-image's rules; n_segments and max_num_iter for SLIC; n_samples for the
+        silhouette.
     repeats : int
         Timed calls; the table reports the best and the median.
     """
@@ -87,6 +88,8 @@ class Case:
             return f"{_data_label(self.data)}, aperture {p['aperture_size']}, {norm}"
         if self.kind == "smooth_canny":
             return f"{_data_label(self.data)}, sigma {p['sigma']:g}"
+        if self.kind == "slic":
+            return f"{_data_label(self.data)}, {p['n_segments']} segments"
         if self.kind == "elbow":
             return f"{_data_label(self.data)}, K=1..10"
         return f"{p['n_samples']} pixels of the 1 MP photo, K=8 labels"
@@ -229,6 +232,20 @@ def _smooth_canny_cases(sizes, dtypes, base):
     ]  # fmt: skip
 
 
+#: Segments and iterations of the SLIC cases (scikit-image's default iterations).
+SLIC_SEGMENTS, SLIC_ITERATIONS = 1000, 10
+
+
+def _slic_cases(sizes, base):
+    params = (("n_segments", SLIC_SEGMENTS), ("max_num_iter", SLIC_ITERATIONS))
+    return [
+        Case("slic", name, ("photo", megapixels, "smooth", "uint8"), params,
+             _repeats(method, base))
+        for megapixels in sizes
+        for name, method in peers.SLIC_METHODS.items()
+    ]  # fmt: skip
+
+
 def _elbow_cases(sizes, methods, base):
     cases = []
     for megapixels in sizes:
@@ -303,6 +320,7 @@ def matrix(level: str = "quick", sizes: Iterable[float] | None = None, repeats: 
     cases += _canny_cases([s for s in sizes if s <= 12], apertures, [False, True], canny_repeats)
     smooth_dtypes = ["uint8", "uint16", "float32", "float64"] if level != "quick" else ["uint16"]
     cases += _smooth_canny_cases([s for s in sizes if s <= 12], smooth_dtypes, canny_repeats)
+    cases += _slic_cases([s for s in sizes if s <= 12], 5 if level == "quick" else 7)
     if sizes != default_sizes:
         return cases
     if level == "quick":
@@ -386,6 +404,20 @@ def prepare(case: Case):
         return (
             lambda: method.function(data, sigma),
             lambda: method.function(small, sigma),
+            differing_from_skimage,
+        )
+    if case.kind == "slic":
+        args = (p["n_segments"], p["max_num_iter"])
+
+        def differing_from_skimage(labels):
+            if method.function is not peers.fastseg_slic or not peers.importable("skimage"):
+                return None
+            return float(np.count_nonzero(labels != peers.skimage_slic(data, *args)))
+
+        small = _small_image(data)
+        return (
+            lambda: method.function(data, *args),
+            lambda: method.function(small, 20, p["max_num_iter"]),
             differing_from_skimage,
         )
     if case.kind == "elbow":
