@@ -42,6 +42,8 @@ def test_rows_are_complete(rows):
             assert math.isfinite(row.quality) and row.quality > 0
         if row.kind == "canny" and row.method in ("fastseg", "cv2.Canny"):
             assert row.quality == 0  # the same edges as cv2.Canny
+        if row.kind == "slic" and row.method == "fastseg.slic":
+            assert row.quality == 0  # the same labels as skimage.segmentation.slic
         if row.twin is not None:
             assert row.speedup is not None and row.speedup > 0
 

@@ -320,7 +320,7 @@ def matrix(level: str = "quick", sizes: Iterable[float] | None = None, repeats: 
     cases += _canny_cases([s for s in sizes if s <= 12], apertures, [False, True], canny_repeats)
     smooth_dtypes = ["uint8", "uint16", "float32", "float64"] if level != "quick" else ["uint16"]
     cases += _smooth_canny_cases([s for s in sizes if s <= 12], smooth_dtypes, canny_repeats)
-    cases += _slic_cases([s for s in sizes if s <= 12], 5 if level == "quick" else 7)
+    cases += _slic_cases([s for s in sizes if s <= 12], canny_repeats)
     if sizes != default_sizes:
         return cases
     if level == "quick":
