@@ -9,6 +9,7 @@ from ._config import get_num_threads, set_num_threads
 from .clustering import Criteria, KMeansResult, kmeans
 from .edges import auto_canny, canny
 from .io import imread, imwrite, sample_image, sample_image_path
+from .regions import find_boundaries, mark_boundaries
 from .segmentation import Segmentation, segment
 from .select_k import Elbow, choose_k, elbow, knee_point, silhouette_score
 from .superpixels import slic
@@ -21,7 +22,8 @@ def warmup(progress: bool = False) -> None:
 
     Covers :func:`segment` on 8-bit grey and colour images (distinct-colour and per-pixel paths,
     every colour space), :func:`kmeans` on uint8, uint16, float32 and float64 samples, :func:`canny`
-    and :func:`auto_canny`, :func:`elbow`, :func:`choose_k`, :func:`silhouette_score`, the
+    and :func:`auto_canny`, :func:`slic` (8- and 16-bit and float images, gray and colour),
+    :func:`elbow`, :func:`choose_k`, :func:`silhouette_score`, the
     :mod:`fastseg.opencv` drop-ins, and :func:`fastseg.dask.segment` and :func:`fastseg.dask.canny`
     when Dask is installed. Run it once, for example in a container's build step, so that the
     first real call of each of them in a later process only loads compiled kernels from the cache.
@@ -96,7 +98,19 @@ def warmup(progress: bool = False) -> None:
                 fastseg_dask.canny(lazy, 50, 150).compute()
             fastseg_dask.skimage_canny(da.from_array(gray, chunks=128), 1.0).compute()
 
-    steps = [segments, k_means, edges, choosing_k, chunked]
+    def superpixels():
+        # Each working float type and source: 8- and 16-bit levels, float32 and float64 pixels,
+        # gray and colour, smoothed; SLIC-zero and a mask in the float64 kernels.
+        small = np.ascontiguousarray(image[:64, :96])
+        mask = np.ones(small.shape[:2], dtype=bool)
+        mask[:8] = False
+        for picture in (small, small.astype(np.uint16) * 257, small / np.float32(255)):
+            slic(picture, 6, sigma=0.5)
+            slic(picture[:, :, 0], 6, channel_axis=None)
+        slic(small / 255.0, 6, slic_zero=True, sigma=1.0, mask=mask)
+        mark_boundaries(small, slic(small, 6, slic_zero=True, sigma=1.0, mask=mask))
+
+    steps = [segments, k_means, edges, choosing_k, superpixels, chunked]
     for step in tqdm(steps, desc="compiling kernels", unit="step", disable=not progress):
         step()
 
@@ -111,11 +125,13 @@ __all__ = [
     "canny",
     "choose_k",
     "elbow",
+    "find_boundaries",
     "get_num_threads",
     "imread",
     "imwrite",
     "kmeans",
     "knee_point",
+    "mark_boundaries",
     "sample_image",
     "sample_image_path",
     "segment",

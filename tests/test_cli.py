@@ -217,3 +217,41 @@ def test_batch_output_that_cannot_be_written_is_skipped(photo_dir, tmp_path):
     assert "cannot write output for a.png" in result.stderr and "skipped" in result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["a_k2.png", "b_k2.png"]
     assert (out / "a_k2.png").is_dir() and fastseg.imread(out / "b_k2.png").ndim == 3
+
+
+def test_slic_draws_the_boundaries_of_the_apis_labels(photo_dir, tmp_path):
+    out, labels = tmp_path / "out.png", tmp_path / "labels.npy"
+    result = run("slic", photo_dir / "a.png", "-n", 80, "--compactness", 5, "-o", out,
+                 "--labels", labels, cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    image = fastseg.imread(photo_dir / "a.png")
+    expected = fastseg.slic(image, 80, compactness=5)
+    np.testing.assert_array_equal(np.load(labels), expected)
+    np.testing.assert_array_equal(fastseg.imread(out), fastseg.mark_boundaries(image, expected))
+    assert f"segments={expected.max()}" in result.stdout
+
+
+def test_slic_of_a_folder_with_16_bit_labels(photo_dir, tmp_path):
+    result = run("slic", photo_dir, "-n", 50, "-o", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_slic50.png", "b_slic50.png"]
+    result = run("slic", "--labels", "l.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    saved = cv2.imread(str(tmp_path / "l.png"), cv2.IMREAD_UNCHANGED)
+    assert saved.dtype == np.uint16
+    np.testing.assert_array_equal(saved, fastseg.slic(fastseg.sample_image()))
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("-n", 0), "n_segments"),
+        (("--compactness", -1), "compactness"),
+        (("--labels", "x.txt"), "--labels"),
+    ],
+)
+def test_slic_bad_options_exit_2_with_one_line(tmp_path, args, words):
+    result = run("slic", *args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not any(tmp_path.iterdir())
