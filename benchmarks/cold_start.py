@@ -35,6 +35,7 @@ ENTRY_POINTS = {
     "seed=0)",
     "dask.segment": "fastseg.dask.segment(da.from_array(image, chunks=(256, 256, 3)), 4, seed=0)",
     "skimage.canny": "fastseg.skimage.canny(gray)",
+    "slic": "fastseg.slic(image, 300)",
 }
 
 CHILD = r"""

@@ -9,7 +9,7 @@ from ._config import get_num_threads, set_num_threads
 from .clustering import Criteria, KMeansResult, kmeans
 from .edges import auto_canny, canny
 from .io import imread, imwrite, sample_image, sample_image_path
-from .regions import find_boundaries, mark_boundaries
+from .regions import connected_regions, find_boundaries, mark_boundaries
 from .segmentation import Segmentation, segment
 from .select_k import Elbow, choose_k, elbow, knee_point, silhouette_score
 from .superpixels import slic
@@ -124,6 +124,7 @@ __all__ = [
     "auto_canny",
     "canny",
     "choose_k",
+    "connected_regions",
     "elbow",
     "find_boundaries",
     "get_num_threads",

@@ -1,8 +1,10 @@
-"""Working with label images: their boundaries, and the boundaries drawn over an image.
+"""Working with label images: connected regions, small ones merged, and boundaries.
 
-:func:`find_boundaries` gives the boundary map ``skimage.segmentation.find_boundaries`` gives
-(modes "thick", "inner" and "outer", pixel for pixel); :func:`mark_boundaries` draws it over an
-image, as ``skimage.segmentation.mark_boundaries`` does, in the image's own dtype.
+:func:`connected_regions` numbers the connected regions of any labelling (a colour segmentation's
+clusters, superpixels) and merges those smaller than a size into their neighbour of nearest
+colour. :func:`find_boundaries` gives the boundary map ``skimage.segmentation.find_boundaries``
+gives (modes "thick", "inner" and "outer", pixel for pixel); :func:`mark_boundaries` draws it
+over an image, as ``skimage.segmentation.mark_boundaries`` does, in the image's own dtype.
 """
 
 from __future__ import annotations
@@ -10,8 +12,16 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validate
+from ._kernels.regions import (
+    label_regions,
+    label_sums,
+    merge_small_regions,
+    region_sums,
+    renumber,
+    touching_pairs,
+)
 
-__all__ = ["find_boundaries", "mark_boundaries"]
+__all__ = ["connected_regions", "find_boundaries", "mark_boundaries"]
 
 BOUNDARY_MODES = ("thick", "inner", "outer")
 
@@ -35,6 +45,110 @@ def _neighbourhood_extreme(values: np.ndarray, largest: bool, full: bool) -> np.
         pick(result[tuple(behind)], reference[tuple(ahead)], out=result[tuple(behind)])
         pick(result[tuple(ahead)], reference[tuple(behind)], out=result[tuple(ahead)])
     return result
+
+
+def _check_label_image(labels) -> np.ndarray:
+    labels = _validate.as_array(labels, "labels")
+    if labels.dtype.kind not in "biu":
+        raise TypeError(f"`labels` must be an integer or boolean array; got {labels.dtype.name}.")
+    if labels.ndim != 2 or labels.size == 0:
+        raise ValueError(f"`labels` must be a non-empty 2-D array; got shape {labels.shape}.")
+    if labels.dtype == bool:
+        labels = labels.view(np.uint8)
+    return np.ascontiguousarray(_validate.native_byte_order(labels))
+
+
+def connected_regions(
+    labels, image=None, *, min_size: int = 1, connectivity: int = 1, colors=None
+) -> np.ndarray:
+    """The connected regions of a label image, those below `min_size` pixels merged into their
+    neighbour of nearest colour.
+
+    Parameters
+    ----------
+    labels : ndarray of shape (H, W), integers or bool
+        Any labelling: clusters of :func:`segment`, superpixels, classes.
+    image : ndarray of shape (H, W) or (H, W, C), optional
+        The colours whose mean per region decides merges.
+    min_size : int, default 1
+        Regions with fewer pixels are merged (1: none is).
+    connectivity : {1, 2}, default 1
+        1: pixels touch by their sides (4-connected); 2: also by their corners (8-connected).
+    colors : ndarray of shape (n_labels, C), optional
+        Instead of `image`: the colour of each label (a segmentation's cluster colours).
+
+    Returns
+    -------
+    regions : ndarray of shape (H, W), int32
+        Regions numbered 1, 2, ... in the raster order of their first pixel.
+
+    Notes
+    -----
+    Merging: the smallest region below `min_size` (then the lowest numbered) is merged into the
+    touching region whose mean colour is nearest (squared Euclidean distance in float64; then
+    the lowest numbered); the merged region's size and mean colour are those of all its pixels.
+    This repeats until no region is below `min_size`, except a region that touches no other.
+    The result does not depend on the number of threads.
+    """
+    labels = _check_label_image(labels)
+    min_size = _validate.check_int(min_size, "min_size", 1)
+    connectivity = _validate.check_int(connectivity, "connectivity", 1, 2)
+    height, width = labels.shape
+    regions = np.empty((height, width), dtype=np.int32)
+    parents = np.empty(height * width + 1, dtype=np.int64)
+    diagonal = connectivity == 2
+    n_regions = label_regions(labels, diagonal, regions, parents)
+    del parents
+    if min_size == 1 or n_regions == 1:
+        return regions
+    if colors is not None:
+        colors = np.ascontiguousarray(_validate.as_array(colors, "colors"), dtype=np.float64)
+        if colors.ndim != 2 or colors.shape[0] <= int(labels.max()):
+            raise ValueError(
+                f"`colors` must be (n_labels, channels) with a row for every label up to "
+                f"{int(labels.max())}; got shape {colors.shape}."
+            )
+        if not np.isfinite(colors).all():
+            raise ValueError("`colors` must be finite.")
+        sizes = np.zeros(n_regions + 1, dtype=np.int64)
+        sums = np.zeros((n_regions + 1, colors.shape[1]))
+        label_sums(regions, labels, colors, sizes, sums)
+    elif image is not None:
+        image = _validate.as_array(image, "image")
+        if image.shape[:2] != labels.shape or image.ndim not in (2, 3):
+            raise ValueError(
+                f"`image` must be (H, W) or (H, W, C) with `labels`' shape {labels.shape}; got "
+                f"{image.shape}."
+            )
+        if image.dtype.kind not in "biuf":
+            raise TypeError(f"`image` must be numeric; got {image.dtype.name}.")
+        pixels = image.reshape(height, width, -1)
+        pixels = np.ascontiguousarray(_validate.native_byte_order(pixels))
+        if pixels.dtype.kind == "f" and not np.isfinite(pixels).all():
+            raise ValueError("`image` must be finite (no NaN or infinity).")
+        sizes = np.zeros(n_regions + 1, dtype=np.int64)
+        sums = np.zeros((n_regions + 1, pixels.shape[2]))
+        region_sums(regions, pixels.view(np.uint8) if pixels.dtype == bool else pixels, sizes, sums)
+    else:
+        raise ValueError(
+            "`min_size` > 1 merges regions by colour: give `image` (or `colors`, one per label)."
+        )
+    no_pairs = np.empty((0, 2), dtype=np.int32)
+    pairs = np.empty((touching_pairs(regions, diagonal, no_pairs, False), 2), dtype=np.int32)
+    touching_pairs(regions, diagonal, pairs, True)
+    key = np.unique(pairs[:, 0].astype(np.int64) * (n_regions + 1) + pairs[:, 1])
+    del pairs
+    low, high = np.divmod(key, n_regions + 1)
+    sources = np.concatenate([low, high])
+    targets = np.concatenate([high, low])
+    order = np.argsort(sources, kind="stable")
+    neighbours = targets[order]
+    starts = np.searchsorted(sources[order], np.arange(n_regions + 2))
+    parents = np.arange(n_regions + 1, dtype=np.int64)
+    merge_small_regions(sizes, sums, starts, neighbours, min_size, parents)
+    merged = np.empty_like(regions)
+    renumber(regions, parents, np.zeros(n_regions + 1, dtype=np.int64), merged)
+    return merged
 
 
 def find_boundaries(labels, mode: str = "thick", background: int = 0) -> np.ndarray:

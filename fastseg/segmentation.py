@@ -69,6 +69,21 @@ class Segmentation:
     #: The input had shape (H, W, 1): :meth:`recolor` keeps that axis.
     channel_axis_kept: bool = False
 
+    def regions(self, min_size: int = 1, connectivity: int = 1) -> np.ndarray:
+        """The connected regions of the clusters, those below `min_size` pixels merged into
+        their neighbour of nearest colour (:func:`fastseg.connected_regions` with each
+        cluster's mean colour).
+
+        Returns
+        -------
+        regions : ndarray of shape (H, W), int32, numbered 1, 2, ... in raster order
+        """
+        from .regions import connected_regions
+
+        return connected_regions(
+            self.labels, min_size=min_size, connectivity=connectivity, colors=self.mean_colors
+        )
+
     def cluster_colors(self) -> np.ndarray:
         """Mean colour of each cluster in the input's dtype (rounded for integer images)."""
         colours = self.mean_colors

@@ -485,3 +485,51 @@ def enforce_connectivity(labels, min_size, max_size, start_label):
         else:
             new_label += 1
     return connected
+
+
+def merge_small_regions(regions, colors, min_size, diagonal=False):
+    """Reference of the merging of :func:`fastseg.connected_regions`: while some region with a
+    neighbour has fewer than `min_size` pixels, the smallest (then lowest numbered) takes the
+    number of its touching region of nearest mean colour (then lowest numbered). Regions are
+    renumbered 1, 2, ... by first pixel at the end. `colors` (H, W, C) of integers (exact sums)."""
+    regions = regions.astype(np.int64).copy()
+    colors = colors.reshape((*regions.shape, -1)).astype(np.float64)
+    while True:
+        numbers, sizes = np.unique(regions, return_counts=True)
+        candidates = []
+        for number, size in zip(numbers, sizes, strict=True):
+            if size >= min_size:
+                continue
+            inside = regions == number
+            grown = inside.copy()
+            grown[1:] |= inside[:-1]
+            grown[:-1] |= inside[1:]
+            grown[:, 1:] |= inside[:, :-1]
+            grown[:, :-1] |= inside[:, 1:]
+            if diagonal:
+                grown[1:, 1:] |= inside[:-1, :-1]
+                grown[1:, :-1] |= inside[:-1, 1:]
+                grown[:-1, 1:] |= inside[1:, :-1]
+                grown[:-1, :-1] |= inside[1:, 1:]
+            neighbours = sorted(set(regions[grown & ~inside].tolist()))
+            if neighbours:
+                candidates.append((size, number, neighbours))
+        if not candidates:
+            break
+        size, number, neighbours = min(candidates, key=lambda c: (c[0], c[1]))
+        mean = colors[regions == number].sum(axis=0) / size
+        distances = []
+        for other in neighbours:
+            t = mean - colors[regions == other].sum(axis=0) / (regions == other).sum()
+            total = 0.0
+            for value in t:
+                total += value * value
+            distances.append((total, other))
+        target = min(distances)[1]
+        regions[regions == number] = target
+    _, first = np.unique(regions.ravel(), return_index=True)
+    order = np.argsort(first)
+    renumbered = np.zeros_like(regions)
+    for new, index in enumerate(order, start=1):
+        renumbered[regions == regions.ravel()[first[index]]] = new
+    return renumbered
