@@ -9,7 +9,7 @@ from ._config import get_num_threads, set_num_threads
 from .clustering import Criteria, KMeansResult, kmeans
 from .edges import auto_canny, canny
 from .io import imread, imwrite, sample_image, sample_image_path
-from .regions import connected_regions, find_boundaries, mark_boundaries
+from .regions import connected_regions, find_boundaries, mark_boundaries, merge_regions
 from .segmentation import Segmentation, segment
 from .select_k import Elbow, choose_k, elbow, knee_point, silhouette_score
 from .superpixels import slic
@@ -133,6 +133,7 @@ __all__ = [
     "kmeans",
     "knee_point",
     "mark_boundaries",
+    "merge_regions",
     "sample_image",
     "sample_image_path",
     "segment",

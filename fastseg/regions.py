@@ -15,13 +15,22 @@ from . import _validate
 from ._kernels.regions import (
     label_regions,
     label_sums,
+    merge_hierarchy,
     merge_small_regions,
     region_sums,
     renumber,
     touching_pairs,
 )
 
-__all__ = ["connected_regions", "find_boundaries", "mark_boundaries"]
+__all__ = [
+    "connected_regions",
+    "find_boundaries",
+    "mark_boundaries",
+    "merge_regions",
+    "ward_linkage",
+]
+
+LINKAGES = ("ward", "color")
 
 BOUNDARY_MODES = ("thick", "inner", "outer")
 
@@ -101,6 +110,24 @@ def connected_regions(
     del parents
     if min_size == 1 or n_regions == 1:
         return regions
+    if image is None and colors is None:
+        raise ValueError(
+            "`min_size` > 1 merges regions by colour: give `image` (or `colors`, one per label)."
+        )
+    sizes, sums = _region_colors(regions, n_regions, labels, image, colors)
+    starts, neighbours = _adjacency(regions, n_regions, diagonal)
+    parents = np.arange(n_regions + 1, dtype=np.int64)
+    merge_small_regions(sizes, sums, starts, neighbours, min_size, parents)
+    merged = np.empty_like(regions)
+    renumber(regions, parents, np.zeros(n_regions + 1, dtype=np.int64), merged)
+    return merged
+
+
+def _region_colors(regions, n_regions, labels, image, colors):
+    """(sizes, colour sums) of regions 0..n_regions: of the `image`'s pixels, or of each pixel's
+    label's colour in `colors`."""
+    height, width = regions.shape
+    sizes = np.zeros(n_regions + 1, dtype=np.int64)
     if colors is not None:
         colors = np.ascontiguousarray(_validate.as_array(colors, "colors"), dtype=np.float64)
         if colors.ndim != 2 or colors.shape[0] <= int(labels.max()):
@@ -110,29 +137,28 @@ def connected_regions(
             )
         if not np.isfinite(colors).all():
             raise ValueError("`colors` must be finite.")
-        sizes = np.zeros(n_regions + 1, dtype=np.int64)
         sums = np.zeros((n_regions + 1, colors.shape[1]))
         label_sums(regions, labels, colors, sizes, sums)
-    elif image is not None:
-        image = _validate.as_array(image, "image")
-        if image.shape[:2] != labels.shape or image.ndim not in (2, 3):
-            raise ValueError(
-                f"`image` must be (H, W) or (H, W, C) with `labels`' shape {labels.shape}; got "
-                f"{image.shape}."
-            )
-        if image.dtype.kind not in "biuf":
-            raise TypeError(f"`image` must be numeric; got {image.dtype.name}.")
-        pixels = image.reshape(height, width, -1)
-        pixels = np.ascontiguousarray(_validate.native_byte_order(pixels))
-        if pixels.dtype.kind == "f" and not np.isfinite(pixels).all():
-            raise ValueError("`image` must be finite (no NaN or infinity).")
-        sizes = np.zeros(n_regions + 1, dtype=np.int64)
-        sums = np.zeros((n_regions + 1, pixels.shape[2]))
-        region_sums(regions, pixels.view(np.uint8) if pixels.dtype == bool else pixels, sizes, sums)
-    else:
+        return sizes, sums
+    image = _validate.as_array(image, "image")
+    if image.shape[:2] != regions.shape or image.ndim not in (2, 3):
         raise ValueError(
-            "`min_size` > 1 merges regions by colour: give `image` (or `colors`, one per label)."
+            f"`image` must be (H, W) or (H, W, C) with the labels' shape {regions.shape}; got "
+            f"{image.shape}."
         )
+    if image.dtype.kind not in "biuf":
+        raise TypeError(f"`image` must be numeric; got {image.dtype.name}.")
+    pixels = np.ascontiguousarray(_validate.native_byte_order(image.reshape(height, width, -1)))
+    if pixels.dtype.kind == "f" and not np.isfinite(pixels).all():
+        raise ValueError("`image` must be finite (no NaN or infinity).")
+    sums = np.zeros((n_regions + 1, pixels.shape[2]))
+    region_sums(regions, pixels.view(np.uint8) if pixels.dtype == bool else pixels, sizes, sums)
+    return sizes, sums
+
+
+def _adjacency(regions, n_regions, diagonal) -> tuple[np.ndarray, np.ndarray]:
+    """The regions that touch, as CSR: the neighbours of r are neighbours[starts[r]:starts[r+1]],
+    each once, in increasing order."""
     no_pairs = np.empty((0, 2), dtype=np.int32)
     pairs = np.empty((touching_pairs(regions, diagonal, no_pairs, False), 2), dtype=np.int32)
     touching_pairs(regions, diagonal, pairs, True)
@@ -141,14 +167,120 @@ def connected_regions(
     low, high = np.divmod(key, n_regions + 1)
     sources = np.concatenate([low, high])
     targets = np.concatenate([high, low])
-    order = np.argsort(sources, kind="stable")
-    neighbours = targets[order]
+    order = np.lexsort((targets, sources))
     starts = np.searchsorted(sources[order], np.arange(n_regions + 2))
-    parents = np.arange(n_regions + 1, dtype=np.int64)
-    merge_small_regions(sizes, sums, starts, neighbours, min_size, parents)
-    merged = np.empty_like(regions)
-    renumber(regions, parents, np.zeros(n_regions + 1, dtype=np.int64), merged)
+    return starts, targets[order]
+
+
+def merge_regions(
+    regions, image=None, *, n_regions=None, threshold=None, linkage: str = "ward",
+    connectivity: int = 1, colors=None,
+) -> np.ndarray:  # fmt: skip
+    """Merge touching regions hierarchically by colour, down to `n_regions` or up to a cost.
+
+    Parameters
+    ----------
+    regions : ndarray of shape (H, W), non-negative integers
+        Any labelling (superpixels, :func:`connected_regions`); each label is a region.
+    image : ndarray of shape (H, W) or (H, W, C), optional
+        The colours whose means are compared (or give `colors`, one per label).
+    n_regions : int, optional
+        Stop when this many regions are left (default 1, unless `threshold` stops first).
+    threshold : float, optional
+        Stop before a merge that costs more.
+    linkage : {"ward", "color"}, default "ward"
+        The cost of merging touching regions a and b: "ward", the growth of the sum of squared
+        deviations of the pixels from their region's mean colour, ``n_a n_b / (n_a + n_b) *
+        |m_a - m_b|**2``; "color", the distance of the mean colours ``|m_a - m_b|`` (what
+        ``skimage.graph.merge_hierarchical`` merges by with its mean-colour weights).
+    connectivity : {1, 2}, default 1
+        Regions touch by pixel sides, or also by corners.
+    colors : ndarray of shape (n_labels, C), optional
+
+    Returns
+    -------
+    merged : ndarray of shape (H, W), int32, numbered 1, 2, ... in raster order
+
+    Notes
+    -----
+    The cheapest touching pair is merged first (ties: the lowest pair of labels), into one
+    region with the size and mean colour of all its pixels; the costs of its pairs with its
+    neighbours are then recomputed. Deterministic; the labels of `regions` need not be
+    consecutive, nor their regions connected.
+    """
+    labels = _check_label_image(regions)
+    if labels.min() < 0:
+        raise ValueError("`regions` must be non-negative labels.")
+    largest = int(labels.max())
+    if largest >= 2**31 - 1:
+        raise ValueError(f"`regions` labels must be below 2**31 - 1; got {largest}.")
+    linkage = _validate.check_choice(linkage, "linkage", LINKAGES)
+    connectivity = _validate.check_int(connectivity, "connectivity", 1, 2)
+    n_target = 1 if n_regions is None else _validate.check_int(n_regions, "n_regions", 1)
+    limit = np.inf if threshold is None else _validate.check_float(threshold, "threshold", 0.0)
+    if image is None and colors is None:
+        raise ValueError("`merge_regions` compares colours: give `image` (or `colors`).")
+    numbers = np.ascontiguousarray(labels, dtype=np.int32)
+    sizes, sums = _region_colors(numbers, largest, labels, image, colors)
+    starts, neighbours = _adjacency(numbers, largest, connectivity == 2)
+    parents = np.arange(largest + 1, dtype=np.int64)
+    merge_hierarchy(sizes, sums, starts, neighbours, linkage == "ward", n_target, limit, parents)
+    merged = np.empty_like(numbers)
+    renumber(numbers, parents, np.zeros(largest + 1, dtype=np.int64), merged)
     return merged
+
+
+def ward_linkage(points, weights) -> np.ndarray:
+    """SciPy's linkage matrix of Ward's hierarchical clustering of weighted points.
+
+    Each point stands for `weights[i]` observations at it (a cluster centre and its pixels). The
+    pair whose merge least increases the sum of squared deviations, ``n_a n_b / (n_a + n_b)
+    |c_a - c_b|**2`` with n the weights, merges first (ties: the lowest pair of cluster
+    numbers); row i of the result is ``[a, b, height, points]`` with a < b, the new cluster
+    numbered ``len(points) + i``, the height that of ``scipy.cluster.hierarchy.linkage(...,
+    "ward")``, ``sqrt(2 * increase)``, and the count of points under it (SciPy's rule; for unit
+    weights, SciPy's matrix). ``scipy.cluster.hierarchy.dendrogram`` draws it.
+
+    Parameters
+    ----------
+    points : ndarray of shape (k, d)
+    weights : ndarray of shape (k,), positive
+
+    Returns
+    -------
+    linkage : ndarray of shape (k - 1, 4), float64
+    """
+    points = np.asarray(points, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    if points.ndim != 2 or len(points) < 2 or weights.shape != (len(points),):
+        raise ValueError(
+            f"`points` must be (k, d) with k >= 2 and `weights` (k,); got {points.shape} and "
+            f"{weights.shape}."
+        )
+    if not (np.isfinite(points).all() and np.isfinite(weights).all() and (weights > 0).all()):
+        raise ValueError("`points` must be finite and `weights` finite and > 0.")
+    k = len(points)
+    centres = {i: points[i] for i in range(k)}
+    sizes = {i: weights[i] for i in range(k)}
+    leaves = dict.fromkeys(range(k), 1)
+    rows = []
+    for step in range(k - 1):
+        best = None
+        alive = sorted(centres)
+        for i, a in enumerate(alive):
+            for b in alive[i + 1 :]:
+                t = centres[a] - centres[b]
+                increase = sizes[a] * sizes[b] / (sizes[a] + sizes[b]) * float(t @ t)
+                if best is None or increase < best[0]:
+                    best = (increase, a, b)
+        increase, a, b = best
+        weight_a, weight_b = sizes.pop(a), sizes.pop(b)
+        centre_a, centre_b = centres.pop(a), centres.pop(b)
+        centres[k + step] = (weight_a * centre_a + weight_b * centre_b) / (weight_a + weight_b)
+        sizes[k + step] = weight_a + weight_b
+        leaves[k + step] = leaves.pop(a) + leaves.pop(b)
+        rows.append([a, b, np.sqrt(2.0 * increase), leaves[k + step]])
+    return np.array(rows)
 
 
 def find_boundaries(labels, mode: str = "thick", background: int = 0) -> np.ndarray:

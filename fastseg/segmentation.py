@@ -84,6 +84,20 @@ class Segmentation:
             self.labels, min_size=min_size, connectivity=connectivity, colors=self.mean_colors
         )
 
+    def linkage(self) -> np.ndarray:
+        """The hierarchy of the clusters: Ward's clustering of the centers weighted by their
+        pixel counts, as a SciPy linkage matrix (``scipy.cluster.hierarchy.dendrogram(
+        result.linkage())`` draws it); see :func:`fastseg.regions.ward_linkage`. Empty
+        clusters count as one pixel.
+
+        Returns
+        -------
+        linkage : ndarray of shape (k - 1, 4), float64
+        """
+        from .regions import ward_linkage
+
+        return ward_linkage(self.centers, np.maximum(self.counts, 1))
+
     def cluster_colors(self) -> np.ndarray:
         """Mean colour of each cluster in the input's dtype (rounded for integer images)."""
         colours = self.mean_colors

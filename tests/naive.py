@@ -533,3 +533,51 @@ def merge_small_regions(regions, colors, min_size, diagonal=False):
     for new, index in enumerate(order, start=1):
         renumbered[regions == regions.ravel()[first[index]]] = new
     return renumbered
+
+
+def merge_hierarchy(labels, colors, n_target, threshold, ward, diagonal=False):
+    """Reference of :func:`fastseg.merge_regions`: while more than `n_target` regions are left,
+    the touching pair (a, b), a < b, of lowest (cost, a, b) merges into a, unless its cost
+    exceeds `threshold`. `colors` (H, W, C) of integers (exact sums)."""
+    labels = labels.astype(np.int64)
+    colors = colors.reshape((*labels.shape, -1)).astype(np.float64)
+    sizes = {int(r): int((labels == r).sum()) for r in np.unique(labels)}
+    sums = {r: colors[labels == r].sum(axis=0) for r in sizes}
+    touching = set()
+    shifts = [(0, 1), (1, 0)] + ([(1, 1), (1, -1)] if diagonal else [])
+    height, width = labels.shape
+    for dy, dx in shifts:
+        for y in range(height - dy):
+            for x in range(max(0, -dx), width - max(0, dx)):
+                a, b = int(labels[y, x]), int(labels[y + dy, x + dx])
+                if a != b:
+                    touching.add((min(a, b), max(a, b)))
+    owner = {r: r for r in sizes}
+
+    def cost(a, b):
+        t = sums[a] / sizes[a] - sums[b] / sizes[b]
+        squared = 0.0
+        for value in t:
+            squared += value * value
+        if ward:
+            return sizes[a] * sizes[b] / (sizes[a] + sizes[b]) * squared
+        return float(np.sqrt(squared))
+
+    while len(sizes) > n_target and touching:
+        best = min((cost(a, b), a, b) for a, b in touching)
+        if best[0] > threshold:
+            break
+        _, a, b = best
+        sizes[a] += sizes.pop(b)
+        sums[a] = sums[a] + sums.pop(b)
+        for r, o in owner.items():
+            if o == b:
+                owner[r] = a
+        renamed = ((a if p == b else p, a if q == b else q) for p, q in touching)
+        touching = {(min(p, q), max(p, q)) for p, q in renamed if p != q}
+    merged = np.vectorize(owner.get)(labels)
+    _, first = np.unique(merged.ravel(), return_index=True)
+    renumbered = np.zeros_like(merged)
+    for new, index in enumerate(np.sort(first), start=1):
+        renumbered[merged == merged.ravel()[index]] = new
+    return renumbered

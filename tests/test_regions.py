@@ -130,3 +130,107 @@ def test_regions_refuse_bad_arguments():
         fastseg.connected_regions(labels, np.full((4, 5), np.nan), min_size=2)
     with pytest.raises(ValueError, match="`labels`"):
         fastseg.connected_regions(np.zeros((2, 2, 2), dtype=np.uint8))
+
+
+def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    pairs = set(zip(a.ravel().tolist(), b.ravel().tolist(), strict=True))
+    return len(pairs) == len(np.unique(a)) == len(np.unique(b))
+
+
+@pytest.mark.parametrize("linkage", ["ward", "color"])
+@pytest.mark.parametrize(
+    ("seed", "n_regions", "threshold"), [(0, 1, None), (1, 5, None), (2, 1, 40.0), (3, 3, 2000.0)]
+)
+def test_hierarchical_merging_follows_the_reference(linkage, seed, n_regions, threshold):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 12, size=(9, 11)) * 2  # labels need not be consecutive
+    image = rng.integers(0, 256, size=(9, 11, 3)).astype(np.uint8)
+    limit = np.inf if threshold is None else threshold
+    expected = naive.merge_hierarchy(labels, image, n_regions, limit, linkage == "ward")
+    found = fastseg.merge_regions(
+        labels, image, n_regions=n_regions, threshold=threshold, linkage=linkage
+    )
+    np.testing.assert_array_equal(found, expected)
+
+
+def merge_like_scikit_image(image, labels, threshold):
+    from skimage import graph
+
+    def weight(g, src, dst, n):
+        return {"weight": np.linalg.norm(g.nodes[dst]["mean color"] - g.nodes[n]["mean color"])}
+
+    def merge(g, src, dst):
+        g.nodes[dst]["total color"] += g.nodes[src]["total color"]
+        g.nodes[dst]["pixel count"] += g.nodes[src]["pixel count"]
+        g.nodes[dst]["mean color"] = g.nodes[dst]["total color"] / g.nodes[dst]["pixel count"]
+
+    rag = graph.rag_mean_color(image, labels)
+    return graph.merge_hierarchical(
+        labels, rag, thresh=threshold, rag_copy=False, in_place_merge=True, merge_func=merge,
+        weight_func=weight,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "threshold"), [("coffee", 35), ("astronaut", 20), ("chelsea", 50)]
+)
+def test_colour_merging_gives_skimage_graph_merge_hierarchical_partition(name, threshold):
+    image = getattr(skimage.data, name)()[::2, ::2]
+    labels = fastseg.slic(image, 300, compactness=20)
+    expected = merge_like_scikit_image(image, labels, threshold)
+    found = fastseg.merge_regions(labels, image, threshold=threshold, linkage="color")
+    assert same_partition(found, expected)
+
+
+def test_merging_stops_at_n_regions_and_at_the_threshold():
+    image = skimage.data.coffee()[::2, ::2]
+    labels = fastseg.slic(image, 200)
+    assert fastseg.merge_regions(labels, image, n_regions=12).max() == 12
+    coarse = fastseg.merge_regions(labels, image, threshold=1e12)
+    assert coarse.max() == 1
+    assert fastseg.merge_regions(labels, image, threshold=0.0).max() == labels.max()
+
+
+def test_merging_refuses_bad_arguments():
+    labels = np.arange(6).reshape(2, 3)
+    image = np.zeros((2, 3, 3))
+    with pytest.raises(ValueError, match="`linkage`"):
+        fastseg.merge_regions(labels, image, linkage="single")
+    with pytest.raises(ValueError, match="`n_regions`"):
+        fastseg.merge_regions(labels, image, n_regions=0)
+    with pytest.raises(ValueError, match="`threshold`"):
+        fastseg.merge_regions(labels, image, threshold=-1)
+    with pytest.raises(ValueError, match="`image`"):
+        fastseg.merge_regions(labels)
+    with pytest.raises(ValueError, match="non-negative"):
+        fastseg.merge_regions(labels - 1, image)
+
+
+def test_ward_linkage_of_unit_weights_is_scipys():
+    from scipy.cluster.hierarchy import linkage
+
+    points = np.random.default_rng(0).random((12, 3)) * 100
+    found = fastseg.regions.ward_linkage(points, np.ones(12))
+    np.testing.assert_allclose(found, linkage(points, "ward"), rtol=1e-12)
+
+
+def test_ward_linkage_of_weights_is_that_of_repeated_points():
+    from scipy.cluster.hierarchy import linkage
+
+    points = np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 30.0], [50.0, 50.0]])
+    weights = np.array([1, 1, 2, 3])
+    found = fastseg.regions.ward_linkage(points, weights)
+    # The same points repeated: their copies merge first at height 0, then as the weighted ones.
+    repeated = linkage(np.repeat(points, weights, axis=0), "ward")
+    np.testing.assert_allclose(found[:, 2], repeated[repeated[:, 2] > 0][:, 2], rtol=1e-12)
+    assert found[-1, 3] == len(points)  # SciPy counts the leaves
+
+
+def test_segmentation_linkage_draws_a_dendrogram():
+    from scipy.cluster.hierarchy import dendrogram, is_valid_linkage
+
+    result = fastseg.segment(skimage.data.coffee(), 6, seed=0)
+    matrix = result.linkage()
+    assert matrix.shape == (5, 4) and is_valid_linkage(matrix)
+    assert matrix[-1, 3] == 6
+    assert sorted(dendrogram(matrix, no_plot=True)["leaves"]) == list(range(6))

@@ -235,3 +235,85 @@ def renumber(regions, parents, numbers, out):
                 numbers[root] = count
             out[y, x] = numbers[root]
     return count
+
+
+@kernel
+def _merge_cost(sizes, sums, a, b, ward):
+    """Ward's cost of merging a and b (the growth of the sum of squared deviations from the
+    mean colours, ``n_a n_b / (n_a + n_b) |m_a - m_b|^2``), or the distance of their means."""
+    squared = 0.0
+    for c in range(sums.shape[1]):
+        t = sums[a, c] / sizes[a] - sums[b, c] / sizes[b]
+        squared += t * t
+    if ward:
+        return sizes[a] * sizes[b] / (sizes[a] + sizes[b]) * squared
+    return np.sqrt(squared)
+
+
+@kernel
+def merge_hierarchy(sizes, sums, starts, neighbours, ward, n_target, threshold, parents):
+    """Merge touching regions, cheapest pair first (:func:`_merge_cost`; then the lowest pair of
+    numbers), into the lower number, until `n_target` regions are left or the cheapest costs
+    more than `threshold`. Returns the number of merges.
+
+    Parameters
+    ----------
+    sizes : (n + 1,) int64 (0: no such region) and sums : (n + 1, C) float64; updated
+    starts, neighbours : CSR adjacency of regions 0..n
+    parents : (n + 1,) int64, each region's own number on entry; on return the region each
+        was merged into
+    """
+    n = sizes.shape[0] - 1
+    alive = 0
+    for r in range(n + 1):
+        if sizes[r] > 0:
+            alive += 1
+    versions = np.zeros(n + 1, dtype=np.int64)
+    lists = [neighbours[starts[r] : starts[r + 1]].copy() for r in range(n + 1)]
+    heap = [(0.0, np.int64(0), np.int64(0), np.int64(0), np.int64(0))]
+    heap.pop()
+    for a in range(n + 1):
+        for b in lists[a]:
+            if a < b:
+                heap.append((_merge_cost(sizes, sums, a, b, ward), np.int64(a), b, 0, 0))
+    heapq.heapify(heap)
+    seen = np.full(n + 1, -1, dtype=np.int64)
+    merges = 0
+    while len(heap) > 0 and alive > n_target:
+        cost, a, b, version_a, version_b = heapq.heappop(heap)
+        if versions[a] != version_a or versions[b] != version_b:
+            continue  # a or b merged since
+        if parents[a] != a or parents[b] != b:
+            continue
+        if cost > threshold:
+            break
+        parents[b] = a
+        sizes[a] += sizes[b]
+        for c in range(sums.shape[1]):
+            sums[a, c] += sums[b, c]
+        versions[a] += 1
+        versions[b] += 1
+        alive -= 1
+        merges += 1
+        # The merged region's neighbours: those of a and b, as they are now, once each.
+        joined = np.empty(lists[a].shape[0] + lists[b].shape[0], dtype=np.int64)
+        count = 0
+        for part in (lists[a], lists[b]):
+            for other in part:
+                other = _root(parents, other)
+                if other != a and seen[other] != merges:
+                    seen[other] = merges
+                    joined[count] = other
+                    count += 1
+        lists[a] = joined[:count].copy()
+        lists[b] = joined[:0].copy()
+        for other in lists[a]:
+            low = min(a, other)
+            high = max(a, other)
+            heapq.heappush(
+                heap, (_merge_cost(sizes, sums, low, high, ward), low, high, versions[low],
+                       versions[high])
+            )  # fmt: skip
+    for r in range(n + 1):
+        parents[r] = _root(parents, r)
+    return merges
