@@ -6,6 +6,7 @@ image -> working colour space -> (distinct colours + counts | pixels) -> kmeans 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import warnings
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ class Segmentation:
     n_iter : int
     method : str
         "distinct" or "pixels": the path that was taken.
+    outside_label : int or None
+        With a mask, the label of the pixels outside it: k (past the clusters' labels).
     """
 
     labels: np.ndarray
@@ -68,6 +71,10 @@ class Segmentation:
     dtype: np.dtype
     #: The input had shape (H, W, 1): :meth:`recolor` keeps that axis.
     channel_axis_kept: bool = False
+    #: How the image was clustered (for :meth:`predict`).
+    plan: ImagePlan | None = None
+    #: The label of pixels outside the mask (k), or None without a mask.
+    outside_label: int | None = None
 
     def regions(self, min_size: int = 1, connectivity: int = 1) -> np.ndarray:
         """The connected regions of the clusters, those below `min_size` pixels merged into
@@ -115,16 +122,54 @@ class Segmentation:
         return self.cluster_colors()
 
     def recolor(self) -> np.ndarray:
-        """The image with each pixel replaced by its cluster's mean colour.
+        """The image with each pixel replaced by its cluster's mean colour (0 outside the
+        mask, if any).
 
         Same shape, dtype and channel order as the input; an alpha channel is kept as it was.
         """
-        image = self.cluster_colors()[self.labels]
+        colours = self.cluster_colors()
+        if self.outside_label is not None:  # pixels outside the mask are painted 0
+            colours = np.vstack([colours, np.zeros_like(colours[:1])])
+        image = colours[self.labels]
         if image.shape[-1] == 1 and not self.channel_axis_kept:
             image = image[..., 0]
         if self.alpha is not None:
             image = np.dstack([image, self.alpha])
         return image
+
+    def predict(self, image) -> np.ndarray:
+        """Label another image with these clusters: each pixel takes its nearest center, in the
+        same working space (video frames, tiles of a larger image).
+
+        Parameters
+        ----------
+        image : ndarray of shape (H', W'[, C])
+            Of the dtype and colour channels of the segmented image (any size; with spatial
+            features, its coordinates are scaled by its own longer side).
+
+        Returns
+        -------
+        labels : ndarray of shape (H', W'), the dtype of :attr:`labels`
+        """
+        if self.plan is None:
+            raise ValueError("this segmentation has no clustering plan to predict with.")
+        checked = _validate.check_image(image)
+        channels, _ = split_channels(checked)
+        n_channels = 1 if channels.ndim == 2 else channels.shape[2]
+        if checked.dtype.newbyteorder("=") != self.plan.dtype or n_channels != self.plan.n_channels:
+            raise ValueError(
+                f"`image` must have the segmented image's dtype {self.plan.dtype.name} and "
+                f"{self.plan.n_channels} colour channel(s); got {checked.dtype.name} with "
+                f"{n_channels}."
+            )
+        plan = dataclasses.replace(self.plan, shape=checked.shape[:2])
+        pixels = channels.reshape(plan.n_pixels, plan.n_channels)
+        rows = columns = None
+        if plan.spatial > 0:
+            rows, columns = np.divmod(np.arange(plan.n_pixels), plan.shape[1])
+        source = MemoryPasses(plan.features(pixels, rows, columns), None, len(self.centers))
+        source.assign(self.centers)
+        return source.labels.astype(self.labels.dtype).reshape(plan.shape)
 
     def masks(self) -> np.ndarray:
         """Boolean masks of shape (k, H, W), one per cluster."""
@@ -397,6 +442,7 @@ def segment(
     seed=None,
     spatial: float = 0.0,
     method: str = "auto",
+    mask=None,
 ) -> Segmentation:
     """Segment an image into k colour clusters with k-means.
 
@@ -425,6 +471,9 @@ def segment(
         (the same objective as all pixels, a fraction of the work); "pixels" clusters every pixel;
         "auto" takes "distinct" for 8-bit images without spatial features unless more than half
         the pixels have a colour of their own.
+    mask : ndarray of bool of shape (H, W), optional
+        Cluster only the pixels where True; the others get label k (see
+        :attr:`Segmentation.outside_label`), and k is at most their count.
 
     Returns
     -------
@@ -452,6 +501,8 @@ def segment(
     options = check_run_options(criteria, attempts, init, seed, plan.k, plan.n_features)
     channels, alpha = split_channels(checked)
     pixels = channels.reshape(plan.n_pixels, plan.n_channels)
+    if mask is not None:
+        return _segment_inside(plan, options, pixels, mask, array, alpha)
     if plan.counts_colors:
         pixels = _countable(pixels)  # once, for the count and the labelling
         with _color_table(pixels) as table:
@@ -467,6 +518,34 @@ def segment(
         rows, columns = np.divmod(np.arange(plan.n_pixels), plan.shape[1])
     result = fit(MemoryPasses(plan.features(pixels, rows, columns), None, plan.k), options)
     return _segmentation(plan, result, result.labels, "pixels", array, alpha, pixels, None)
+
+
+def _segment_inside(plan, options, pixels, mask, image, alpha) -> Segmentation:
+    """:func:`segment` of the pixels inside `mask`; the others get label k."""
+    inside = _validate.check_mask(mask, plan.shape).reshape(-1).view(bool)
+    chosen = np.flatnonzero(inside)
+    _validate.check_int(plan.k, "k", 1, len(chosen), "the pixels inside `mask`")
+    pixels = np.ascontiguousarray(pixels[chosen])
+    path = "pixels"
+    weights = None
+    result = None
+    if plan.counts_colors:
+        with _color_table(pixels) as table:
+            distinct, counts = distinct_colors(pixels, table)
+            if distinct_path(plan, len(distinct)):
+                result = fit(MemoryPasses(plan.features(distinct), counts, plan.k), options)
+                labels = label_by_color(pixels, distinct, result.labels, table)
+                path, pixels, weights = "distinct", distinct, counts
+    if result is None:
+        rows = columns = None
+        if plan.spatial > 0:
+            rows, columns = np.divmod(chosen, plan.shape[1])
+        result = fit(MemoryPasses(plan.features(pixels, rows, columns), None, plan.k), options)
+        labels = result.labels
+    everywhere = np.full(plan.n_pixels, plan.k, dtype=labels.dtype)
+    everywhere[chosen] = labels
+    segmentation = _segmentation(plan, result, everywhere, path, image, alpha, pixels, weights)
+    return dataclasses.replace(segmentation, outside_label=plan.k)
 
 
 def _countable(pixels: np.ndarray) -> np.ndarray:
@@ -528,5 +607,6 @@ def _segmentation(plan, result, labels, path, image, alpha, colors_clustered, we
         alpha=alpha,
         dtype=dtype,
         channel_axis_kept=image.ndim == 3 and image.shape[2] == 1,
+        plan=plan,
         **segmentation_fields(result, mean_colors, totals, path, dtype),
     )

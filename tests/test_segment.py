@@ -7,6 +7,7 @@ import naive
 import numpy as np
 import pytest
 
+import fastseg
 from fastseg import Criteria, segment
 from fastseg._kernels import colors
 from fastseg.segmentation import ColorTable
@@ -483,3 +484,43 @@ def test_big_endian_images_give_the_palette_of_native_ones(photos):
     np.testing.assert_array_equal(swapped.labels, native.labels)
     np.testing.assert_array_equal(swapped.palette, native.palette)
     assert swapped.dtype == np.dtype(np.uint16)
+
+
+@pytest.mark.parametrize("method", ["distinct", "pixels"])
+def test_a_mask_clusters_only_its_pixels(method):
+    import skimage.data
+
+    image = skimage.data.coffee()
+    mask = np.zeros(image.shape[:2], dtype=bool)
+    mask[50:300, 100:500] = True
+    result = fastseg.segment(image, 5, seed=0, mask=mask, method=method)
+    crop = fastseg.segment(np.ascontiguousarray(image[50:300, 100:500]), 5, seed=0, method=method)
+    np.testing.assert_array_equal(result.labels[50:300, 100:500], crop.labels)
+    np.testing.assert_array_equal(result.centers, crop.centers)
+    assert result.outside_label == 5 and (result.labels[~mask] == 5).all()
+    assert result.counts.sum() == mask.sum()
+    recolored = result.recolor()
+    assert (recolored[~mask] == 0).all()
+    np.testing.assert_array_equal(recolored[mask], crop.recolor().reshape(-1, 3))
+
+
+def test_a_mask_is_checked():
+    image = fastseg.sample_image()
+    mask = np.zeros(image.shape[:2], dtype=bool)
+    mask[0, :3] = True
+    with pytest.raises(ValueError, match="`k`"):
+        fastseg.segment(image, 4, mask=mask)
+    with pytest.raises(ValueError, match="`mask`"):
+        fastseg.segment(image, 2, mask=mask[:10])
+
+
+def test_predict_labels_other_images_with_the_fitted_centers():
+    image = fastseg.sample_image()
+    result = fastseg.segment(image, 6, seed=0, color_space="lab")
+    np.testing.assert_array_equal(result.predict(image), result.labels)
+    tile = np.ascontiguousarray(image[100:200, 50:300])
+    np.testing.assert_array_equal(result.predict(tile), result.labels[100:200, 50:300])
+    with pytest.raises(ValueError, match="`image`"):
+        result.predict(image.astype(np.uint16))
+    with pytest.raises(ValueError, match="`image`"):
+        result.predict(image[:, :, 0])
