@@ -57,6 +57,15 @@ def gray_photo(megapixels: float) -> np.ndarray:
     return cv2.resize(gray, photo_size(megapixels), interpolation=cv2.INTER_LINEAR)
 
 
+@functools.lru_cache(maxsize=2)
+def clustered_photo(megapixels: float, k: int) -> np.ndarray:
+    """The smooth photo and its k colour clusters (``fastseg.segment``, seed 0) as a fourth
+    channel: the input of the region cases (shared: do not modify)."""
+    image = photo(megapixels)
+    labels = fastseg.segment(image, k, seed=0).labels
+    return np.dstack([image, labels])
+
+
 def in_dtype(image: np.ndarray, dtype: str) -> np.ndarray:
     """An 8-bit image in `dtype`: uint8 as it is, uint16 times 257 (the same range), floats
     divided by 255 (in [0, 1])."""
@@ -91,6 +100,8 @@ def load(data: tuple) -> np.ndarray:
 
     ("photo", megapixels, "smooth" | "noisy", dtype): the (H, W, 3) photo in that dtype;
     ("gray", megapixels[, dtype]): the grey photo (see :func:`in_dtype`);
+    ("clusters", megapixels, k): the smooth photo with the labels of ``fastseg.segment`` (k
+    clusters, seed 0) as a fourth channel, (H, W, 4) uint8;
     ("colour_xy", megapixels): (n, 5) features;
     ("blobs", n_features, n_samples): Gaussian blobs.
     """
@@ -101,6 +112,8 @@ def load(data: tuple) -> np.ndarray:
         return image if dtype == "uint8" else image.astype(dtype)
     if kind == "gray":
         return in_dtype(gray_photo(data[1]), data[2] if len(data) > 2 else "uint8")
+    if kind == "clusters":
+        return clustered_photo(data[1], data[2])
     if kind == "colour_xy":
         return colour_xy_features(data[1])
     if kind == "blobs":

@@ -28,6 +28,7 @@ __all__ = [
     "ELBOW_METHODS",
     "KMEANS_METHODS",
     "METHODS",
+    "REGIONS_METHODS",
     "SILHOUETTE_METHODS",
     "SLIC_METHODS",
     "SMOOTH_CANNY_METHODS",
@@ -267,6 +268,36 @@ if hasattr(cv2, "ximgproc"):  # only in OpenCV's contrib wheels
     )
 
 
+# -- regions: (photo with its cluster labels as a 4th channel, min_size) -> region labels -------
+
+
+def fastseg_regions(data, min_size):
+    return fastseg.connected_regions(data[:, :, 3], data[:, :, :3], min_size=min_size)
+
+
+def skimage_regions(data, min_size):
+    """skimage.measure.label, then remove_small_objects: small regions become 0 (background),
+    where fastseg merges them into a neighbour."""
+    import skimage.measure
+    import skimage.morphology
+
+    regions = skimage.measure.label(data[:, :, 3].astype(np.int32) + 1, connectivity=1)
+    return skimage.morphology.remove_small_objects(regions, max_size=min_size - 1)
+
+
+REGIONS_METHODS = {
+    "fastseg.connected_regions": Method(
+        fastseg_regions, note="regions below min_size merged into their nearest-colour neighbour"
+    ),
+    "skimage label + remove_small_objects": Method(
+        skimage_regions,
+        "skimage",
+        "fastseg.connected_regions",
+        note="regions below min_size removed (set to 0), not merged",
+    ),
+}
+
+
 # -- elbow sweep: (image, ks, max_iter, attempts, seed) -> WCSS for each k -----------------------
 
 
@@ -323,6 +354,7 @@ METHODS = {
     "canny": CANNY_METHODS,
     "smooth_canny": SMOOTH_CANNY_METHODS,
     "slic": SLIC_METHODS,
+    "regions": REGIONS_METHODS,
     "elbow": ELBOW_METHODS,
     "silhouette": SILHOUETTE_METHODS,
 }

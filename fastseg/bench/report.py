@@ -30,11 +30,14 @@ _TITLES = {
     "differing from skimage.feature.canny)",
     "slic": "SLIC superpixels (compactness 10; quality: pixels whose label differs from "
     "skimage.segmentation.slic's)",
+    "regions": "Connected regions of a K=8 segmentation, small ones merged (fastseg) or removed "
+    "(scikit-image); quality: regions left",
     "elbow": f"Elbow sweep K=1..10 ({MAX_ITER} center updates per K)",
     "silhouette": "Silhouette score (exact, Euclidean)",
 }
 _QUALITY = {
     "kmeans": "MSE/px", "canny": "≠ cv2 px", "smooth_canny": "≠ skimage px", "slic": "≠ skimage px",
+    "regions": "regions",
     "elbow": "MSE/px K=10", "silhouette": "score",
 }  # fmt: skip
 
@@ -50,7 +53,7 @@ def _seconds(value: float) -> str:
 def _quality(row: Row) -> str:
     if row.quality is None:
         return "n/a"
-    if row.kind in ("canny", "smooth_canny", "slic"):
+    if row.kind in ("canny", "smooth_canny", "slic", "regions"):
         return f"{row.quality:.0f}"
     if row.kind == "silhouette":
         return f"{row.quality:.6f}"

@@ -54,15 +54,15 @@ class Case:
 
     Attributes
     ----------
-    kind : {"kmeans", "canny", "smooth_canny", "slic", "elbow", "silhouette"}
+    kind : {"kmeans", "canny", "smooth_canny", "slic", "regions", "elbow", "silhouette"}
     method : str
         Key of the method in the kind's registry, ``fastseg.bench.peers.METHODS[kind]``.
     data : tuple
         Key of the input for :func:`load`.
     params : tuple of (name, value) pairs
         k for k-means; low, high, aperture_size, l2_gradient for Canny; sigma for Canny by
-        scikit-image's rules; n_segments and max_num_iter for SLIC; n_samples for the
-        silhouette.
+        scikit-image's rules; n_segments and max_num_iter for SLIC; min_size for regions;
+        n_samples for the silhouette.
     repeats : int
         Timed calls; the table reports the best and the median.
     """
@@ -90,13 +90,15 @@ class Case:
             return f"{_data_label(self.data)}, sigma {p['sigma']:g}"
         if self.kind == "slic":
             return f"{_data_label(self.data)}, {p['n_segments']} segments"
+        if self.kind == "regions":
+            return f"{_data_label(self.data)}, regions below {p['min_size']} px"
         if self.kind == "elbow":
             return f"{_data_label(self.data)}, K=1..10"
         return f"{p['n_samples']} pixels of the 1 MP photo, K=8 labels"
 
     @property
     def megapixels(self) -> float:
-        if self.data[0] in ("photo", "gray", "colour_xy"):
+        if self.data[0] in ("photo", "gray", "colour_xy", "clusters"):
             width, height = photo_size(self.data[1])
             return width * height / 1e6
         if self.data[0] == "blobs":
@@ -123,6 +125,8 @@ def _data_label(data: tuple) -> str:
         return f"{_mp(data[1])} MP grey photo" + (f", {data[2]}" if len(data) > 2 else "")
     if data[0] == "colour_xy":
         return f"{_mp(data[1])} MP photo, d=5 (RGB + xy) float32"
+    if data[0] == "clusters":
+        return f"{_mp(data[1])} MP photo, its K={data[2]} clusters"
     return f"n={data[2]:,} d={data[1]} float32 blobs"
 
 
@@ -246,6 +250,19 @@ def _slic_cases(sizes, base):
     ]  # fmt: skip
 
 
+#: The smallest region kept by the region cases, and the k of their clusters.
+REGIONS_MIN_SIZE, REGIONS_K = 64, 8
+
+
+def _regions_cases(sizes, base):
+    return [
+        Case("regions", name, ("clusters", megapixels, REGIONS_K),
+             (("min_size", REGIONS_MIN_SIZE),), _repeats(method, base))
+        for megapixels in sizes
+        for name, method in peers.REGIONS_METHODS.items()
+    ]  # fmt: skip
+
+
 def _elbow_cases(sizes, methods, base):
     cases = []
     for megapixels in sizes:
@@ -321,6 +338,7 @@ def matrix(level: str = "quick", sizes: Iterable[float] | None = None, repeats: 
     smooth_dtypes = ["uint8", "uint16", "float32", "float64"] if level != "quick" else ["uint16"]
     cases += _smooth_canny_cases([s for s in sizes if s <= 12], smooth_dtypes, canny_repeats)
     cases += _slic_cases([s for s in sizes if s <= 12], canny_repeats)
+    cases += _regions_cases([s for s in sizes if s <= 12], canny_repeats)
     if sizes != default_sizes:
         return cases
     if level == "quick":
@@ -419,6 +437,14 @@ def prepare(case: Case):
             lambda: method.function(data, *args),
             lambda: method.function(small, 20, p["max_num_iter"]),
             differing_from_skimage,
+        )
+    if case.kind == "regions":
+        min_size = p["min_size"]
+        small = _small_image(data)
+        return (
+            lambda: method.function(data, min_size),
+            lambda: method.function(small, min_size),
+            lambda regions: float(len(np.unique(regions)) - (0 in regions)),
         )
     if case.kind == "elbow":
         n = data.shape[0] * data.shape[1]
