@@ -153,7 +153,10 @@ def check_float(value, name: str, low: float | None = None, *, low_inclusive: bo
     """A finite real number, optionally bounded below."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"`{name}` must be a real number; got {_describe(value)}.")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond the float range
+        raise ValueError(f"`{name}` must be finite; got {value}.") from None
     if not np.isfinite(value):
         raise ValueError(f"`{name}` must be finite; got {value}.")
     if low is not None and (value < low or (value == low and not low_inclusive)):

@@ -440,6 +440,15 @@ def command_edges(args) -> int:
     return _run_batch(args, _edges_one, "overlay" if args.overlay else "edges")
 
 
+#: The options of ``fastseg slic`` by the argument of :func:`fastseg.slic` they set.
+_SLIC_OPTIONS = {
+    "n_segments": "-n/--segments",
+    "compactness": "--compactness",
+    "max_num_iter": "--iterations",
+    "sigma": "--sigma",
+}
+
+
 def _slic_one(path: Path, args, out: Path) -> tuple[str, list[tuple[Path, bytes]]]:
     image = _read(path)
     if image.ndim == 3 and image.shape[2] == 4:
@@ -453,7 +462,10 @@ def _slic_one(path: Path, args, out: Path) -> tuple[str, list[tuple[Path, bytes]
                 channel_axis=None if image.ndim == 2 else -1,
             )  # fmt: skip
         except (ValueError, TypeError) as exc:
-            raise UsageError(f"{path.name}: {exc}") from exc
+            message = str(exc)
+            for argument, option in _SLIC_OPTIONS.items():
+                message = message.replace(f"`{argument}`", option)
+            raise UsageError(f"{path.name}: {message}") from exc
     elapsed = time.perf_counter() - start
     files = [_encoded(out, fastseg.mark_boundaries(_as_rgb8(image), labels))]
     if args.labels:

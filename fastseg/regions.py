@@ -102,7 +102,10 @@ def connected_regions(
     labels = _check_label_image(labels)
     min_size = _validate.check_int(min_size, "min_size", 1)
     connectivity = _validate.check_int(connectivity, "connectivity", 1, 2)
+    if image is not None and colors is not None:
+        raise ValueError("give `image` or `colors` (the colour of each label), not both.")
     height, width = labels.shape
+    min_size = min(min_size, height * width + 1)  # no region is larger than the image
     regions = np.empty((height, width), dtype=np.int32)
     parents = np.empty(height * width + 1, dtype=np.int64)
     diagonal = connectivity == 2
@@ -130,6 +133,10 @@ def _region_colors(regions, n_regions, labels, image, colors):
     sizes = np.zeros(n_regions + 1, dtype=np.int64)
     if colors is not None:
         colors = np.ascontiguousarray(_validate.as_array(colors, "colors"), dtype=np.float64)
+        if int(labels.min()) < 0:
+            raise ValueError(
+                "`colors` gives the colour of labels 0, 1, ...: `labels` must be >= 0."
+            )
         if colors.ndim != 2 or colors.shape[0] <= int(labels.max()):
             raise ValueError(
                 f"`colors` must be (n_labels, channels) with a row for every label up to "
@@ -212,7 +219,7 @@ def merge_regions(
     if labels.min() < 0:
         raise ValueError("`regions` must be non-negative labels.")
     largest = int(labels.max())
-    if largest >= 2**31 - 1:
+    if largest >= 2**31 - 1 and colors is not None:
         raise ValueError(f"`regions` labels must be below 2**31 - 1; got {largest}.")
     linkage = _validate.check_choice(linkage, "linkage", LINKAGES)
     connectivity = _validate.check_int(connectivity, "connectivity", 1, 2)
@@ -220,6 +227,11 @@ def merge_regions(
     limit = np.inf if threshold is None else _validate.check_float(threshold, "threshold", 0.0)
     if image is None and colors is None:
         raise ValueError("`merge_regions` compares colours: give `image` (or `colors`).")
+    if largest >= labels.size and colors is None:
+        # Sparse labels: the regions are renumbered 0, 1, ... first (the tables are indexed by
+        # label). Not with `colors`, which is indexed by the labels as given.
+        labels = np.unique(labels, return_inverse=True)[1].reshape(labels.shape)
+        largest = int(labels.max())
     numbers = np.ascontiguousarray(labels, dtype=np.int32)
     sizes, sums = _region_colors(numbers, largest, labels, image, colors)
     starts, neighbours = _adjacency(numbers, largest, connectivity == 2)
@@ -238,8 +250,10 @@ def ward_linkage(points, weights) -> np.ndarray:
     |c_a - c_b|**2`` with n the weights, merges first (ties: the lowest pair of cluster
     numbers); row i of the result is ``[a, b, height, points]`` with a < b, the new cluster
     numbered ``len(points) + i``, the height that of ``scipy.cluster.hierarchy.linkage(...,
-    "ward")``, ``sqrt(2 * increase)``, and the count of points under it (SciPy's rule; for unit
-    weights, SciPy's matrix). ``scipy.cluster.hierarchy.dendrogram`` draws it.
+    "ward")``, ``sqrt(2 * increase)``, and the count of points under it (SciPy's rule).
+    ``scipy.cluster.hierarchy.dendrogram`` draws it. For unit weights it is SciPy's matrix up to
+    the last bits of the heights, except where equal increases tie: SciPy's algorithm then may
+    merge another of the tied pairs.
 
     Parameters
     ----------
@@ -260,27 +274,45 @@ def ward_linkage(points, weights) -> np.ndarray:
     if not (np.isfinite(points).all() and np.isfinite(weights).all() and (weights > 0).all()):
         raise ValueError("`points` must be finite and `weights` finite and > 0.")
     k = len(points)
-    centres = {i: points[i] for i in range(k)}
-    sizes = {i: weights[i] for i in range(k)}
-    leaves = dict.fromkeys(range(k), 1)
-    rows = []
+    centres = points.copy()
+    sizes = weights.copy()
+    numbers = np.arange(k)  # the cluster number of each slot
+    leaves = np.ones(k)
+    alive = np.ones(k, dtype=bool)
+    with np.errstate(over="ignore", invalid="ignore"):
+        differences = centres[:, None, :] - centres[None, :, :]
+        increases = (sizes[:, None] * sizes[None, :] / (sizes[:, None] + sizes[None, :])) * (
+            differences * differences
+        ).sum(axis=2)
+    increases[np.tril_indices(k)] = np.inf  # each pair once, slot i < slot j
+    rows = np.empty((k - 1, 4))
     for step in range(k - 1):
-        best = None
-        alive = sorted(centres)
-        for i, a in enumerate(alive):
-            for b in alive[i + 1 :]:
-                t = centres[a] - centres[b]
-                increase = sizes[a] * sizes[b] / (sizes[a] + sizes[b]) * float(t @ t)
-                if best is None or increase < best[0]:
-                    best = (increase, a, b)
-        increase, a, b = best
-        weight_a, weight_b = sizes.pop(a), sizes.pop(b)
-        centre_a, centre_b = centres.pop(a), centres.pop(b)
-        centres[k + step] = (weight_a * centre_a + weight_b * centre_b) / (weight_a + weight_b)
-        sizes[k + step] = weight_a + weight_b
-        leaves[k + step] = leaves.pop(a) + leaves.pop(b)
-        rows.append([a, b, np.sqrt(2.0 * increase), leaves[k + step]])
-    return np.array(rows)
+        # The cheapest pair; among equals, the lowest pair of cluster numbers.
+        cheapest = increases.min()
+        i_slots, j_slots = np.nonzero(increases == cheapest)
+        pairs = np.sort(np.stack([numbers[i_slots], numbers[j_slots]], axis=1), axis=1)
+        chosen = np.lexsort((pairs[:, 1], pairs[:, 0]))[0]
+        i, j = i_slots[chosen], j_slots[chosen]
+        a, b = pairs[chosen]
+        total = sizes[i] + sizes[j]
+        rows[step] = [a, b, np.sqrt(2.0 * cheapest), leaves[i] + leaves[j]]
+        # Slot i becomes the merged cluster; slot j is retired.
+        centres[i] = (sizes[i] * centres[i] + sizes[j] * centres[j]) / total
+        sizes[i] = total
+        leaves[i] += leaves[j]
+        numbers[i] = k + step
+        alive[j] = False
+        increases[j, :] = np.inf
+        increases[:, j] = np.inf
+        others = np.flatnonzero(alive)
+        others = others[others != i]
+        with np.errstate(over="ignore", invalid="ignore"):
+            t = centres[others] - centres[i]
+            cost = sizes[others] * total / (sizes[others] + total) * (t * t).sum(axis=1)
+        low = np.minimum(others, i)
+        high = np.maximum(others, i)
+        increases[low, high] = cost
+    return rows
 
 
 def find_boundaries(labels, mode: str = "thick", background: int = 0) -> np.ndarray:
@@ -304,9 +336,10 @@ def find_boundaries(labels, mode: str = "thick", background: int = 0) -> np.ndar
 
     Notes
     -----
-    For int64 labels next to the background, scikit-image's "outer" also marks the region's
-    side: it erodes the labels in float64, where the largest int64 (its stand-in for the
-    background) overflows to the smallest. fastseg computes in the labels' integers.
+    scikit-image computes its grey dilations and erosions in float64, fastseg in the labels'
+    integers. So for 64-bit labels the two differ where scikit-image's floats do: labels above
+    2**53 that round to one float, and, in "outer" mode, next to the background, whose stand-in
+    (the largest int64 or uint64) overflows when it comes back from float64.
     """
     labels = _validate.as_array(labels, "labels")
     if labels.dtype.kind not in "biu":
@@ -374,10 +407,23 @@ def mark_boundaries(
     if color is None:
         full = np.iinfo(image.dtype).max if image.dtype.kind in "iu" else 1
         color = ((full, full, 0) + (full,) * marked.shape[2])[: marked.shape[2]]
-    color = np.asarray(color)
+    try:
+        color = np.asarray(color, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"`color` must be a sequence of numbers; got {color!r}.") from None
     if color.shape != (marked.shape[2],):
         raise ValueError(
             f"`color` must have one value per channel ({marked.shape[2]}); got {color.tolist()}."
         )
+    if marked.dtype.kind in "iub":
+        info = np.iinfo(marked.dtype) if marked.dtype.kind != "b" else np.iinfo(np.uint8)
+        low, high = (info.min, info.max) if marked.dtype.kind != "b" else (0, 1)
+        if not (np.all(color == np.rint(color)) and np.all((color >= low) & (color <= high))):
+            raise ValueError(
+                f"`color` must be integers in [{low}, {high}] for a {marked.dtype.name} image; "
+                f"got {color.tolist()}."
+            )
+    elif not np.isfinite(color).all():
+        raise ValueError(f"`color` must be finite; got {color.tolist()}.")
     marked[find_boundaries(labels, mode, background_label)] = color
     return marked

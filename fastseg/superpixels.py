@@ -21,9 +21,11 @@ the kernels do it, and the driver below does the rest as scikit-image does:
 What differs
 ------------
 * Bad input raises a ValueError or TypeError naming the argument, where scikit-image warns or
-  goes on: `n_segments` < 1, `compactness` <= 0 or not finite, negative sigma or factors,
+  goes on: `n_segments` < 1 or not an integer (scikit-image takes 10.0), `compactness` <= 0 or
+  not finite, sigma negative or above 64 (fastseg's largest Gaussian), negative size factors,
   a `spacing` or `sigma` of the wrong length (scikit-image warns for 3 values on a 2-D image and
-  uses them), an empty image, a mask of another shape or with nothing in it, complex input.
+  uses them), a `channel_axis` that is not one integer, an empty image, a mask of another shape
+  or with nothing in it, complex input.
 * maskSLIC's seeding runs its k-means on the mask's coordinates itself (with ``scipy.cluster.vq.
   kmeans2``'s arithmetic, without SciPy), and does not warn when a cluster empties.
 * Lab repeats OpenBLAS's fused multiply-adds, as it computes the product on CPUs with FMA (all
@@ -206,8 +208,9 @@ def slic(
     if enforce_connectivity:
         pixels = int(mask.sum()) if mask is not None else math.prod(shape3)
         segment_size = pixels / n_centroids
-        min_size = int(min_size_factor * segment_size)
-        max_size = int(max_size_factor * segment_size)
+        # Sizes beyond the image's act as the image's (no piece is larger): kept in int64.
+        min_size = min(int(min_size_factor * segment_size), pixels + 1)
+        max_size = min(int(max_size_factor * segment_size), pixels + 1)
         scratch = _connectivity_scratch(max_size)
         enforce_label_connectivity(labels, min_size, max_size, start_label, *scratch)
     return labels[0] if is_2d else labels
@@ -509,7 +512,8 @@ class _Iterations:
         self.spacing = spacing
         # scikit-image passes `step` as a C float: rounded to float32, squared in float32.
         float_step = np.float32(step)
-        self.spatial_weight = dtype(1.0 / float(float_step * float_step))
+        with np.errstate(divide="ignore"):  # one centre, step 0: C gives inf too
+            self.spatial_weight = dtype(np.float64(1.0) / np.float64(float_step * float_step))
         grid = regular_grid_steps(shape3, segments.shape[0])
         self.two_steps = np.array([2 * s for _, s in grid], dtype=dtype)
         self.extent = np.array(shape3, dtype=dtype)

@@ -245,8 +245,9 @@ def test_slic_of_a_folder_with_16_bit_labels(photo_dir, tmp_path):
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (("-n", 0), "n_segments"),
-        (("--compactness", -1), "compactness"),
+        (("-n", 0), "-n/--segments must be"),
+        (("--compactness", -1), "--compactness must be"),
+        (("--iterations", -1), "--iterations must be"),
         (("--labels", "x.txt"), "--labels"),
     ],
 )

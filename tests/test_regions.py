@@ -234,3 +234,27 @@ def test_segmentation_linkage_draws_a_dendrogram():
     assert matrix.shape == (5, 4) and is_valid_linkage(matrix)
     assert matrix[-1, 3] == 6
     assert sorted(dendrogram(matrix, no_plot=True)["leaves"]) == list(range(6))
+
+
+def test_sparse_labels_are_merged_without_tables_of_their_range():
+    labels = np.array([[0, 0, 10**9, 10**9], [5, 5, 10**9, 10**9]])
+    image = np.array([[0, 0.1, 0.9, 1.0], [0.2, 0.2, 1.0, 1.0]])
+    merged = fastseg.merge_regions(labels, image, n_regions=2)
+    np.testing.assert_array_equal(merged, [[1, 1, 2, 2], [1, 1, 2, 2]])
+
+
+def test_colours_and_labels_are_checked():
+    image = skimage.data.coffee()[:20, :20]
+    labels = np.zeros((20, 20), dtype=np.int64)
+    labels[5:, 5:] = 1
+    for color in [(300, 0, 0), (-1, 0, 0), (0.5, 0, 0), (np.nan, 0, 0)]:
+        with pytest.raises(ValueError, match="`color`"):
+            fastseg.mark_boundaries(image, labels, color=color)
+    with pytest.raises(TypeError, match="`color`"):
+        fastseg.mark_boundaries(image, labels, color=("a", "b", "c"))
+    with pytest.raises(ValueError, match="not both"):
+        fastseg.connected_regions(labels, image, colors=np.zeros((2, 3)), min_size=5)
+    with pytest.raises(ValueError, match=">= 0"):
+        fastseg.connected_regions(labels - 1, colors=np.zeros((2, 3)), min_size=5)
+    huge = fastseg.connected_regions(labels, image, min_size=10**30)
+    np.testing.assert_array_equal(huge, np.ones((20, 20), dtype=np.int32))

@@ -350,3 +350,26 @@ def test_bad_images_are_refused_by_name():
     mask[3, 3] = False  # NaN outside the mask is allowed, as in scikit-image
     image[3, 3, 1] = np.nan
     assert fastseg.slic(image, mask=mask, n_segments=4)[3, 3] == 0
+
+
+@pytest.mark.parametrize(
+    ("shape", "n_segments", "pixel"), [((6, 8), 10, (2, 3)), ((20, 30), 1, None)]
+)
+def test_a_mask_with_one_centre_labels_as_scikit_image(shape, n_segments, pixel):
+    """One centre: its steps are 0 and scikit-image's spatial weight 1 / 0 = inf (C floats)."""
+    image = np.random.default_rng(0).random((*shape, 3))
+    mask = np.zeros(shape, dtype=bool)
+    if pixel is None:
+        mask[5:15, 3:20] = True
+    else:
+        mask[pixel] = True
+    assert_same_labels(image, n_segments=n_segments, mask=mask)
+
+
+def test_size_factors_beyond_the_image_act_as_the_image():
+    image = np.random.default_rng(1).random((60, 60, 3))
+    assert_same_labels(image, n_segments=1, max_size_factor=1e5)
+    everything = fastseg.slic(image, n_segments=9, min_size_factor=1e300, max_size_factor=1e300)
+    np.testing.assert_array_equal(
+        everything, fastseg.slic(image, n_segments=9, min_size_factor=1e4, max_size_factor=1e4)
+    )
