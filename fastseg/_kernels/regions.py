@@ -11,15 +11,7 @@ import heapq
 import numpy as np
 
 from .._config import kernel
-
-
-@kernel
-def _root(parents, i):
-    """The root of i, halving the path on the way (every node then points two steps up)."""
-    while parents[i] != i:
-        parents[i] = parents[parents[i]]
-        i = parents[i]
-    return i
+from .components import _root
 
 
 @kernel

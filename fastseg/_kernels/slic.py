@@ -28,6 +28,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .._config import kernel
+from .smooth_canny import _correlate_line
 
 
 @intrinsic
@@ -235,18 +236,7 @@ def smooth_lines(values, weights, sources, line, smoothed, first_line, line_step
         b = index - a * n_b
         for t in range(length):
             own_line[r + t] = values[a, t, b]
-        for q in range(r):
-            own_line[q] = own_line[r + sources[q]]
-            own_line[length + r + q] = own_line[r + sources[length + r + q]]
-        centre = own_line[r : r + length]
-        for t in range(length):
-            own_smoothed[t] = centre[t] * weights[0]
-        for k in range(r, 0, -1):
-            left = own_line[r - k : r - k + length]
-            right = own_line[r + k : r + k + length]
-            w = weights[k]
-            for t in range(length):
-                own_smoothed[t] += (left[t] + right[t]) * w
+        _correlate_line(own_line, weights, sources, 0.0, own_smoothed, False)
         for t in range(length):
             values[a, t, b] = own_smoothed[t]  # rounded to float32 when values are
 
