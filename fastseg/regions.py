@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _validate
 from ._kernels.regions import (
+    count_runs,
     label_regions,
     label_sums,
     merge_hierarchy,
@@ -107,7 +108,7 @@ def connected_regions(
     height, width = labels.shape
     min_size = min(min_size, height * width + 1)  # no region is larger than the image
     regions = np.empty((height, width), dtype=np.int32)
-    parents = np.empty(height * width + 1, dtype=np.int64)
+    parents = np.empty(count_runs(labels) + 1, dtype=np.int64)
     diagonal = connectivity == 2
     n_regions = label_regions(labels, diagonal, regions, parents)
     del parents

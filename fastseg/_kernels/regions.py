@@ -26,6 +26,21 @@ def _join(parents, a, b):
 
 
 @kernel
+def count_runs(labels):
+    """The runs of equal labels along the rows: a bound on the provisional numbers of
+    :func:`label_regions` (a pixel gets a new one only where a run starts)."""
+    height, width = labels.shape
+    runs = 0
+    for y in range(height):
+        row = labels[y]
+        runs += 1
+        for x in range(1, width):
+            if row[x] != row[x - 1]:
+                runs += 1
+    return runs
+
+
+@kernel
 def label_regions(labels, diagonal, regions, parents):
     """Number the connected regions of equal labels 1, 2, ... in the raster order of their first
     pixel; returns their count.
@@ -35,7 +50,7 @@ def label_regions(labels, diagonal, regions, parents):
     labels : (H, W) integers
     diagonal : bool, 8-connected (else 4-connected)
     regions : (H, W) int32, overwritten
-    parents : (H * W + 1,) int64, scratch
+    parents : (count_runs(labels) + 1,) int64, scratch
     """
     height, width = labels.shape
     provisional = 0
@@ -88,14 +103,27 @@ def label_regions(labels, diagonal, regions, parents):
 @kernel
 def region_sums(regions, colors, sizes, sums):
     """sizes[r] = pixels of region r; sums[r] = the sum of their colours (float64), for the
-    image's (H, W, C) `colors`."""
+    image's (H, W, C) `colors`: each run of one region along a row is summed in registers (the
+    same additions, in the same order)."""
     height, width = regions.shape
+    n_colors = colors.shape[2]
     for y in range(height):
-        for x in range(width):
-            r = regions[y, x]
-            sizes[r] += 1
-            for c in range(colors.shape[2]):
-                sums[r, c] += colors[y, x, c]
+        row = regions[y]
+        pixels = colors[y]
+        x = 0
+        while x < width:
+            r = row[x]
+            end = x + 1
+            while end < width and row[end] == r:
+                end += 1
+            sizes[r] += end - x
+            region = sums[r]
+            for c in range(n_colors):
+                total = region[c]
+                for t in range(x, end):
+                    total += pixels[t, c]
+                region[c] = total
+            x = end
 
 
 @kernel
