@@ -17,8 +17,10 @@ input, float64 otherwise); see :mod:`fastseg.superpixels` for the steps around t
   band adds all of the centre's pixels: its own rows while it labels them, then (after every band
   has labelled its rows) the rows of later bands the window reaches.
 
-Images are (rows, width, channels) arrays of the working float type whose rows are the (z, y)
-rows of a volume in raster order, ``row = z * height + y``.
+Working images are planar, (rows, channels, width) arrays of the working float type (each
+channel of a row contiguous, for the SIMD lanes of the distance loop), whose rows are the (z, y)
+rows of a volume in raster order, ``row = z * height + y``; the Lab kernels read the input's
+(rows, width, 3) pixels and write that layout.
 """
 
 import numpy as np
