@@ -7,7 +7,7 @@ import cv2
 import naive
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -218,12 +218,16 @@ def _fractions(array):
     return [[Fraction(float(v)) for v in row] for row in np.asarray(array)]
 
 
-def check_clustering(samples, weights, labels, centers, compactness, eps=2.0**-52, rtol=1e-12):
+def check_clustering(
+    samples, weights, labels, centers, compactness, eps=2.0**-52, rtol=1e-12, center_quantum=0.0
+):
     """A correct result: labels in range, centers finite, each label the nearest center (an
     other center may be as near only up to the rounding of the score the engine compares:
     eps times the squared magnitudes involved), compactness its exact recomputation up to the
     rounding of the sums, rtol of their size (infinite only where the exact value exceeds the
-    float64 range)."""
+    float64 range). `center_quantum`: an absolute rounding of the centers after the engine
+    used them (float32 centers of float64 ones: below 2^-126 their spacing is 2^-149 rather
+    than relative)."""
     n, d = samples.shape
     k = centers.shape[0]
     labels = np.asarray(labels, dtype=np.int64).reshape(-1)
@@ -243,6 +247,8 @@ def check_clustering(samples, weights, labels, centers, compactness, eps=2.0**-5
     largest = max(abs(v) for row in _fractions(samples) + _fractions(centers) for v in row)
     quantum = largest * Fraction(2) ** -1072
     scaling = d * (quantum**2 + 4 * quantum * largest)
+    rounded = Fraction(center_quantum)
+    scaling += d * (rounded**2 + 4 * rounded * largest)
     slack = 8 * (d + 2) * Fraction(eps) * magnitude + scaling
     for row, label in zip(exact, labels, strict=True):
         assert row[label] - min(row) <= slack, "a label is not the nearest center"
@@ -272,15 +278,17 @@ def test_kmeans_extremes_give_a_correct_result_or_value_error(problem):
 
 @SETTINGS
 @given(extreme_problems(dtypes=(np.uint8, np.uint16, np.float32), weighted=False))
+@example((np.array([[0.0], [3.59e-43], [3.59e-43]], dtype=np.float32), 1, None, "k-means++", 0))
 def test_opencv_kmeans_extremes(problem):
     """The cv2 drop-in over the same extremes; its centers are float32, as cv2's."""
     samples, k, _, init, _ = problem
     flags = opencv.KMEANS_PP_CENTERS if init == "k-means++" else opencv.KMEANS_RANDOM_CENTERS
     compactness, labels, centers = opencv.kmeans(samples, k, None, (1, 10, 0), 1, flags)
     assert labels.shape == (len(samples), 1) and centers.dtype == np.float32
-    # Labels belong to the float64 centers; rounding them to float32 moves them by 2^-24.
+    # Labels belong to the float64 centers; rounding them to float32 moves them by 2^-24 of
+    # their size, and by up to 2^-149 where they are subnormal in float32.
     check_clustering(samples, None, labels, centers.astype(np.float64), compactness, 2.0**-21,
-                     rtol=2.0**-20)  # fmt: skip
+                     rtol=2.0**-20, center_quantum=2.0**-149)  # fmt: skip
 
 
 @SETTINGS
