@@ -14,8 +14,8 @@ import numpy as np
 from . import _validate
 from ._kernels.regions import (
     count_runs,
+    label_color_sums,
     label_regions,
-    label_sums,
     merge_hierarchy,
     merge_small_regions,
     region_sums,
@@ -146,7 +146,7 @@ def _region_colors(regions, n_regions, labels, image, colors):
         if not np.isfinite(colors).all():
             raise ValueError("`colors` must be finite.")
         sums = np.zeros((n_regions + 1, colors.shape[1]))
-        label_sums(regions, labels, colors, sizes, sums)
+        label_color_sums(regions, labels, colors, sizes, sums)
         return sizes, sums
     image = _validate.as_array(image, "image")
     if image.shape[:2] != regions.shape or image.ndim not in (2, 3):
@@ -157,8 +157,7 @@ def _region_colors(regions, n_regions, labels, image, colors):
     if image.dtype.kind not in "biuf":
         raise TypeError(f"`image` must be numeric; got {image.dtype.name}.")
     pixels = np.ascontiguousarray(_validate.native_byte_order(image.reshape(height, width, -1)))
-    if pixels.dtype.kind == "f" and not np.isfinite(pixels).all():
-        raise ValueError("`image` must be finite (no NaN or infinity).")
+    _validate.check_finite(pixels, "image")
     sums = np.zeros((n_regions + 1, pixels.shape[2]))
     region_sums(regions, pixels.view(np.uint8) if pixels.dtype == bool else pixels, sizes, sums)
     return sizes, sums

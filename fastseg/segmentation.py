@@ -501,8 +501,12 @@ def segment(
     options = check_run_options(criteria, attempts, init, seed, plan.k, plan.n_features)
     channels, alpha = split_channels(checked)
     pixels = channels.reshape(plan.n_pixels, plan.n_channels)
+    chosen = None  # with a mask, the pixels inside it (the only ones clustered)
     if mask is not None:
-        return _segment_inside(plan, options, pixels, mask, array, alpha)
+        inside = _validate.check_mask(mask, plan.shape).reshape(-1).view(bool)
+        chosen = np.flatnonzero(inside)
+        _validate.check_int(plan.k, "k", 1, len(chosen), "the pixels inside `mask`")
+        pixels = pixels[chosen]
     if plan.counts_colors:
         pixels = _countable(pixels)  # once, for the count and the labelling
         with _color_table(pixels) as table:
@@ -511,41 +515,14 @@ def segment(
                 result = fit(MemoryPasses(plan.features(distinct), counts, plan.k), options)
                 labels = label_by_color(pixels, distinct, result.labels, table)
                 return _segmentation(
-                    plan, result, labels, "distinct", array, alpha, distinct, counts
+                    plan, result, labels, "distinct", array, alpha, distinct, counts, chosen
                 )
     rows = columns = None
     if plan.spatial > 0:
-        rows, columns = np.divmod(np.arange(plan.n_pixels), plan.shape[1])
+        where = np.arange(plan.n_pixels) if chosen is None else chosen
+        rows, columns = np.divmod(where, plan.shape[1])
     result = fit(MemoryPasses(plan.features(pixels, rows, columns), None, plan.k), options)
-    return _segmentation(plan, result, result.labels, "pixels", array, alpha, pixels, None)
-
-
-def _segment_inside(plan, options, pixels, mask, image, alpha) -> Segmentation:
-    """:func:`segment` of the pixels inside `mask`; the others get label k."""
-    inside = _validate.check_mask(mask, plan.shape).reshape(-1).view(bool)
-    chosen = np.flatnonzero(inside)
-    _validate.check_int(plan.k, "k", 1, len(chosen), "the pixels inside `mask`")
-    pixels = np.ascontiguousarray(pixels[chosen])
-    path = "pixels"
-    weights = None
-    result = None
-    if plan.counts_colors:
-        with _color_table(pixels) as table:
-            distinct, counts = distinct_colors(pixels, table)
-            if distinct_path(plan, len(distinct)):
-                result = fit(MemoryPasses(plan.features(distinct), counts, plan.k), options)
-                labels = label_by_color(pixels, distinct, result.labels, table)
-                path, pixels, weights = "distinct", distinct, counts
-    if result is None:
-        rows = columns = None
-        if plan.spatial > 0:
-            rows, columns = np.divmod(chosen, plan.shape[1])
-        result = fit(MemoryPasses(plan.features(pixels, rows, columns), None, plan.k), options)
-        labels = result.labels
-    everywhere = np.full(plan.n_pixels, plan.k, dtype=labels.dtype)
-    everywhere[chosen] = labels
-    segmentation = _segmentation(plan, result, everywhere, path, image, alpha, pixels, weights)
-    return dataclasses.replace(segmentation, outside_label=plan.k)
+    return _segmentation(plan, result, result.labels, "pixels", array, alpha, pixels, None, chosen)
 
 
 def _countable(pixels: np.ndarray) -> np.ndarray:
@@ -598,9 +575,16 @@ def sweep_samples(image: np.ndarray, color_space: str, channel_order: str):
     return plan.features(pixels), None
 
 
-def _segmentation(plan, result, labels, path, image, alpha, colors_clustered, weights):
-    """The Segmentation of `image` (the array as given, any byte order)."""
+def _segmentation(plan, result, labels, path, image, alpha, colors_clustered, weights, chosen):
+    """The Segmentation of `image` (the array as given, any byte order); with a mask, `labels`
+    are those of the pixels `chosen` inside it, and the others get label k."""
     mean_colors, totals = mean_colors_of(result, colors_clustered, weights, plan, path)
+    outside_label = None
+    if chosen is not None:
+        outside_label = plan.k
+        everywhere = np.full(plan.n_pixels, outside_label, dtype=labels.dtype)
+        everywhere[chosen] = labels
+        labels = everywhere
     dtype = image.dtype.newbyteorder("=")  # palette_of compares with native dtypes
     return Segmentation(
         labels=labels.reshape(plan.shape),
@@ -608,5 +592,6 @@ def _segmentation(plan, result, labels, path, image, alpha, colors_clustered, we
         dtype=dtype,
         channel_axis_kept=image.ndim == 3 and image.shape[2] == 1,
         plan=plan,
+        outside_label=outside_label,
         **segmentation_fields(result, mean_colors, totals, path, dtype),
     )

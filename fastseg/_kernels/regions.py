@@ -127,7 +127,7 @@ def region_sums(regions, colors, sizes, sums):
 
 
 @kernel
-def label_sums(regions, labels, label_colors, sizes, sums):
+def label_color_sums(regions, labels, label_colors, sizes, sums):
     """As :func:`region_sums` with each pixel's colour the colour of its label."""
     height, width = regions.shape
     for y in range(height):
