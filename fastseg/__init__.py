@@ -11,7 +11,7 @@ from .edges import auto_canny, canny
 from .io import imread, imwrite, sample_image, sample_image_path
 from .regions import connected_regions, find_boundaries, mark_boundaries, merge_regions
 from .segmentation import Segmentation, segment
-from .select_k import Elbow, choose_k, elbow, knee_point, silhouette_score
+from .select_k import Elbow, Silhouette, choose_k, elbow, knee_point, silhouette, silhouette_score
 from .superpixels import slic
 
 __version__ = "0.1.0"
@@ -120,6 +120,7 @@ __all__ = [
     "Elbow",
     "KMeansResult",
     "Segmentation",
+    "Silhouette",
     "__version__",
     "auto_canny",
     "canny",
@@ -138,6 +139,7 @@ __all__ = [
     "sample_image_path",
     "segment",
     "set_num_threads",
+    "silhouette",
     "silhouette_score",
     "slic",
     "warmup",

@@ -1,4 +1,4 @@
-"""The ``fastseg`` command: segment, slic, edges, elbow, warmup, info, bench.
+"""The ``fastseg`` command: segment, slic, edges, elbow, cluster, warmup, info, bench.
 
 Bad input (unreadable file, unsupported image, k out of range, an output that would replace an
 input) exits with status 2 and one line on stderr; a failure to write exits with status 1. Every
@@ -546,6 +546,119 @@ def command_elbow(args) -> int:
     return 0
 
 
+def _read_features(path: Path) -> np.ndarray:
+    """The (n_samples, n_features) array of a .npy file: more axes are flattened after the first;
+    integer dtypes other than uint8/uint16 become float64 (exact up to 2**53)."""
+    if path.suffix.lower() != ".npy":
+        raise UsageError(f"{str(path)!r}: expected a .npy file of shape (n_samples, n_features)")
+    try:
+        features = np.load(path, mmap_mode="r", allow_pickle=False)
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {str(path)!r}") from None
+    except (ValueError, OSError) as exc:
+        raise UsageError(f"cannot read {str(path)!r} as a .npy array: {exc}") from exc
+    if features.ndim < 2:
+        raise UsageError(
+            f"{path.name}: expected samples of shape (n_samples, n_features); got shape "
+            f"{features.shape} (for one feature, save it as shape (n, 1))"
+        )
+    if features.dtype.kind not in "uif" or features.dtype.itemsize > 8:
+        raise UsageError(f"{path.name}: expected integer or float features; got {features.dtype}")
+    features = features.reshape(features.shape[0], -1)
+    if features.dtype.kind in "ui" and features.dtype not in (np.uint8, np.uint16):
+        features = features.astype(np.float64)
+    if features.shape[1] == 0:
+        raise UsageError(f"{path.name}: the samples have no features (shape {features.shape})")
+    return features
+
+
+def _standardized(features: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features minus their mean, divided by their standard deviation, column by column, in
+    float64; and the means and scales, to bring centers back to the input's units."""
+    values = np.asarray(features, dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise UsageError(f"{name}: the features hold NaN or infinity")
+    mean = values.mean(axis=0)
+    scale = values.std(axis=0)
+    constant = scale == 0
+    if constant.all():
+        raise UsageError(f"{name}: --standardize: every feature is constant")
+    scale[constant] = 1.0  # a constant feature becomes 0 everywhere: it separates nothing
+    return (values - mean) / scale, mean, scale
+
+
+def command_cluster(args) -> int:
+    path = Path(args.features)
+    output = Path(args.output) if args.output else Path(f"{path.stem}_labels.npy")
+    outputs = [output] + ([Path(args.centers)] if args.centers else [])
+    for out in outputs:
+        if out.suffix.lower() != ".npy":
+            raise UsageError(f"cannot write {str(out)!r}: labels and centers are .npy files")
+    _check_outputs([path], [(path, outputs)])
+    for option, value, low in (
+        ("--attempts", args.attempts, 1), ("--max-iter", args.max_iter, 1),
+        ("--sample-size", args.sample_size, 3),
+    ):  # fmt: skip
+        if value < low:
+            raise UsageError(f"{option} must be at least {low}; got {value}")
+    if args.k is not None and args.method is not None:
+        raise UsageError("-k gives the number of clusters: --method chooses one from --ks")
+    method = args.method or "silhouette"
+    features = _read_features(path)
+    n_samples, n_features = features.shape
+    ks = [args.k] if args.k is not None else args.ks
+    if max(ks) > n_samples:
+        raise UsageError(
+            f"{path.name}: k must be at most the number of samples ({n_samples}); got {max(ks)}"
+        )
+    if args.k is None and method == "silhouette" and max(ks) < 2:
+        raise UsageError("--ks: the silhouette method needs a k of at least 2")
+    data, mean, scale = features, None, None
+    if args.standardize:
+        data, mean, scale = _standardized(features, path.name)
+    criteria = fastseg.Criteria(max_iter=args.max_iter)
+    seed = np.random.default_rng(args.seed)  # one generator: the sweep, then the final run
+    print(f"{path.name}: {n_samples} samples x {n_features} features ({features.dtype})")
+    start = time.perf_counter()
+    with _config.compile_timer() as compiling:
+        try:
+            if args.k is not None:
+                k = args.k
+            elif method == "elbow":
+                curve = fastseg.elbow(samples=data, ks=ks, criteria=criteria,
+                                      attempts=args.attempts, seed=seed)  # fmt: skip
+                k = curve.knee
+                print(f"{'k':>5}  {'wcss':>16}")
+                for each, wcss in zip(curve.ks.tolist(), curve.wcss.tolist(), strict=True):
+                    print(f"{each:>5}  {wcss:>16.6g}{'  <- knee' if each == k else ''}")
+            else:
+                sweep = fastseg.silhouette(
+                    samples=data, ks=ks, sample_size=args.sample_size, criteria=criteria,
+                    attempts=args.attempts, seed=seed,
+                )  # fmt: skip
+                k = sweep.best
+                print(f"{'k':>5}  {'silhouette':>10}")
+                for each, score in zip(sweep.ks.tolist(), sweep.scores.tolist(), strict=True):
+                    print(f"{each:>5}  {score:>10.4f}{'  <- best' if each == k else ''}")
+            result = fastseg.kmeans(data, k, criteria=criteria, attempts=args.attempts, seed=seed)
+        except (ValueError, TypeError) as exc:
+            raise UsageError(f"{path.name}: {exc}") from exc
+    elapsed = time.perf_counter() - start
+    labels = result.labels.astype(np.int32)
+    files = [_encoded_labels(output, labels)]
+    if args.centers:
+        centers = result.centers if scale is None else result.centers * scale + mean
+        files.append(_encoded_labels(Path(args.centers), centers))
+    write_files(files)
+    sizes = np.bincount(labels, minlength=k)
+    print(
+        f"k={k}: wcss={result.compactness:.6g} iterations={result.n_iter} "
+        f"sizes={' '.join(map(str, sizes.tolist()))} {_timing(elapsed, compiling.seconds)} "
+        f"-> {', '.join(str(out) for out in outputs)}"
+    )
+    return 0
+
+
 def command_info(args) -> int:
     """Versions and settings, without compiling or running a kernel."""
     import cv2
@@ -683,6 +796,56 @@ def build_parser() -> argparse.ArgumentParser:
         help="random seed: the same seed gives the same result (default 0)",
     )
     elb.set_defaults(run=command_elbow)
+
+    clu = commands.add_parser(
+        "cluster", help="k-means of feature vectors (.npy), k chosen by silhouette or elbow"
+    )
+    clu.add_argument(
+        "features",
+        help="a .npy array (n_samples, n_features); more axes are flattened after the first",
+    )
+    which_k = clu.add_mutually_exclusive_group()
+    which_k.add_argument(
+        "--ks",
+        type=_k_values(MAX_KS),
+        default=list(range(2, 11)),
+        help=f"values of k to choose from: 2-10 (default) or 2,4,8 (at most {MAX_KS})",
+    )
+    which_k.add_argument("-k", type=int, help="this number of clusters (no choice of k)")
+    clu.add_argument(
+        "--method",
+        choices=["silhouette", "elbow"],
+        help="how k is chosen from --ks: best silhouette score (default) or the elbow's knee",
+    )
+    clu.add_argument(
+        "--standardize",
+        action="store_true",
+        help="scale each feature to mean 0 and standard deviation 1 first (tabular data)",
+    )
+    clu.add_argument(
+        "--sample-size",
+        type=int,
+        default=2000,
+        help="silhouette: the most samples scored for each k (default 2000)",
+    )
+    clu.add_argument("-o", "--output", help="labels as int32 .npy (default NAME_labels.npy, here)")
+    clu.add_argument("--centers", help="also write the centers to this .npy, in the input's units")
+    clu.add_argument(
+        "--attempts",
+        type=int,
+        default=1,
+        help="runs from different seeds for each k; the best is kept (default 1)",
+    )
+    clu.add_argument(
+        "--max-iter", type=int, default=300, help="most k-means iterations per run (default 300)"
+    )
+    clu.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="random seed: the same seed gives the same result (default 0)",
+    )
+    clu.set_defaults(run=command_cluster)
 
     edg = commands.add_parser(
         "edges", help="Canny edges, identical to cv2.Canny (with --sigma: skimage.feature.canny)"

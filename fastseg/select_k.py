@@ -17,7 +17,15 @@ from . import _config, _validate
 from ._kernels.silhouette import SILHOUETTE_CHUNK, largest_magnitude, silhouette_partial_sums
 from .clustering import kmeans
 
-__all__ = ["Elbow", "choose_k", "elbow", "knee_point", "silhouette_score"]
+__all__ = [
+    "Elbow",
+    "Silhouette",
+    "choose_k",
+    "elbow",
+    "knee_point",
+    "silhouette",
+    "silhouette_score",
+]
 
 
 def _power_of_two_scale(largest: float) -> float:
@@ -358,18 +366,18 @@ def _scored_rows(data: _Clusterable, sample_size: int, rng) -> tuple[np.ndarray,
     return rows, multiplicities.astype(np.float64)
 
 
-def _silhouette_scores(data: _Clusterable, ks, sample_size: int, rng, keep_labels=False):
-    """For each k of `ks`: k-means of all of `data`, scored on the rows of :func:`_scored_rows`.
+def _silhouette_scores(data: _Clusterable, ks, sample_size: int, rng, criteria, attempts):
+    """For each k of `ks`: the k-means of all of `data`, scored on the rows of :func:`_scored_rows`.
 
-    Returns the scores (NaN for a k whose scored rows fall in one cluster) and, with
-    `keep_labels`, each k's labels of `data.samples` (else an empty list).
+    Returns the scores, NaN for a k whose scored rows fall in one cluster.
     """
     rows, multiplicities = _scored_rows(data, sample_size, rng)
     everything = len(rows) == data.samples.shape[0]  # then rows is 0..n-1: read them in place
     scored = data.samples if everything else np.ascontiguousarray(data.samples[rows])
-    scores, labellings = [], []
+    scores = []
     for k in ks:
-        labels = kmeans(data.samples, int(k), seed=rng, sample_weight=data.weights).labels
+        labels = kmeans(data.samples, int(k), criteria=criteria, attempts=attempts, seed=rng,
+                        sample_weight=data.weights).labels  # fmt: skip
         distinct, codes = np.unique(labels[rows], return_inverse=True)
         codes = np.ascontiguousarray(codes.reshape(-1), dtype=np.int64)
         if len(distinct) < 2:
@@ -377,9 +385,97 @@ def _silhouette_scores(data: _Clusterable, ks, sample_size: int, rng, keep_label
         else:
             cluster_weights = np.bincount(codes, weights=multiplicities, minlength=len(distinct))
             scores.append(_weighted_silhouette(scored, multiplicities, codes, cluster_weights))
-        if keep_labels:
-            labellings.append(labels)
-    return np.array(scores), labellings
+    return np.array(scores)
+
+
+@dataclass
+class Silhouette:
+    """The result of :func:`silhouette`.
+
+    Attributes
+    ----------
+    ks : ndarray of int64
+        The ks that were scored: those of the given `ks` from 2 up to the number of distinct
+        colours (or samples).
+    scores : ndarray of float64
+        The silhouette score of each k's clustering; NaN where every scored pixel (or sample)
+        fell into one cluster.
+    best : int
+        The k with the highest score (the smallest such k on ties).
+    """
+
+    ks: np.ndarray
+    scores: np.ndarray
+    best: int
+
+
+def silhouette(
+    image=None, ks=range(2, 11), *, samples=None, color_space="rgb", channel_order="rgb",
+    sample_size=2000, criteria=None, attempts=1, seed=None,
+) -> Silhouette:  # fmt: skip
+    """The silhouette score of the k-means clustering for each k in `ks`, and the best k.
+
+    Give the data as `image` or as `samples` (exactly one of them), as for :func:`elbow`.
+    ``choose_k(..., method="silhouette")`` returns this function's ``best``.
+
+    Parameters
+    ----------
+    image, ks, samples, color_space, channel_order
+        As for :func:`elbow`: a 2-D `image` is a gray image; samples come in as `samples`.
+        The ks below 2 and above the number of distinct colours (or samples) are skipped.
+    sample_size : int, default 2000
+        The most pixels (or samples) scored, an integer >= 3.
+    criteria, attempts
+        As for :func:`fastseg.kmeans`, for the clustering of every k.
+    seed : None, int or numpy.random.Generator
+        Seeds one generator used, in this order, for the draw of the scored pixels (when there
+        are more than `sample_size`) and for the k-means of every k in turn.
+
+    Returns
+    -------
+    Silhouette
+        ``ks``, ``scores`` and ``best``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`elbow`; also if `sample_size` is not an integer >= 3, no k of `ks` can be
+        scored, or the scored pixels fall into a single cluster for every k.
+
+    Notes
+    -----
+    Each k is clustered by :func:`fastseg.kmeans` on all the data. The score is exact when the
+    image has at most `sample_size` pixels (or there are at most `sample_size` samples): every
+    pixel is scored once (the pixels of a distinct colour through the colour and its count,
+    which gives the same score). Otherwise `sample_size` pixels are drawn uniformly without
+    replacement (for distinct colours, pixel positions in their cumulative counts) and scored
+    with the labels their colours got; the exact score costs O(n^2) time.
+
+    Examples
+    --------
+    >>> import numpy as np, fastseg
+    >>> points = np.array([[0.0], [1.0], [10.0], [11.0], [30.0], [31.0]])
+    >>> result = fastseg.silhouette(samples=points, ks=[2, 3, 4], seed=0)
+    >>> result.best, result.scores.round(3).tolist()
+    (3, [0.792, 0.916, 0.614])
+    """
+    rng = _validate.check_seed(seed)
+    size = _validate.check_int(sample_size, "sample_size", 3)
+    data = _clusterable(image, samples, ks, color_space, channel_order)
+    # Silhouettes need 2 clusters, and no more clusters than distinct samples.
+    ks = np.array([k for k in data.ks.tolist() if 2 <= k <= len(data.samples)], dtype=np.int64)
+    if not len(ks):
+        raise ValueError(
+            "`ks` must contain a k >= 2, and no larger than the number of distinct colours, "
+            f"{len(data.samples)}, for the silhouette method."
+        )
+    scores = _silhouette_scores(data, ks, size, rng, criteria, attempts)
+    if np.isnan(scores).all():
+        raise ValueError(
+            f"`sample_size` = {size} scored pixels of a single cluster for every k; use a "
+            "larger `sample_size`."
+        )
+    return Silhouette(ks=ks, scores=scores, best=int(ks[int(np.nanargmax(scores))]))
 
 
 def choose_k(
@@ -430,20 +526,8 @@ def choose_k(
     if method == "elbow":
         return elbow(image, ks, samples=samples, color_space=color_space,
                      channel_order=channel_order, seed=seed).knee  # fmt: skip
-    rng = _validate.check_seed(seed)
-    size = _validate.check_int(sample_size, "sample_size", 3)
-    data = _clusterable(image, samples, ks, color_space, channel_order)
-    # Silhouettes need 2 clusters, and no more clusters than distinct samples.
-    ks = [int(k) for k in data.ks if 2 <= k <= len(data.samples)]
-    if not ks:
-        raise ValueError(
-            "`ks` must contain a k >= 2, and no larger than the number of distinct colours, "
-            f"{len(data.samples)}, for the silhouette method."
-        )
-    scores, _ = _silhouette_scores(data, ks, size, rng)
-    if np.isnan(scores).all():
-        raise ValueError(
-            f"`sample_size` = {size} scored pixels of a single cluster for every k; use a "
-            "larger `sample_size`."
-        )
-    return ks[int(np.nanargmax(scores))]
+    result = silhouette(
+        image, ks, samples=samples, color_space=color_space, channel_order=channel_order,
+        sample_size=sample_size, seed=seed,
+    )  # fmt: skip
+    return result.best

@@ -31,7 +31,8 @@ def blobs(rng, n_samples, n_features, n_clusters, dtype, spread=20.0):
 
 def test_public_names():
     assert fastseg.select_k.__all__ == [
-        "Elbow", "choose_k", "elbow", "knee_point", "silhouette_score"
+        "Elbow", "Silhouette", "choose_k", "elbow", "knee_point", "silhouette",
+        "silhouette_score",
     ]  # fmt: skip
 
 

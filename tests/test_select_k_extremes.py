@@ -95,17 +95,15 @@ def test_silhouette_method_is_exact_on_few_samples(seed):
     # 45 samples without clear clusters: a draw with replacement (duplicates) favoured large k.
     samples = np.random.default_rng(seed).uniform(0, 1, (45, 2))
     ks = list(range(2, 9))
-    data = select_k._clusterable(None, samples, ks, "rgb", "rgb")
-    scores, labellings = select_k._silhouette_scores(
-        data, ks, 2000, np.random.default_rng(seed), keep_labels=True
-    )
-    exact = [_sklearn_silhouette(samples, labels) for labels in labellings]
-    np.testing.assert_allclose(scores, exact, rtol=0, atol=ATOL)
-    # choose_k clusters with kmeans(samples, k, seed=rng) for each k in turn, one generator.
+    # With every sample scored, nothing is drawn: each k is clustered by
+    # kmeans(samples, k, seed=rng) in turn, with one generator.
     rng = np.random.default_rng(seed)
     oracle = [_sklearn_silhouette(samples, fastseg.kmeans(samples, k, seed=rng).labels) for k in ks]
-    chosen = choose_k(samples=samples, ks=ks, method="silhouette", seed=seed)
-    assert chosen == ks[int(np.argmax(oracle))]
+    result = fastseg.silhouette(samples=samples, ks=ks, seed=seed)
+    assert result.ks.tolist() == ks
+    np.testing.assert_allclose(result.scores, oracle, rtol=0, atol=ATOL)
+    assert result.best == ks[int(np.argmax(oracle))]
+    assert choose_k(samples=samples, ks=ks, method="silhouette", seed=seed) == result.best
 
 
 def test_silhouette_method_is_exact_on_the_pixels_of_a_small_image():
@@ -117,12 +115,14 @@ def test_silhouette_method_is_exact_on_the_pixels_of_a_small_image():
     ks = [2, 3, 4, 5, 6]
     data = select_k._clusterable(image, None, [1], "rgb", "rgb")
     assert data.weights is not None and data.weights.sum() == 600
-    scores, labellings = select_k._silhouette_scores(
-        data, ks, 600, np.random.default_rng(0), keep_labels=True
-    )
+    rng = np.random.default_rng(0)  # 600 pixels scored out of 600: nothing is drawn
+    labellings = [
+        fastseg.kmeans(data.samples, k, seed=rng, sample_weight=data.weights).labels for k in ks
+    ]
     counts = data.weights.astype(np.int64)
     pixels = np.repeat(np.asarray(data.samples, np.float64), counts, axis=0)
     exact = [_sklearn_silhouette(pixels, np.repeat(labels, counts)) for labels in labellings]
+    scores = fastseg.silhouette(image, ks, sample_size=600, seed=0).scores
     np.testing.assert_allclose(scores, exact, rtol=0, atol=ATOL)
     assert (
         choose_k(image, ks, method="silhouette", sample_size=600, seed=0)
