@@ -149,25 +149,29 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
     cumulative = np.empty(n)
     n_chunks = -(-n // seeding.SEED_CHUNK)
     trial_sums = np.empty((n_chunks, n_trials))  # per chunk, the shares with each candidate
+    # Squared distance of each row to each candidate, by chunk of rows.
+    trial_distances = np.empty((n_chunks, n_trials, seeding.SEED_CHUNK))
     chunk_totals = np.empty(n_chunks)  # per chunk, the sum of shares up to the last center
     candidates = np.empty(n_trials, dtype=np.int64)
-    center = np.empty(d)  # the last center chosen
+    first = np.empty((1, d))  # the first center
     n_parts = n_chunks if n * d * n_trials >= seeding.SERIAL_WORK else 1
-    seeding.start(columns, weights, draws, chosen, cumulative, center)
+    seeding.start(columns, weights, draws, chosen, cumulative, first[0])
     _config.run_in_threads(
-        seeding.first_distances, n_parts, columns, weights, center, closest, chunk_totals
+        seeding.first_distances, n_parts, columns, weights, first, closest, chunk_totals
     )
     for step in range(1, k):
         offset = 1 + (step - 1) * n_trials
         seeding.draw_candidates(
-            columns, weights, draws[offset : offset + n_trials], closest, cumulative, center,
-            chunk_totals, candidates,
+            weights, draws[offset : offset + n_trials], closest, cumulative, chunk_totals,
+            candidates,
         )  # fmt: skip
         _config.run_in_threads(
-            seeding.score_candidates, n_parts, columns, weights, closest, center, candidates,
-            trial_sums,
+            seeding.score_candidates, n_parts, columns, weights, closest, candidates,
+            trial_distances, trial_sums,
         )  # fmt: skip
-        chosen[step] = seeding.choose(columns, candidates, trial_sums, chunk_totals, center)
+        chosen[step] = seeding.choose(
+            candidates, trial_sums, trial_distances, chunk_totals, closest
+        )
     return rows[chosen]
 
 

@@ -145,8 +145,10 @@ def test_lloyd_pass_counts_changed_labels(rng):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_assign_from_products_matches_reference(rng, dtype):
-    block = rng.normal(size=(2 * lloyd.ASSIGN_ROWS + 700, 64)).astype(dtype)  # several parts
+    # Several parts, the last one not a multiple of the four rows taken at a time.
+    block = rng.normal(size=(2 * lloyd.ASSIGN_ROWS + 703, 64)).astype(dtype)
     centers = rng.normal(size=(9, 64))
+    centers[6] = centers[2]  # a tie: the lower index wins
     half_norms = np.empty(9)
     lloyd.half_squared_norms(centers, half_norms)
     labels = np.zeros(len(block), dtype=np.uint8)
@@ -160,6 +162,7 @@ def test_assign_from_products_matches_reference(rng, dtype):
     np.testing.assert_array_equal(labels, expected_labels)
     np.testing.assert_allclose(distances, expected_distances, rtol=1e-12)
     assert n_changed.sum() == np.count_nonzero(expected_labels)
+    assert (labels == 2).any() and not (labels == 6).any()
 
 
 def test_add_block_sums_matches_reference(rng):
@@ -225,7 +228,7 @@ def seeded_rows(rows, weights, k, seed, threaded):
     return np.array([np.flatnonzero((rows == center).all(axis=1))[0] for center in centers])
 
 
-@pytest.mark.parametrize("d", [1, 3, 5])
+@pytest.mark.parametrize("d", [1, 3, 5, 40])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_greedy_kmeans_pp_matches_reference(rng, d, weighted):
     """On one thread and split among threads, the seeding picks the reference's rows, over

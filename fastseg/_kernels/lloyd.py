@@ -235,7 +235,49 @@ def assign_from_products(
     k = centers.shape[0]
     for chunk in range(first_chunk, n_changed.shape[0], chunk_step):
         changed = 0
-        for i in range(chunk * ASSIGN_ROWS, min(m, (chunk + 1) * ASSIGN_ROWS)):
+        stop = min(m, (chunk + 1) * ASSIGN_ROWS)
+        i = chunk * ASSIGN_ROWS
+        # Four rows at a time: each row's minimum and distance are still taken in order (the
+        # bits of one row at a time), but the four chains of dependent steps run side by side.
+        while i + 4 <= stop:
+            best0 = best1 = best2 = best3 = 0
+            score0 = score1 = score2 = score3 = np.inf
+            for j in range(k):
+                half_norm = half_norms[j]
+                value0 = half_norm - products[i, j]
+                value1 = half_norm - products[i + 1, j]
+                value2 = half_norm - products[i + 2, j]
+                value3 = half_norm - products[i + 3, j]
+                if value0 < score0:
+                    score0, best0 = value0, j
+                if value1 < score1:
+                    score1, best1 = value1, j
+                if value2 < score2:
+                    score2, best2 = value2, j
+                if value3 < score3:
+                    score3, best3 = value3, j
+            distance0 = distance1 = distance2 = distance3 = 0.0
+            for f in range(d):
+                diff0 = block[i, f] - centers[best0, f]
+                diff1 = block[i + 1, f] - centers[best1, f]
+                diff2 = block[i + 2, f] - centers[best2, f]
+                diff3 = block[i + 3, f] - centers[best3, f]
+                distance0 += diff0 * diff0
+                distance1 += diff1 * diff1
+                distance2 += diff2 * diff2
+                distance3 += diff3 * diff3
+            distances[i] = distance0
+            distances[i + 1] = distance1
+            distances[i + 2] = distance2
+            distances[i + 3] = distance3
+            changed += (labels[i] != best0) + (labels[i + 1] != best1)
+            changed += (labels[i + 2] != best2) + (labels[i + 3] != best3)
+            labels[i] = best0
+            labels[i + 1] = best1
+            labels[i + 2] = best2
+            labels[i + 3] = best3
+            i += 4
+        for i in range(i, stop):  # noqa: B020 (the rows the quads left)
             best = 0
             best_score = np.inf
             for j in range(k):

@@ -3,6 +3,10 @@
 :func:`first_distances`, then per center :func:`draw_candidates`, :func:`score_candidates` (the
 pass over the rows, split among threads) and :func:`choose`.
 
+``closest`` holds each row's squared distance to its nearest chosen center, kept up to date by
+:func:`choose` from the distances to the candidates that the pass computed, so that each center
+costs one read of the rows.
+
 Draws follow one rule, that of ``numpy.searchsorted(numpy.cumsum(p), u * total, side="right")``:
 the row drawn by ``u`` in [0, 1) is the first whose cumulative share ``p[0] + ... + p[i]``
 (added in row order) exceeds ``u`` times the total; a row that adds nothing is never drawn.
@@ -53,17 +57,26 @@ def _cumulate(shares, cumulative):
 
 
 @kernel
-def _squared_distances_to(columns, start, stop, row, out):
-    """out[i - start] = squared distance of row i (start <= i < stop) of the (d, n)
-    feature-major `columns` to `row`."""
+def _squared_distances_to(columns, start, stop, targets, out):
+    """out[t, i - start] = squared distance of row i (start <= i < stop) of the (d, n)
+    feature-major `columns` to targets[t], each row's features added in order; `out` is a
+    C-contiguous (n_targets, >= stop - start) buffer.
+
+    One read of the rows serves every target: each feature's slice of rows is taken from memory
+    once and stays in cache while it is compared with each target's coordinate.
+    """
     m = stop - start
-    out[:m] = 0.0
+    n_targets = targets.shape[0]
+    for t in range(n_targets):
+        out[t, :m] = 0.0
     for f in range(columns.shape[0]):
         feature = columns[f, start:stop]
-        coordinate = row[f]
-        for i in range(m):
-            diff = feature[i] - coordinate
-            out[i] += diff * diff
+        for t in range(n_targets):
+            coordinate = targets[t, f]
+            total = out[t]
+            for i in range(m):
+                diff = feature[i] - coordinate
+                total[i] += diff * diff
 
 
 @kernel
@@ -84,35 +97,12 @@ def _capped_weighted_sum(weights, closest, distances):
 
 
 @kernel
-def _capped_weighted_sum_3(x0, x1, x2, row, weights, closest):
-    """:func:`_capped_weighted_sum` of the squared distances of the three-feature rows
-    (x0[i], x1[i], x2[i]) to `row`, in one pass and the same order."""
-    c0, c1, c2 = row[0], row[1], row[2]
-    m = weights.shape[0]
-    s0 = s1 = s2 = s3 = 0.0
-    quads = m - (m & 3)
-    for i in range(0, quads, 4):
-        a0, b0, e0 = x0[i] - c0, x1[i] - c1, x2[i] - c2
-        a1, b1, e1 = x0[i + 1] - c0, x1[i + 1] - c1, x2[i + 1] - c2
-        a2, b2, e2 = x0[i + 2] - c0, x1[i + 2] - c1, x2[i + 2] - c2
-        a3, b3, e3 = x0[i + 3] - c0, x1[i + 3] - c1, x2[i + 3] - c2
-        s0 += weights[i] * min(closest[i], a0 * a0 + b0 * b0 + e0 * e0)
-        s1 += weights[i + 1] * min(closest[i + 1], a1 * a1 + b1 * b1 + e1 * e1)
-        s2 += weights[i + 2] * min(closest[i + 2], a2 * a2 + b2 * b2 + e2 * e2)
-        s3 += weights[i + 3] * min(closest[i + 3], a3 * a3 + b3 * b3 + e3 * e3)
-    for i in range(quads, m):
-        a, b, e = x0[i] - c0, x1[i] - c1, x2[i] - c2
-        s0 += weights[i] * min(closest[i], a * a + b * b + e * e)
-    return (s0 + s1) + (s2 + s3)
-
-
-@kernel
-def _draw_in_chunks(columns, weights, closest, center, chunk_totals, u):
-    """The row drawn by `u` in proportion to ``weights[i] * min(closest[i], |row i - center|^2)``
-    (its share), whose per-chunk totals are `chunk_totals`: the chunk is found from the totals
-    added in chunk order, then the row from the shares of that chunk added in row order (the
-    last row of the chunk with a share, if rounding leaves the target beyond them)."""
-    d, n = columns.shape
+def _draw_in_chunks(weights, closest, chunk_totals, u):
+    """The row drawn by `u` in proportion to ``weights[i] * closest[i]`` (its share), whose
+    per-chunk totals are `chunk_totals`: the chunk is found from the totals added in chunk
+    order, then the row from the shares of that chunk added in row order (the last row of the
+    chunk with a share, if rounding leaves the target beyond them)."""
+    n = weights.shape[0]
     total = 0.0
     for chunk in range(chunk_totals.shape[0]):
         total += chunk_totals[chunk]
@@ -129,11 +119,7 @@ def _draw_in_chunks(columns, weights, closest, center, chunk_totals, u):
     running = 0.0
     last = start
     for i in range(start, stop):
-        distance = 0.0
-        for f in range(d):
-            diff = columns[f, i] - center[f]
-            distance += diff * diff
-        share = weights[i] * min(closest[i], distance)
+        share = weights[i] * closest[i]
         if share > 0.0:
             last = i
         running += share
@@ -152,7 +138,7 @@ def start(columns, weights, draws, chosen, cumulative, center):
 
 
 @kernel
-def draw_candidates(columns, weights, draws, closest, cumulative, center, chunk_totals, out):
+def draw_candidates(weights, draws, closest, cumulative, chunk_totals, out):
     """The candidates for the next center, drawn with `draws` (see the module's rules)."""
     any_share = False
     for chunk in range(chunk_totals.shape[0]):
@@ -161,15 +147,16 @@ def draw_candidates(columns, weights, draws, closest, cumulative, center, chunk_
         _cumulate(weights, cumulative)
     for t in range(out.shape[0]):
         if any_share:
-            out[t] = _draw_in_chunks(columns, weights, closest, center, chunk_totals, draws[t])
+            out[t] = _draw_in_chunks(weights, closest, chunk_totals, draws[t])
         else:
             out[t] = draw_row(cumulative, draws[t])
 
 
 @kernel
-def choose(columns, candidates, trial_sums, chunk_totals, center):
+def choose(candidates, trial_sums, trial_distances, chunk_totals, closest):
     """The best candidate (the first of equal ones, as numpy.argmin), by its sum of shares added
-    in chunk order; its row into `center` and its per-chunk sums into `chunk_totals`."""
+    in chunk order: its per-chunk sums into `chunk_totals`, and `closest` brought down to its
+    distances (trial_distances[chunk, t, i] is that of row chunk * SEED_CHUNK + i)."""
     n_chunks, trials = trial_sums.shape
     best, best_total = 0, np.inf
     for t in range(trials):
@@ -178,54 +165,53 @@ def choose(columns, candidates, trial_sums, chunk_totals, center):
             total += trial_sums[chunk, t]
         if total < best_total:
             best, best_total = t, total
-    for f in range(columns.shape[0]):
-        center[f] = columns[f, candidates[best]]
     for chunk in range(n_chunks):  # a loop: an array assignment compiles its error path
         chunk_totals[chunk] = trial_sums[chunk, best]
+    n = closest.shape[0]
+    for chunk in range(n_chunks):
+        start = chunk * SEED_CHUNK
+        distances = trial_distances[chunk, best]
+        for i in range(min(n - start, SEED_CHUNK)):
+            closest[start + i] = min(closest[start + i], distances[i])
     return candidates[best]
 
 
 @kernel
 def first_distances(columns, weights, center, closest, chunk_totals, first_chunk, chunk_step):
     """For the rows of the chunks first_chunk, first_chunk + chunk_step, ...: their squared
-    distance to `center` into `closest`, and the sum of their shares into chunk_totals[chunk]."""
+    distance to `center` (shape (1, d)) into `closest`, and the sum of their shares into
+    chunk_totals[chunk]."""
+    distances = np.empty((1, SEED_CHUNK))
     for chunk in range(first_chunk, chunk_totals.shape[0], chunk_step):
         start = chunk * SEED_CHUNK
         stop = min(columns.shape[1], start + SEED_CHUNK)
+        _squared_distances_to(columns, start, stop, center, distances)
         part = closest[start:stop]
-        _squared_distances_to(columns, start, stop, center, part)
+        for i in range(stop - start):
+            part[i] = distances[0, i]
         chunk_totals[chunk] = _capped_weighted_sum(weights[start:stop], part, part)
 
 
 @kernel
 def score_candidates(
-    columns, weights, closest, center, candidates, trial_sums, first_chunk, chunk_step
+    columns, weights, closest, candidates, trial_distances, trial_sums, first_chunk, chunk_step
 ):
-    """For the rows of the chunks first_chunk, first_chunk + chunk_step, ...: bring `closest`
-    up to date with `center` (the last center), and put in trial_sums[chunk, t] the sum of their
-    shares if candidates[t] became a center."""
+    """For the rows of the chunks first_chunk, first_chunk + chunk_step, ...: their squared
+    distances to each candidate into trial_distances[chunk, t] (C-contiguous, (n_chunks,
+    trials, SEED_CHUNK)), and into trial_sums[chunk, t] the sum of their shares if
+    candidates[t] became a center."""
     d, n = columns.shape
-    distances = np.empty(SEED_CHUNK)
-    candidate = np.empty(d)
+    trials = candidates.shape[0]
+    targets = np.empty((trials, d))
+    for t in range(trials):
+        for f in range(d):
+            targets[t, f] = columns[f, candidates[t]]
     for chunk in range(first_chunk, trial_sums.shape[0], chunk_step):
         start = chunk * SEED_CHUNK
         stop = min(n, start + SEED_CHUNK)
-        part_weights = weights[start:stop]
-        part_closest = closest[start:stop]
-        part_distances = distances[: stop - start]
-        _squared_distances_to(columns, start, stop, center, part_distances)
-        for i in range(stop - start):
-            part_closest[i] = min(part_closest[i], part_distances[i])
-        for t in range(candidates.shape[0]):
-            for f in range(d):
-                candidate[f] = columns[f, candidates[t]]
-            if d == 3:  # pixels: one pass, no buffer
-                trial_sums[chunk, t] = _capped_weighted_sum_3(
-                    columns[0, start:stop], columns[1, start:stop], columns[2, start:stop],
-                    candidate, part_weights, part_closest,
-                )  # fmt: skip
-            else:
-                _squared_distances_to(columns, start, stop, candidate, part_distances)
-                trial_sums[chunk, t] = _capped_weighted_sum(
-                    part_weights, part_closest, part_distances
-                )
+        distances = trial_distances[chunk]
+        _squared_distances_to(columns, start, stop, targets, distances)
+        for t in range(trials):
+            trial_sums[chunk, t] = _capped_weighted_sum(
+                weights[start:stop], closest[start:stop], distances[t, : stop - start]
+            )
