@@ -18,6 +18,7 @@ import numpy as np
 from . import _config, _validate
 from ._kernels.canny import (
     FINISH_LUT,
+    INT32_MAGNITUDES,
     NO_GRADIENTS,
     NO_IMAGE,
     band_histograms,
@@ -250,8 +251,9 @@ def _classify(
     """:func:`classify_bands` over all the bands of `edges`."""
     # The same argument types on every call: one compiled version of the kernel.
     arguments = (
-        image, dx_rows, dy_rows, bool(from_image), int(n_channels), int(aperture_size),
-        bool(l2_gradient), int(low), int(high), True, BAND_ROWS, edges,
+        image, dx_rows, dy_rows, INT32_MAGNITUDES, bool(from_image), int(n_channels),
+        int(aperture_size), bool(l2_gradient), True, True, np.int32(low), np.int32(high), True,
+        BAND_ROWS, edges,
     )  # fmt: skip
     n_bands = -(-edges.shape[0] // BAND_ROWS)
     _config.run_in_threads(classify_bands, n_bands, *arguments)

@@ -55,8 +55,8 @@ SOBEL_TAPS = np.array(
 
 @kernel
 def classify_bands(
-    image, dx_rows, dy_rows, from_image, n_channels, aperture_size, l2_gradient,
-    low, high, follow, band_rows, edge_map, first_band, band_step,
+    image, dx_rows, dy_rows, magnitude_type, from_image, n_channels, aperture_size, l2_gradient,
+    scale_aperture_7, wrap_int32, low, high, follow, band_rows, edge_map, first_band, band_step,
 ):  # fmt: skip
     """Sobel, magnitude, suppression, double threshold and in-band hysteresis of bands of rows.
 
@@ -67,14 +67,22 @@ def classify_bands(
 
     Parameters
     ----------
-    image : (H, W * C) uint8, C-contiguous rows of a C-channel image; read when `from_image`
-    dx_rows, dy_rows : (H, W * C) int16, derivatives of the same layout; read when not
-        `from_image`
+    image : (H, W * C) uint8, uint16, float32 or float64, C-contiguous rows of a C-channel
+        image; read when `from_image`
+    dx_rows, dy_rows : (H, W * C) derivatives of the same layout, read when not `from_image`;
+        their dtype is that of the derivatives: int16 for uint8 images (OpenCV's), int32 for
+        uint16 ones, float64 for float ones
+    magnitude_type : (0,) array whose dtype is that of the magnitudes: int32 (OpenCV's, with its
+        wrap-around) with int16 derivatives, int64 with int32 ones, float64 with float64 ones
     from_image : bool, whether the gradients are the Sobel derivatives of `image`
     n_channels : int, C
     aperture_size : int, 3, 5 or 7 (3 when not `from_image`)
     l2_gradient : bool
-    low, high : int, magnitude thresholds (squared for L2), ``low <= high``
+    scale_aperture_7 : bool, divide the derivatives of aperture 7 by 16, rounded half to even
+        (OpenCV's, for 8-bit images: they would not fit in int16 otherwise)
+    wrap_int32 : bool, take the bound of the 67.5° sector in int32 with wrap-around, as OpenCV
+        does for int16 derivatives
+    low, high : magnitude thresholds (squared for L2), ``low <= high``, of the magnitudes' type
     follow : bool, follow strong pixels through candidates inside the band (else EDGE marks the
         strong pixels alone, CANDIDATE the weak ones)
     band_rows : int
@@ -97,29 +105,32 @@ def classify_bands(
     radius = aperture_size // 2
     pad = radius * c
     taps = SOBEL_TAPS[max(0, radius - 2), :, 3 - radius : 4 + radius]  # centred on `radius`
+    # A zero of the magnitudes' type: added to a value, it brings it to the type the arithmetic
+    # runs in (int64 for integers of any width, float64 for floats).
+    zero = np.zeros(1, dtype=magnitude_type.dtype)[0]
     # Work rows, allocated once for all the bands of the call, as 2-D arrays of two kinds only
     # (each kind of allocation compiles code of its own).
-    # Vertical Sobel sums of a row with `pad` replicated elements at each end; they fit in int16
-    # for every aperture (at most 64 * 255), and so do the derivatives.
-    sums = np.empty((2, n_flat + 2 * pad), dtype=np.int16)
+    # Vertical Sobel sums of a row with `pad` replicated elements at each end, in the type of the
+    # derivatives: for 8-bit images they fit in int16 for every aperture (at most 64 * 255).
+    sums = np.empty((2, n_flat + 2 * pad), dtype=dx_rows.dtype)
     smooth = sums[0]
     deriv = sums[1]
     inner_smooth = smooth[pad : pad + n_flat]
     inner_deriv = deriv[pad : pad + n_flat]
-    # dx and dy of apertures 5 and 7 before rounding, in int32.
-    wide = np.zeros((2, n_flat if radius > 1 else 0), dtype=np.int32)
+    # dx and dy of apertures 5 and 7 before rounding, in the magnitudes' type.
+    wide = np.zeros((2, n_flat if radius > 1 else 0), dtype=magnitude_type.dtype)
     wide_dx = wide[0]
     wide_dy = wide[1]
     # Three rolling rows: magnitude (pixel j at index j + 1, zero at both ends), dx and dy of the
     # strongest channel.
-    magnitude = np.zeros((3, width + 2), dtype=np.int32)
-    dx = np.empty((3, width), dtype=np.int16)
-    dy = np.empty((3, width), dtype=np.int16)
+    magnitude = np.zeros((3, width + 2), dtype=magnitude_type.dtype)
+    dx = np.empty((3, width), dtype=dx_rows.dtype)
+    dy = np.empty((3, width), dtype=dx_rows.dtype)
     # The derivatives and magnitudes of every channel, with several channels.
-    channels = np.empty((2, n_flat if c > 1 else 0), dtype=np.int16)
+    channels = np.empty((2, n_flat if c > 1 else 0), dtype=dx_rows.dtype)
     channels_dx = channels[0]
     channels_dy = channels[1]
-    channels_magnitude = np.zeros((1, n_flat + 1 if c > 1 else 0), dtype=np.int32)[0]
+    channels_magnitude = np.zeros((1, n_flat + 1 if c > 1 else 0), dtype=magnitude_type.dtype)[0]
     # Every pixel of a band is pushed at most once (it is EDGE from then on).
     stack = np.empty(band_rows * width, dtype=np.int64)
     n_bands = (height + band_rows - 1) // band_rows
@@ -156,14 +167,15 @@ def classify_bands(
                         r1 = image[i]
                         r2 = image[min(i + 1, height - 1)]
                         for t in range(n_flat):  # smoothing (1, 2, 1), derivative (-1, 0, 1)
-                            inner_smooth[t] = r0[t] + 2 * r1[t] + r2[t]
-                            inner_deriv[t] = r2[t] - r0[t]
+                            a = zero + r0[t]
+                            inner_smooth[t] = a + 2 * r1[t] + r2[t]
+                            inner_deriv[t] = (zero + r2[t]) - a
                     else:  # apertures 5 and 7: the rows at distance r above and below
-                        # together (the taps are symmetric); the sums fit in int16 all along.
+                        # together (the taps are symmetric); the sums fit all along.
                         centre = image[i]
                         centre_tap = taps[0, radius]
                         for t in range(n_flat):
-                            inner_smooth[t] = centre_tap * centre[t]
+                            inner_smooth[t] = centre_tap * (zero + centre[t])
                             inner_deriv[t] = 0
                         for r in range(1, radius + 1):
                             above = image[max(i - r, 0)]
@@ -171,8 +183,8 @@ def classify_bands(
                             smooth_tap = taps[0, radius + r]
                             deriv_tap = taps[1, radius + r]
                             for t in range(n_flat):
-                                a = np.int64(above[t])
-                                b = np.int64(below[t])
+                                a = zero + above[t]
+                                b = zero + below[t]
                                 inner_smooth[t] += smooth_tap * (a + b)
                                 inner_deriv[t] += deriv_tap * (b - a)
                     for p in range(pad):  # `pad` is a multiple of c: replicate pixel by pixel
@@ -192,7 +204,7 @@ def classify_bands(
                         for t in range(n_flat):
                             flat_dx[t] = s2[t] - s0[t]
                             flat_dy[t] = d0[t] + 2 * d1[t] + d2[t]
-                    else:  # dx and dy, in int32 for aperture 7 (scaled by 1/16 afterwards)
+                    else:  # dx and dy in the magnitudes' type (aperture 7 scaled afterwards)
                         centre_tap = taps[0, radius]
                         for t in range(n_flat):
                             wide_dx[t] = 0
@@ -209,28 +221,30 @@ def classify_bands(
                             for t in range(n_flat):
                                 wide_dx[t] += deriv_tap * (smooth_right[t] - smooth_left[t])
                                 wide_dy[t] += smooth_tap * (deriv_left[t] + deriv_right[t])
-                        if aperture_size == 5:
+                        if aperture_size == 5 or not scale_aperture_7:
                             for t in range(n_flat):
                                 flat_dx[t] = wide_dx[t]
                                 flat_dy[t] = wide_dy[t]
                         else:  # / 16, rounded half to even as OpenCV rounds its scaled Sobel
-                            for t in range(n_flat):
-                                qx = wide_dx[t] >> 4
-                                rx = wide_dx[t] & 15
-                                qy = wide_dy[t] >> 4
-                                ry = wide_dy[t] & 15
+                            for t in range(n_flat):  # (integer derivatives only)
+                                vx = np.int64(wide_dx[t])
+                                vy = np.int64(wide_dy[t])
+                                qx = vx >> 4
+                                rx = vx & 15
+                                qy = vy >> 4
+                                ry = vy & 15
                                 flat_dx[t] = qx + ((rx > 8) | ((rx == 8) & ((qx & 1) == 1)))
                                 flat_dy[t] = qy + ((ry > 8) | ((ry == 8) & ((qy & 1) == 1)))
-                # Magnitudes in int32: the stores wrap like C's int arithmetic.
+                # Magnitudes: the stores into int32 wrap like C's int arithmetic.
                 row_magnitude = flat_magnitude[1 : n_flat + 1]
                 if l2_gradient:
                     for t in range(n_flat):
-                        x = np.int64(flat_dx[t])
-                        y = np.int64(flat_dy[t])
+                        x = zero + flat_dx[t]
+                        y = zero + flat_dy[t]
                         row_magnitude[t] = x * x + y * y
                 else:
                     for t in range(n_flat):
-                        row_magnitude[t] = abs(np.int64(flat_dx[t])) + abs(np.int64(flat_dy[t]))
+                        row_magnitude[t] = abs(zero + flat_dx[t]) + abs(zero + flat_dy[t])
                 if c > 1:  # each pixel takes the first channel of largest magnitude
                     pixel_magnitude = magnitude[slot]
                     pixel_dx = dx[slot]
@@ -264,9 +278,9 @@ def classify_bands(
                         states[t] = NOT_EDGE
                     continue
                 # Pixel t of the block is at index t + 1 of the magnitude views. Every pixel takes
-                # the same branch-free steps (masks select which neighbours to compare), so that the
-                # loop runs in SIMD lanes: a branch per pixel on the direction would be mispredicted
-                # all along textured areas.
+                # the same branch-free steps (all eight neighbours are read, then selected), so
+                # that the loop runs in SIMD lanes: a branch per pixel on the direction would be
+                # mispredicted all along textured areas.
                 mag_up = up_row[start : stop + 2]
                 mag = mid_row[start : stop + 2]
                 mag_down = down_row[start : stop + 2]
@@ -275,33 +289,32 @@ def classify_bands(
                 n_strong = 0
                 for t in range(stop - start):
                     m = mag[t + 1]
-                    xs = np.int32(block_dx[t])
-                    ys = np.int32(block_dy[t])
+                    xs = zero + block_dx[t]
+                    ys = zero + block_dy[t]
+                    # The sector, in Q15 fixed point (exact in float64 for float derivatives,
+                    # which come from float32 pixels or are rounded like them).
                     x = abs(xs)
-                    y = abs(ys) << 15
+                    y = abs(ys) * 32768
                     tg22x = x * TAN_22_5_Q15
-                    tg67x = tg22x + (x << 16)
-                    tg67x = ((tg67x + 2147483648) & 4294967295) - 2147483648  # wraps as int32 in C
+                    tg67x = tg22x + x * 65536
+                    if wrap_int32:  # as int32 in C (only derivatives near 2**15 reach it)
+                        tg67x = (tg67x + 2147483648) % 4294967296 - 2147483648
                     horizontal = y < tg22x  # within 22.5° of horizontal: compare left and right
-                    vertical = y > tg67x  # beyond 67.5°: compare up and down
-                    h_mask = -np.int32(horizontal)
-                    v_mask = -np.int32(vertical & ~horizontal)
-                    d_mask = ~(h_mask | v_mask)
-                    s_mask = -np.int32((xs ^ ys) >= 0)  # dx and dy of the same sign
+                    vertical = (y > tg67x) & ~horizontal  # beyond 67.5°: compare up and down
+                    same_sign = (xs < 0) == (ys < 0)  # dx and dy of the same sign
                     # Diagonal: up-left and down-right when dx and dy have the same sign, else
-                    # up-right and down-left (y grows downwards); both must be beaten strictly,
-                    # hence m >= after + 1.
-                    diagonal_before = (mag_up[t] & s_mask) | (mag_up[t + 2] & ~s_mask)
-                    diagonal_after = ((mag_down[t + 2] & s_mask) | (mag_down[t] & ~s_mask)) + 1
-                    before = (
-                        (mag[t] & h_mask) | (mag_up[t + 1] & v_mask) | (diagonal_before & d_mask)
-                    )
-                    after = (
-                        (mag[t + 2] & h_mask)
-                        | (mag_down[t + 1] & v_mask)
-                        | (diagonal_after & d_mask)
-                    )
-                    peak = (m > low) & (m > before) & (m >= after)
+                    # up-right and down-left (y grows downwards); both must be beaten strictly.
+                    left, right = mag[t], mag[t + 2]
+                    up, down = mag_up[t + 1], mag_down[t + 1]
+                    up_left, up_right = mag_up[t], mag_up[t + 2]
+                    down_left, down_right = mag_down[t], mag_down[t + 2]
+                    diagonal_before = up_left if same_sign else up_right
+                    diagonal_after = down_right if same_sign else down_left
+                    before = left if horizontal else (up if vertical else diagonal_before)
+                    after = right if horizontal else (down if vertical else diagonal_after)
+                    straight = horizontal | vertical
+                    beats_after = (m > after) | ((m == after) & straight)
+                    peak = (m > low) & (m > before) & beats_after
                     strong = peak & (m > high)
                     # EDGE (2) if strong, CANDIDATE (0) if a weak peak, else NOT_EDGE (1).
                     states[t] = 1 - np.int32(peak) + 2 * np.int32(strong)
@@ -339,6 +352,8 @@ def follow_edges_in_band(edge_map, stack, top, row_start, row_stop):
 #: Stand-ins for the unused source of gradients of :func:`classify_bands`.
 NO_IMAGE = np.empty((0, 0), dtype=np.uint8)
 NO_GRADIENTS = np.empty((0, 0), dtype=np.int16)
+#: The type of the magnitudes of int16 derivatives (OpenCV's).
+INT32_MAGNITUDES = np.empty(0, dtype=np.int32)
 
 
 def classify_image(
@@ -350,8 +365,9 @@ def classify_image(
     compiled version of the kernel serves it.
     """
     classify_bands(
-        image, NO_GRADIENTS, NO_GRADIENTS, True, int(n_channels), int(aperture_size),
-        bool(l2_gradient), int(low), int(high), bool(follow), int(band_rows), edge_map, 0, 1,
+        image, NO_GRADIENTS, NO_GRADIENTS, INT32_MAGNITUDES, True, int(n_channels),
+        int(aperture_size), bool(l2_gradient), True, True, np.int32(low), np.int32(high),
+        bool(follow), int(band_rows), edge_map, 0, 1,
     )  # fmt: skip
 
 
