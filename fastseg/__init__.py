@@ -21,9 +21,10 @@ def warmup(progress: bool = False) -> None:
     """Compile (or load from the disk cache) the kernels of the public API for common inputs.
 
     Covers :func:`segment` on 8-bit grey and colour images (distinct-colour and per-pixel paths,
-    every colour space), :func:`kmeans` on uint8, uint16, float32 and float64 samples, :func:`canny`
-    and :func:`auto_canny`, :func:`slic` (8- and 16-bit and float images, gray and colour),
-    :func:`elbow`, :func:`choose_k`, :func:`silhouette_score`, the
+    every colour space), :func:`kmeans` on uint8, uint16, float32 and float64 samples,
+    :func:`canny` and :func:`auto_canny` (8- and 16-bit and float images), :func:`slic` (8- and
+    16-bit and float images, gray and colour), :func:`elbow`, :func:`choose_k`,
+    :func:`silhouette`, :func:`silhouette_score`, the
     :mod:`fastseg.opencv` drop-ins, and :func:`fastseg.dask.segment` and :func:`fastseg.dask.canny`
     when Dask is installed. Run it once, for example in a container's build step, so that the
     first real call of each of them in a later process only loads compiled kernels from the cache.
@@ -71,6 +72,8 @@ def warmup(progress: bool = False) -> None:
             for aperture_size in (3, 5, 7):
                 canny(picture, 50, 150, aperture_size=aperture_size, l2_gradient=True)
             auto_canny(picture)
+        for deeper in (gray.astype(np.uint16) * 257, gray / np.float32(255), gray / 255.0):
+            canny(deeper, 50 * deeper.max() / 255, 150 * deeper.max() / 255)
         dx = gray.astype(np.int16) - 128  # as cv2.Sobel gives them
         opencv.Canny(dx, np.ascontiguousarray(dx[::-1]), 50, 150)
         skimage.canny(gray.astype(np.uint16) * 257, 1.0)  # one kernel for every dtype

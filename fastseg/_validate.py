@@ -98,17 +98,23 @@ def check_image(image, name: str = "image") -> np.ndarray:
         )
     if image.shape[0] == 0 or image.shape[1] == 0:
         raise ValueError(f"`{name}` must have at least one pixel; got shape {image.shape}.")
-    if image.dtype.kind == "f":
-        low_high = finite_range(image.reshape(image.shape[0], -1))
-        if low_high is None:
-            raise ValueError(f"`{name}` must contain only finite values; got NaN or infinity.")
-        if low_high[0] < 0.0 or low_high[1] > 1.0:
-            raise ValueError(
-                f"`{name}` is a float image, which must lie in [0, 1]; got values in "
-                f"[{low_high[0]:.6g}, {low_high[1]:.6g}]. Scale it (for 0-255 values, "
-                "divide by 255; for 0-65535, by 65535) or pass the integer image."
-            )
+    check_float_image_range(image, name)
     return image
+
+
+def check_float_image_range(image: np.ndarray, name: str) -> None:
+    """The image rule for floats: finite, in [0, 1] (a float image in 0-255 is refused)."""
+    if image.dtype.kind != "f":
+        return
+    low_high = finite_range(image.reshape(image.shape[0], -1))
+    if low_high is None:
+        raise ValueError(f"`{name}` must contain only finite values; got NaN or infinity.")
+    if low_high[0] < 0.0 or low_high[1] > 1.0:
+        raise ValueError(
+            f"`{name}` is a float image, which must lie in [0, 1]; got values in "
+            f"[{low_high[0]:.6g}, {low_high[1]:.6g}]. Scale it (for 0-255 values, "
+            "divide by 255; for 0-65535, by 65535) or pass the integer image."
+        )
 
 
 def check_samples(data, name: str = "data") -> np.ndarray:
@@ -326,6 +332,28 @@ def check_ks(ks, n_points: int, bound_name: str) -> np.ndarray:
 # --- images and edges ---
 
 
+#: dtypes of :func:`fastseg.canny`'s image.
+CANNY_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_canny_image(image, name: str = "image") -> np.ndarray:
+    """A non-empty uint8, uint16, float32 or float64 image of shape (H, W) or (H, W, C) with
+    1 <= C <= 4, native-endian; float images finite and in [0, 1] (the image rule).
+
+    Returned as it is (any layout) unless its byte order had to change.
+    """
+    array = as_array(image, name)
+    if array.dtype.newbyteorder("=") not in CANNY_DTYPES:
+        raise TypeError(
+            f"`{name}` must have dtype uint8, uint16, float32 or float64; got {array.dtype.name}."
+        )
+    if not array.dtype.isnative:
+        array = array.astype(array.dtype.newbyteorder("="))
+    _check_edge_image_shape(array, name, 4)
+    check_float_image_range(array, name)
+    return array
+
+
 def check_uint8_image(image, name: str = "image", max_channels: int = 4) -> np.ndarray:
     """A non-empty uint8 image of shape (H, W) or (H, W, C) with 1 <= C <= `max_channels`.
 
@@ -337,6 +365,12 @@ def check_uint8_image(image, name: str = "image", max_channels: int = 4) -> np.n
             f"`{name}` must have dtype uint8; got {array.dtype.name} "
             f"(scale and convert it, e.g. with cv2.convertScaleAbs or .astype(np.uint8))."
         )
+    _check_edge_image_shape(array, name, max_channels)
+    return array
+
+
+def _check_edge_image_shape(array: np.ndarray, name: str, max_channels: int) -> None:
+    """(H, W) or (H, W, C) with 1 <= C <= `max_channels`, at least one pixel."""
     if array.ndim not in (2, 3) or (array.ndim == 3 and not 1 <= array.shape[2] <= max_channels):
         raise ValueError(
             f"`{name}` must be an array of shape (H, W) or (H, W, C) with 1 <= C <= "
@@ -346,7 +380,6 @@ def check_uint8_image(image, name: str = "image", max_channels: int = 4) -> np.n
         raise ValueError(
             f"`{name}` must have at least one row and one column; got shape {array.shape}."
         )
-    return array
 
 
 #: dtypes of :func:`fastseg.skimage.canny`'s image: scikit-image's, less 64-bit integers (which

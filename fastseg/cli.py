@@ -401,8 +401,13 @@ def _edges_one(path: Path, args, out: Path) -> tuple[str, list[tuple[Path, bytes
                     bgr, aperture_size=args.aperture, l2_gradient=args.l2, blur=args.blur
                 )
             else:
+                # The default thresholds are 8-bit steps: in 16-bit or float units for those.
+                unit = {"u": 257.0, "f": 1 / 255}.get(image.dtype.kind, 1.0)
+                unit = 1.0 if image.dtype == np.uint8 else unit
+                low = 100.0 * unit if args.low is None else args.low
+                high = 200.0 * unit if args.high is None else args.high
                 edges = fastseg.canny(
-                    bgr, args.low, args.high, aperture_size=args.aperture, l2_gradient=args.l2,
+                    bgr, low, high, aperture_size=args.aperture, l2_gradient=args.l2,
                     blur=args.blur,
                 )  # fmt: skip
         except (ValueError, TypeError) as exc:
@@ -425,17 +430,19 @@ def _edges_one(path: Path, args, out: Path) -> tuple[str, list[tuple[Path, bytes
 def command_edges(args) -> int:
     if args.auto and (args.low is not None or args.high is not None):
         raise UsageError("--auto sets the thresholds from the image: drop --low and --high")
-    if args.sigma is not None:
-        if args.auto or args.blur is not None or args.aperture is not None or args.l2:
-            raise UsageError(
-                "--sigma (Canny by scikit-image's rules) takes --low/--high; not --auto, --blur, "
-                "--aperture or --l2"
-            )
-    else:
-        args.low = 100.0 if args.low is None else args.low
-        args.high = 200.0 if args.high is None else args.high
+    scikit_image_rules = args.sigma is not None
+    if scikit_image_rules and (
+        args.auto or args.blur is not None or args.aperture is not None or args.l2
+    ):
+        raise UsageError(
+            "--sigma (Canny by scikit-image's rules) takes --low/--high; not --auto, --blur, "
+            "--aperture or --l2"
+        )
     args.aperture = 3 if args.aperture is None else args.aperture
     if args.chunks is not None:
+        if args.sigma is None:  # chunked Canny by OpenCV's rules takes 8-bit images
+            args.low = 100.0 if args.low is None else args.low
+            args.high = 200.0 if args.high is None else args.high
         return _edges_chunked(args)
     return _run_batch(args, _edges_one, "overlay" if args.overlay else "edges")
 
@@ -848,7 +855,9 @@ def build_parser() -> argparse.ArgumentParser:
     clu.set_defaults(run=command_cluster)
 
     edg = commands.add_parser(
-        "edges", help="Canny edges, identical to cv2.Canny (with --sigma: skimage.feature.canny)"
+        "edges",
+        help="Canny edges, identical to cv2.Canny, also on 16-bit and float images (with "
+        "--sigma: skimage.feature.canny)",
     )
     edg.add_argument("images", nargs="*", help="image files or folders (default: a sample photo)")
     edg.add_argument(
@@ -857,10 +866,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="thresholds from the median intensity (not with --low/--high)",
     )
     edg.add_argument(
-        "--low", type=float, help="lower threshold (default 100; with --sigma 10%% of the range)"
+        "--low",
+        type=float,
+        help="lower threshold, in the image's units (default 100 for 8-bit images, 25700 for "
+        "16-bit, 100/255 for float; with --sigma 10%% of the range)",
     )
     edg.add_argument(
-        "--high", type=float, help="upper threshold (default 200; with --sigma 20%% of the range)"
+        "--high",
+        type=float,
+        help="upper threshold (default 200 for 8-bit images, 51400 for 16-bit, 200/255 for "
+        "float; with --sigma 20%% of the range)",
     )
     edg.add_argument(
         "--sigma",

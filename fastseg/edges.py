@@ -1,4 +1,5 @@
-"""Canny edge detection, pixel-identical to ``cv2.Canny``, in fused kernels over bands of rows.
+"""Canny edge detection, pixel-identical to ``cv2.Canny``, in fused kernels over bands of rows
+(and by the same rules on 16-bit and float images).
 
 One pass over bands of rows computes the Sobel derivatives of each band (plus a row of halo on
 each side) into rolling row buffers, the gradient magnitude, the non-maximum suppression and the
@@ -41,16 +42,23 @@ def canny(
     l2_gradient: bool = False,
     blur: float | tuple[int, float] | None = None,
 ) -> np.ndarray:
-    """Edges of an 8-bit image by the Canny algorithm, exactly as ``cv2.Canny`` finds them.
+    """Edges of an image by the Canny algorithm, exactly as ``cv2.Canny`` finds them.
+
+    8-bit images give ``cv2.Canny``'s edge map. 16-bit and float images, which ``cv2.Canny``
+    refuses, follow the same rules in wider arithmetic (see Notes).
 
     Parameters
     ----------
-    image : array of shape (H, W) or (H, W, C), dtype uint8
-        Grey or colour image, 1 <= C <= 4, in any memory layout. With several channels each pixel
+    image : array of shape (H, W) or (H, W, C), dtype uint8, uint16, float32 or float64
+        Grey or colour image, 1 <= C <= 4, in any memory layout; float images must lie in
+        [0, 1] (the image rule of every fastseg function). With several channels each pixel
         takes the gradient of the channel where it is largest.
     threshold1, threshold2 : float
         Hysteresis thresholds on the gradient magnitude, >= 0, in either order: the smaller one
-        links edges, the larger one starts them.
+        links edges, the larger one starts them. In the image's units: 0-255 steps for 8-bit
+        images, 0-65535 for 16-bit ones, 0-1 for float ones (100 and 200 on an 8-bit image are
+        25700 and 51400 on the same image times 257, and 100/255 and 200/255 on it divided by
+        255).
     aperture_size : int, default 3
         Sobel aperture: 3, 5 or 7.
     l2_gradient : bool, default False
@@ -69,10 +77,11 @@ def canny(
     Raises
     ------
     TypeError
-        If `image` is not uint8 or an argument has the wrong type.
+        If `image` is not uint8, uint16, float32 or float64, or an argument has the wrong type.
     ValueError
-        If `image` is empty or not (H, W) or (H, W, C) with 1 <= C <= 4, a threshold is negative
-        or not finite, or `aperture_size` is not 3, 5 or 7.
+        If `image` is empty or not (H, W) or (H, W, C) with 1 <= C <= 4, a float image holds
+        NaN, infinity or values outside [0, 1], a threshold is negative or not finite, or
+        `aperture_size` is not 3, 5 or 7.
 
     Notes
     -----
@@ -83,6 +92,15 @@ def canny(
     neighbours across the edge (strictly on one side), and hysteresis over 8-connected pixels.
     Thresholds of 2**31 and above mark no edge; ``cv2.Canny`` turns such L1 thresholds into a
     negative integer and marks every local maximum.
+
+    16-bit and float images take the same steps without OpenCV's 16-bit limits: derivatives are
+    kept whole (int32 for 16-bit images, float64 for float ones; aperture 7 is not scaled),
+    magnitudes are int64 or float64, compared with the thresholds (squared for L2, floored for
+    16-bit images, never capped), and the sector test is the same fixed-point comparison, exact
+    in float64. So the edges are scale-consistent with ``cv2.Canny``: an 8-bit image times 257
+    (as uint16) with thresholds times 257, or divided by a power of two (as float) with
+    thresholds divided alike, gives ``cv2.Canny``'s edge map for apertures 3 and 5, pixel for
+    pixel (tested on photos).
 
     Examples
     --------
@@ -112,12 +130,13 @@ def auto_canny(
     """Canny edges with thresholds set around the median intensity of the image.
 
     The thresholds are ``lower = max(0, (1 - sigma) * median)`` and
-    ``upper = min(255, (1 + sigma) * median)``, where median is the median of all samples of the
-    image (every channel; after the blur when `blur` is given), as :func:`numpy.median` computes it.
+    ``upper = min(top, (1 + sigma) * median)``, where median is the median of all samples of the
+    image (every channel; after the blur when `blur` is given), as :func:`numpy.median` computes
+    it, and top is the top of the image's range: 255, 65535 for 16-bit images, 1 for float ones.
 
     Parameters
     ----------
-    image : array of shape (H, W) or (H, W, C), dtype uint8
+    image : array of shape (H, W) or (H, W, C), dtype uint8, uint16, float32 or float64
         As for :func:`canny`.
     sigma : float, default 0.33
         Relative width of the threshold band around the median, >= 0.
@@ -181,13 +200,13 @@ def canny_from_gradients(
     dy_rows = kernel_rows(dy, height, width * n_channels)
     low, high = magnitude_thresholds(threshold1, threshold2, 3, l2_gradient)
     edges = np.empty((height, width), dtype=np.uint8) if out is None else out
-    _classify(NO_IMAGE, dx_rows, dy_rows, False, n_channels, 3, l2_gradient, low, high, edges)
+    _classify(NO_IMAGE, dx_rows, dy_rows, n_channels, l2_gradient, low, high, edges)
     return _finish(edges)
 
 
 def _prepare_image(image, blur) -> np.ndarray:
     """The validated image, (H, W) for one channel, blurred when asked."""
-    pixels = _validate.check_uint8_image(image, "image")
+    pixels = _validate.check_canny_image(image, "image")
     if pixels.ndim == 3 and pixels.shape[2] == 1:
         pixels = pixels[:, :, 0]
     blur = _validate.check_blur(blur)
@@ -224,6 +243,29 @@ def magnitude_thresholds(
     return min(math.floor(low), _INT32_MAX), min(math.floor(high), _INT32_MAX)
 
 
+#: For each image dtype: the types of the derivatives and of the magnitudes (as empty arrays),
+#: whether aperture 7 is scaled by 1/16, and whether the sector bound wraps as int32 (OpenCV's
+#: rules for 8-bit images; other depths keep every derivative whole).
+_DEPTHS = {
+    np.dtype(np.uint8): (NO_GRADIENTS, INT32_MAGNITUDES, True, True),
+    np.dtype(np.uint16): (np.empty((0, 0), np.int32), np.empty(0, np.int64), False, False),
+    np.dtype(np.float32): (np.empty((0, 0), np.float64), np.empty(0, np.float64), False, False),
+    np.dtype(np.float64): (np.empty((0, 0), np.float64), np.empty(0, np.float64), False, False),
+}
+
+
+def _whole_thresholds(threshold1, threshold2, l2_gradient, integer):
+    """Thresholds (low, high) on whole derivatives: squared for L2; for integer magnitudes, their
+    floor (capped to int64)."""
+    low, high = sorted((float(threshold1), float(threshold2)))
+    if l2_gradient:
+        low, high = low * low, high * high
+    if not integer:
+        return np.float64(low), np.float64(high)
+    cap = float(np.iinfo(np.int64).max)
+    return tuple(np.int64(math.floor(min(value, cap))) for value in (low, high))
+
+
 def edges_from_image(
     pixels: np.ndarray,
     threshold1: float,
@@ -232,28 +274,34 @@ def edges_from_image(
     l2_gradient: bool,
     out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Canny edges of a validated (H, W) or (H, W, C) uint8 image into `out` or a new array."""
+    """Canny edges of a validated (H, W) or (H, W, C) image into `out` or a new array."""
     height, width = pixels.shape[:2]
     n_channels = 1 if pixels.ndim == 2 else pixels.shape[2]
     rows = kernel_rows(pixels, height, width * n_channels)
-    low, high = magnitude_thresholds(threshold1, threshold2, aperture_size, l2_gradient)
+    gradients, magnitudes, scale_aperture_7, wrap_int32 = _DEPTHS[pixels.dtype]
+    if pixels.dtype == np.uint8:
+        low, high = magnitude_thresholds(threshold1, threshold2, aperture_size, l2_gradient)
+        low, high = np.int32(low), np.int32(high)
+    else:
+        integer = pixels.dtype.kind == "u"
+        low, high = _whole_thresholds(threshold1, threshold2, l2_gradient, integer)
     edges = np.empty((height, width), dtype=np.uint8) if out is None else out
-    _classify(
-        rows, NO_GRADIENTS, NO_GRADIENTS, True, n_channels, aperture_size, l2_gradient,
-        low, high, edges,
+    n_bands = -(-height // BAND_ROWS)
+    _config.run_in_threads(
+        classify_bands, n_bands, rows, gradients, gradients, magnitudes, True, int(n_channels),
+        int(aperture_size), bool(l2_gradient), scale_aperture_7, wrap_int32, low, high, True,
+        BAND_ROWS, edges,
     )  # fmt: skip
     return _finish(edges)
 
 
-def _classify(
-    image, dx_rows, dy_rows, from_image, n_channels, aperture_size, l2_gradient, low, high, edges
-) -> None:
-    """:func:`classify_bands` over all the bands of `edges`."""
-    # The same argument types on every call: one compiled version of the kernel.
+def _classify(image, dx_rows, dy_rows, n_channels, l2_gradient, low, high, edges) -> None:
+    """:func:`classify_bands` of given int16 derivatives, over all the bands of `edges`."""
+    # The same argument types on every call: one compiled version of the kernel, shared with
+    # 8-bit images.
     arguments = (
-        image, dx_rows, dy_rows, INT32_MAGNITUDES, bool(from_image), int(n_channels),
-        int(aperture_size), bool(l2_gradient), True, True, np.int32(low), np.int32(high), True,
-        BAND_ROWS, edges,
+        image, dx_rows, dy_rows, INT32_MAGNITUDES, False, int(n_channels), 3, bool(l2_gradient),
+        True, True, np.int32(low), np.int32(high), True, BAND_ROWS, edges,
     )  # fmt: skip
     n_bands = -(-edges.shape[0] // BAND_ROWS)
     _config.run_in_threads(classify_bands, n_bands, *arguments)
@@ -266,7 +314,12 @@ def _finish(edges: np.ndarray) -> np.ndarray:
 
 
 def _median_thresholds(pixels: np.ndarray, sigma: float) -> tuple[float, float]:
-    """(max(0, (1 - sigma) * median), min(255, (1 + sigma) * median)) of all samples."""
+    """(max(0, (1 - sigma) * median), min(top, (1 + sigma) * median)) of all samples, where top
+    is the top of the image's range: 255, 65535, or 1 for float images."""
+    if pixels.dtype != np.uint8:
+        median = float(np.median(pixels))
+        top = 1.0 if pixels.dtype.kind == "f" else 65535.0
+        return max(0.0, (1.0 - sigma) * median), min(top, (1.0 + sigma) * median)
     height = pixels.shape[0]
     rows = kernel_rows(pixels, height, pixels.size // height)
     counts = np.empty(((height + BAND_ROWS - 1) // BAND_ROWS, 256), dtype=np.int64)

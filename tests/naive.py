@@ -62,13 +62,9 @@ def wrap_int32(values: np.ndarray) -> np.ndarray:
     return ((values + 2**31) % 2**32 - 2**31).astype(np.int64)
 
 
-def sobel(image: np.ndarray, aperture_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sobel derivatives as ``cv2.Sobel(image, CV_16S, ..., borderType=BORDER_REPLICATE)``.
-
-    `image` is (H, W) or (H, W, C) uint8; dx and dy are int16 of shape (H, W, C). Aperture 7 is
-    scaled by 1/16 and rounded half to even, as Canny asks of OpenCV's Sobel.
-    """
-    values = image.astype(np.int64)
+def sobel_whole(values: np.ndarray, aperture_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sobel derivatives (H, W, C) of (H, W) or (H, W, C) int64 or float64 `values`, with
+    replicated borders, unscaled, in the type of `values`."""
     if values.ndim == 2:
         values = values[:, :, None]
     height, width = values.shape[:2]
@@ -76,13 +72,23 @@ def sobel(image: np.ndarray, aperture_size: int) -> tuple[np.ndarray, np.ndarray
     padded = np.pad(values, ((radius, radius), (radius, radius), (0, 0)), mode="edge")
     smoothing = SOBEL_SMOOTHING[aperture_size]
     derivative = SOBEL_DERIVATIVE[aperture_size]
-    dx = np.zeros(values.shape, dtype=np.int64)
-    dy = np.zeros(values.shape, dtype=np.int64)
+    dx = np.zeros(values.shape, dtype=values.dtype)
+    dy = np.zeros(values.shape, dtype=values.dtype)
     for a in range(aperture_size):
         for b in range(aperture_size):
             window = padded[a : a + height, b : b + width]
             dx += smoothing[a] * derivative[b] * window
             dy += derivative[a] * smoothing[b] * window
+    return dx, dy
+
+
+def sobel(image: np.ndarray, aperture_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sobel derivatives as ``cv2.Sobel(image, CV_16S, ..., borderType=BORDER_REPLICATE)``.
+
+    `image` is (H, W) or (H, W, C) uint8; dx and dy are int16 of shape (H, W, C). Aperture 7 is
+    scaled by 1/16 and rounded half to even, as Canny asks of OpenCV's Sobel.
+    """
+    dx, dy = sobel_whole(image.astype(np.int64), aperture_size)
     if aperture_size == 7:
         dx = np.round(dx / 16.0).astype(np.int64)  # exact halves, rounded to even as cvRound does
         dy = np.round(dy / 16.0).astype(np.int64)
@@ -101,13 +107,20 @@ def canny_thresholds(threshold1, threshold2, aperture_size, l2_gradient):
     return int(np.floor(low)), int(np.floor(high))
 
 
-def canny_from_gradients(dx, dy, low, high, l2_gradient):
-    """Canny edges (H, W) uint8 of 0/255 from int16 gradients (H, W, C) and integer thresholds."""
-    dx = dx.astype(np.int64)
-    dy = dy.astype(np.int64)
+def canny_from_gradients(dx, dy, low, high, l2_gradient, wrap=True):
+    """Canny edges (H, W) uint8 of 0/255 from gradients (H, W, C) and thresholds.
+
+    int16 gradients (OpenCV's): int32 magnitudes and sector bound, wrapping as in C. With
+    ``wrap=False``, int64 or float64 gradients as they are (fastseg's other depths).
+    """
+    if dx.dtype.kind != "f":
+        dx = dx.astype(np.int64)
+        dy = dy.astype(np.int64)
     if dx.ndim == 2:
         dx, dy = dx[:, :, None], dy[:, :, None]
-    magnitude = wrap_int32(dx * dx + dy * dy) if l2_gradient else np.abs(dx) + np.abs(dy)
+    magnitude = dx * dx + dy * dy if l2_gradient else np.abs(dx) + np.abs(dy)
+    if l2_gradient and wrap:
+        magnitude = wrap_int32(magnitude)
     # Several channels: per pixel the first channel with the largest magnitude.
     best = np.argmax(magnitude, axis=2)[:, :, None]
     magnitude = np.take_along_axis(magnitude, best, 2)[:, :, 0]
@@ -116,27 +129,29 @@ def canny_from_gradients(dx, dy, low, high, l2_gradient):
     height, width = magnitude.shape
 
     # Magnitude with a frame of zeros, so that neighbours outside the image never win.
-    framed = np.zeros((height + 2, width + 2), dtype=np.int64)
+    framed = np.zeros((height + 2, width + 2), dtype=magnitude.dtype)
     framed[1:-1, 1:-1] = magnitude
 
     def neighbour(di, dj):
         return framed[1 + di : 1 + di + height, 1 + dj : 1 + dj + width]
 
     x = np.abs(dx)
-    y = np.abs(dy) << 15
+    y = np.abs(dy) * 32768
     tg22x = x * TAN_22_5_Q15
-    tg67x = wrap_int32(tg22x + (x << 16))
+    tg67x = tg22x + x * 65536
+    if wrap:
+        tg67x = wrap_int32(tg67x)
     horizontal = y < tg22x
     vertical = ~horizontal & (y > tg67x)
     diagonal = ~horizontal & ~vertical
-    s = np.where((dx ^ dy) < 0, -1, 1)
+    same_sign = (dx < 0) == (dy < 0)
     maximum = np.zeros((height, width), dtype=bool)
     maximum |= horizontal & (magnitude > neighbour(0, -1)) & (magnitude >= neighbour(0, 1))
     maximum |= vertical & (magnitude > neighbour(-1, 0)) & (magnitude >= neighbour(1, 0))
-    # Diagonal: s = +1 compares up-left with down-right, s = -1 up-right with down-left.
+    # Diagonal: same signs compare up-left with down-right, else up-right with down-left.
     up_left = (magnitude > neighbour(-1, -1)) & (magnitude > neighbour(1, 1))
     up_right = (magnitude > neighbour(-1, 1)) & (magnitude > neighbour(1, -1))
-    maximum |= diagonal & np.where(s > 0, up_left, up_right)
+    maximum |= diagonal & np.where(same_sign, up_left, up_right)
     candidate = maximum & (magnitude > low)
     strong = candidate & (magnitude > high)
     return hysteresis(candidate, strong).astype(np.uint8) * 255
@@ -258,10 +273,22 @@ def smooth_canny(image, sigma, low, high, mode="constant", cval=0.0):
 
 
 def canny(image, threshold1, threshold2, aperture_size=3, l2_gradient=False):
-    """Reference of ``cv2.Canny`` for a (H, W) or (H, W, C) uint8 image."""
-    dx, dy = sobel(image, aperture_size)
-    low, high = canny_thresholds(threshold1, threshold2, aperture_size, l2_gradient)
-    return canny_from_gradients(dx, dy, low, high, l2_gradient)
+    """Reference of ``cv2.Canny`` for a (H, W) or (H, W, C) uint8 image, and of
+    :func:`fastseg.canny` for uint16 and float ones: the same rules, with derivatives kept whole
+    (int64, or float64) and magnitudes compared with the thresholds (squared for L2; floored for
+    integer images) without the int32 limits."""
+    if image.dtype == np.uint8:
+        dx, dy = sobel(image, aperture_size)
+        low, high = canny_thresholds(threshold1, threshold2, aperture_size, l2_gradient)
+        return canny_from_gradients(dx, dy, low, high, l2_gradient)
+    whole = image.dtype.kind != "f"
+    dx, dy = sobel_whole(image.astype(np.int64 if whole else np.float64), aperture_size)
+    low, high = sorted((float(threshold1), float(threshold2)))
+    if l2_gradient:
+        low, high = low * low, high * high
+    if whole:
+        low, high = np.floor(low), np.floor(high)
+    return canny_from_gradients(dx, dy, low, high, l2_gradient, wrap=False)
 
 
 # --- silhouette and knee ---

@@ -348,6 +348,79 @@ def test_edges_argument_is_written_and_returned(photos):
     assert np.array_equal(edges, cv2.Canny(dx, dy, 40, 120))
 
 
+# --- 16-bit and float images: cv2.Canny's rules in wider arithmetic ---
+
+
+DEEP_CASES = [
+    (aperture, l2, pair)
+    for aperture in (3, 5)
+    for l2 in (False, True)
+    for pair in ((10, 30), (60, 140), (200, 100))
+]
+
+
+@pytest.mark.parametrize(("aperture_size", "l2_gradient", "thresholds"), DEEP_CASES)
+@pytest.mark.parametrize("name", ["astronaut", "astronaut_gray", "coins", "page"])
+def test_deeper_images_scaled_exactly_give_cv2_canny(
+    photos, name, aperture_size, l2_gradient, thresholds
+):
+    """An 8-bit photo times 257 as uint16 (thresholds times 257), or divided by 256 as float32
+    and float64 (thresholds divided by 256): exact scalings, so cv2.Canny's edges exactly."""
+    image = photos[name]
+    low, high = thresholds
+    expected = cv2.Canny(image, low, high, apertureSize=aperture_size, L2gradient=l2_gradient)
+    options = {"aperture_size": aperture_size, "l2_gradient": l2_gradient}
+    wide = image.astype(np.uint16) * np.uint16(257)
+    np.testing.assert_array_equal(canny(wide, low * 257, high * 257, **options), expected)
+    for dtype in (np.float32, np.float64):
+        unit = image.astype(dtype) / dtype(256)
+        np.testing.assert_array_equal(canny(unit, low / 256, high / 256, **options), expected)
+
+
+@pytest.mark.parametrize("l2_gradient", [False, True])
+@pytest.mark.parametrize("aperture_size", APERTURES)
+@pytest.mark.parametrize("name", ["coffee", "camera"])
+def test_deeper_images_match_the_reference(photos, name, aperture_size, l2_gradient):
+    """Any 16-bit values (not a scaled 8-bit image), all apertures (7 unscaled): the NumPy
+    reference; the same image as float64 divided by 2**16 gives the same edges."""
+    image = photos[name]
+    rng = np.random.default_rng(aperture_size)
+    wide = (image.astype(np.uint16) * 251 + rng.integers(0, 251, image.shape)).astype(np.uint16)
+    scale = {3: 1, 5: 4, 7: 60}[aperture_size]  # larger apertures, larger derivatives
+    low, high = 4000.0 * scale, 12000.5 * scale
+    options = {"aperture_size": aperture_size, "l2_gradient": l2_gradient}
+    edges = canny(wide, low, high, **options)
+    np.testing.assert_array_equal(edges, naive.canny(wide, low, high, aperture_size, l2_gradient))
+    assert 0.002 < np.mean(edges > 0) < 0.3  # thresholds that mean something on this photo
+    unit = wide / 65536.0
+    np.testing.assert_array_equal(canny(unit, low / 65536, high / 65536, **options), edges)
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.float32, np.float64])
+def test_deeper_images_any_layout_and_in_bands(photos, dtype):
+    base = photos["astronaut_gray_1100x900"]  # many bands of rows
+    image = base.astype(dtype) * 257 if dtype == np.uint16 else base.astype(dtype) / 256
+    unit = 257 if dtype == np.uint16 else 1 / 256
+    expected = cv2.Canny(base, 50, 150)
+    np.testing.assert_array_equal(canny(image, 50 * unit, 150 * unit), expected)
+    flipped = np.asfortranarray(image[::-1, ::-1])
+    np.testing.assert_array_equal(
+        canny(flipped, 50 * unit, 150 * unit),
+        cv2.Canny(np.ascontiguousarray(base[::-1, ::-1]), 50, 150),
+    )
+    swapped = image.astype(image.dtype.newbyteorder(">"))
+    np.testing.assert_array_equal(canny(swapped, 50 * unit, 150 * unit), expected)
+
+
+def test_auto_canny_of_deeper_images_uses_their_range(photos):
+    image = photos["coins"]
+    for wide, top in ((image.astype(np.uint16) * 257, 65535.0), (image / 255.0, 1.0)):
+        median = float(np.median(wide))
+        lower, upper = _median_thresholds(wide, 0.33)
+        assert (lower, upper) == (max(0.0, (1 - 0.33) * median), min(top, (1 + 0.33) * median))
+        np.testing.assert_array_equal(auto_canny(wide), canny(wide, lower, upper))
+
+
 # --- bad input ---
 
 _IMAGE = np.zeros((10, 12), dtype=np.uint8)
@@ -358,12 +431,17 @@ _DX = np.zeros((10, 12), dtype=np.int16)
     ("call", "error", "match"),
     [
         (
-            lambda: canny(_IMAGE.astype(np.float32), 1, 2),
+            lambda: canny(_IMAGE.astype(np.int16), 1, 2),
             TypeError,
-            "`image` must have dtype uint8",
+            "`image` must have dtype uint8, uint16, float32 or float64",
         ),
-        (lambda: canny(_IMAGE.astype(np.uint16), 1, 2), TypeError, "`image`"),
+        (lambda: canny(_IMAGE.astype(np.float16), 1, 2), TypeError, "`image`"),
         (lambda: canny(_IMAGE.astype(bool), 1, 2), TypeError, "`image`"),
+        (lambda: canny(_IMAGE + np.float32(2), 1, 2), ValueError, "must lie in \\[0, 1\\]"),
+        (lambda: canny(_IMAGE - 0.5, 1, 2), ValueError, "must lie in \\[0, 1\\]"),
+        (lambda: canny(_IMAGE + np.nan, 1, 2), ValueError, "only finite values"),
+        (lambda: auto_canny(_IMAGE + 300.0), ValueError, "divide by 255"),
+        (lambda: Canny(_IMAGE.astype(np.uint16), 1, 2), TypeError, "must have dtype uint8"),
         (lambda: canny("image", 1, 2), TypeError, "`image`"),
         (
             lambda: canny(np.zeros(5, np.uint8), 1, 2),

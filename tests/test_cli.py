@@ -147,6 +147,16 @@ def test_edges_by_scikit_image_rules_on_a_16_bit_image(tmp_path):
     np.testing.assert_array_equal(fastseg.imread(tmp_path / "d.png") > 0, expected)
 
 
+def test_edges_of_a_16_bit_colour_image_by_cv2s_rules(tmp_path):
+    """Without --sigma, 16-bit images take cv2.Canny's rules with the default thresholds in
+    16-bit units: an 8-bit photo times 257 gives cv2.Canny's edges of the photo."""
+    photo = cv2.cvtColor(fastseg.sample_image()[:200, :240], cv2.COLOR_RGB2BGR)
+    cv2.imwrite(str(tmp_path / "deep.png"), photo.astype(np.uint16) * 257)
+    result = run("edges", "deep.png", "-o", tmp_path / "e.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    np.testing.assert_array_equal(fastseg.imread(tmp_path / "e.png"), cv2.Canny(photo, 100, 200))
+
+
 @pytest.mark.parametrize("extra", (["--auto"], ["--blur", "1"], ["--aperture", "5"], ["--l2"]))
 def test_edges_sigma_refuses_the_options_of_cv2s_flavour(tmp_path, extra):
     result = run("edges", "--sigma", 1, *extra, cwd=tmp_path)
