@@ -72,8 +72,9 @@ def warmup(progress: bool = False) -> None:
             for aperture_size in (3, 5, 7):
                 canny(picture, 50, 150, aperture_size=aperture_size, l2_gradient=True)
             auto_canny(picture)
-        for deeper in (gray.astype(np.uint16) * 257, gray / np.float32(255), gray / 255.0):
-            canny(deeper, 50 * deeper.max() / 255, 150 * deeper.max() / 255)
+        deeper = [(gray.astype(np.uint16) * 257, 257.0), (gray / np.float32(255), 1 / 255)]
+        for picture, unit in [*deeper, (gray / 255.0, 1 / 255)]:  # 16-bit, float32, float64
+            canny(picture, 50 * unit, 150 * unit)
         dx = gray.astype(np.int16) - 128  # as cv2.Sobel gives them
         opencv.Canny(dx, np.ascontiguousarray(dx[::-1]), 50, 150)
         skimage.canny(gray.astype(np.uint16) * 257, 1.0)  # one kernel for every dtype

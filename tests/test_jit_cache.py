@@ -279,6 +279,8 @@ calls = {
     "canny": lambda: fastseg.canny(gray, 100, 200),
     "canny rgb l2": lambda: fastseg.canny(image, 100, 200, l2_gradient=True),
     "auto_canny": lambda: fastseg.auto_canny(gray),
+    "canny 16-bit": lambda: fastseg.canny(gray.astype(np.uint16) * 257, 25700, 51400),
+    "canny float32 rgb": lambda: fastseg.canny(image / np.float32(255), 0.4, 0.8),
     "kmeans uint8": lambda: fastseg.kmeans(pixels, 4, seed=0),
     "kmeans float32": lambda: fastseg.kmeans(pixels.astype(np.float32), 4, seed=0),
     "kmeans float64": lambda: fastseg.kmeans(pixels / 255.0, 4, seed=0),
