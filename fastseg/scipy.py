@@ -42,8 +42,9 @@ import warnings
 
 import numpy as np
 
-from . import _validate
-from .passes import MAX_FEATURES_DIRECT, MemoryPasses
+from . import _config, _validate
+from ._kernels.lloyd import nearest_codes
+from .passes import MAX_FEATURES_DIRECT, SAMPLE_RANGE, MemoryPasses, scale_exponent
 
 __all__ = ["ClusterError", "kmeans", "kmeans2", "vq", "whiten"]
 
@@ -289,7 +290,8 @@ def vq(obs, code_book, check_finite=True):
     >>> vq(obs, code_book)
     (array([0, 1, 0], dtype=int32), array([1.        , 1.        , 2.82842712]))
     """
-    obs = _as_array(obs, "obs", check_finite)
+    # The observations are checked for finiteness once, by _engine_samples, in any case.
+    obs = _as_array(obs, "obs", check_finite=False)
     code_book = _as_array(code_book, "code_book", check_finite)
     common = _common_dtype(obs, code_book)
     samples, codes = _rows(obs, code_book)
@@ -304,11 +306,30 @@ def vq(obs, code_book, check_finite=True):
     centers = codes.astype(work).astype(np.float64)  # the codes as SciPy compares them
     _check_finite_codes(centers)
     samples = _engine_samples(samples, work, "obs")
+    if n_features <= MAX_FEATURES_DIRECT and _squares_fit(samples, centers):
+        # Narrow rows: one pass that finds each code by its exact distance, as SciPy does.
+        labels = np.empty(n_samples, dtype=np.int32)
+        distances = np.empty(n_samples)
+        n_chunks = -(-n_samples // _config.CHUNK_SIZE)
+        _config.run_in_threads(nearest_codes, n_chunks, samples, centers, labels, distances)
+        return labels.astype(code_dtype, copy=False), distances.astype(distance_dtype, copy=False)
     source = MemoryPasses(samples, None, centers.shape[0])
     _nearest_codes(source, centers, update=False)
     labels = source.labels
     distances = _code_distances(samples, centers, labels)
     return labels.astype(code_dtype), distances.astype(distance_dtype, copy=False)
+
+
+def _squares_fit(samples: np.ndarray, centers: np.ndarray) -> bool:
+    """Whether squared differences of `samples` and `centers` (finite) can be summed in float64
+    with neither overflow nor loss to underflow: every magnitude within SAMPLE_RANGE's bound."""
+    largest = float(np.abs(centers).max())
+    if samples.dtype.kind == "f":
+        low, high = _validate.finite_range(samples)
+        largest = max(largest, -low, high)
+    else:  # uint8, uint16
+        largest = max(largest, float(samples.max()))
+    return scale_exponent(largest, SAMPLE_RANGE[np.dtype(np.float64)]) == 0
 
 
 # --- kmeans ----------------------------------------------------------------------------------

@@ -297,6 +297,60 @@ def assign_from_products(
 
 
 @kernel
+def nearest_codes(samples, codes, labels, distances, first_chunk, chunk_step):
+    """Nearest code of each sample by its exact distance, for the chunks of CHUNK_SIZE samples
+    first_chunk, first_chunk + chunk_step, ...: what ``scipy.cluster.vq.vq`` computes.
+
+    Each squared distance is summed feature by feature in float64 from the differences (SciPy's
+    direct loop); the lowest index wins ties. No sums are made: a pass for codes alone.
+
+    Parameters
+    ----------
+    samples : (n, d) uint8, uint16, float32 or float64, coordinates whose squares and their sums
+        stay within float64's normal range
+    codes : (k, d) float64
+    labels : (n,) int32, overwritten with the index of the nearest code
+    distances : (n,) float64, overwritten with the Euclidean distance to it
+    first_chunk, chunk_step : int, the chunks of this call
+    """
+    n, d = samples.shape
+    k = codes.shape[0]
+    n_chunks = (n + CHUNK_SIZE - 1) // CHUNK_SIZE
+    # A tile of samples, feature by feature, so that each step runs over the tile in SIMD lanes
+    # (each sample's sum still made feature by feature, in order).
+    tile = np.empty((d, TILE))
+    totals = np.empty((3, TILE))
+    total = totals[0]
+    best_distance = totals[1]
+    best = np.empty(TILE, dtype=np.int64)
+    for chunk in range(first_chunk, n_chunks, chunk_step):
+        for start in range(chunk * CHUNK_SIZE, min(n, (chunk + 1) * CHUNK_SIZE), TILE):
+            m = min(n, start + TILE, (chunk + 1) * CHUNK_SIZE) - start
+            for t in range(m):
+                for f in range(d):
+                    tile[f, t] = np.float64(samples[start + t, f])
+            for t in range(m):
+                best_distance[t] = np.inf
+                best[t] = 0
+            for j in range(k):
+                for t in range(m):
+                    total[t] = 0.0
+                for f in range(d):
+                    coordinate = codes[j, f]
+                    row = tile[f]
+                    for t in range(m):
+                        diff = row[t] - coordinate
+                        total[t] += diff * diff
+                for t in range(m):
+                    closer = total[t] < best_distance[t]
+                    best_distance[t] = total[t] if closer else best_distance[t]
+                    best[t] = j if closer else best[t]
+            for t in range(m):
+                labels[start + t] = best[t]
+                distances[start + t] = np.sqrt(best_distance[t])
+
+
+@kernel
 def add_block_sums(block, weights, labels, sums, weight_sums):
     """Add each row of `block`, weighted, to the running sums of its center, in row order.
 
