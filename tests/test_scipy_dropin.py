@@ -256,6 +256,20 @@ def test_vq_ties_go_to_the_lowest_code():
     np.testing.assert_array_equal(actual[1], expected[1])
 
 
+@pytest.mark.parametrize("exponent", [-600, -300, 200, 600])
+def test_vq_codes_do_not_depend_on_the_scale_of_the_data(exponent):
+    """Narrow rows of extreme magnitude (squares beyond float64's normal range) go through the
+    scaled engine: the codes stay those of the data at a normal scale, and the distances are
+    scaled exactly where they are representable."""
+    pixels = photo_crop_pixels().astype(np.float64)
+    code_book = pixels[:: len(pixels) // 6][:6] + 0.5
+    codes, distances = fastseg_vq.vq(pixels, code_book)
+    scaled = fastseg_vq.vq(np.ldexp(pixels, exponent), np.ldexp(code_book, exponent))
+    np.testing.assert_array_equal(scaled[0], codes)
+    if abs(exponent) < 400:
+        np.testing.assert_array_equal(scaled[1], np.ldexp(distances, exponent))
+
+
 # --- kmeans2 -----------------------------------------------------------------------------------
 
 
