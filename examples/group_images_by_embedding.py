@@ -12,7 +12,8 @@ folder's file names. Without them, each image is described by its colour histogr
 4 saturation x 4 value bins, as square roots of the bin shares, so that Euclidean distance is
 the Hellinger distance between histograms). The number of groups is the k of 2-10 with the best
 silhouette score; ``-o groups.csv`` writes the groups as CSV lines ``file,group``.
-The same from the command line, for an existing ``.npy``: ``fastseg cluster e.npy --ks 2-10``.
+From the command line, for an existing ``.npy``: ``fastseg cluster e.npy --ks 2-10`` (its
+k-means runs draw from one generator, so its labels can differ from this script's).
 """
 
 from __future__ import annotations

@@ -562,8 +562,11 @@ def _read_features(path: Path) -> np.ndarray:
         features = np.load(path, mmap_mode="r", allow_pickle=False)
     except FileNotFoundError:
         raise UsageError(f"no such file: {str(path)!r}") from None
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, EOFError) as exc:
         raise UsageError(f"cannot read {str(path)!r} as a .npy array: {exc}") from exc
+    if not isinstance(features, np.ndarray):  # an .npz archive under a .npy name
+        features.close()
+        raise UsageError(f"cannot read {str(path)!r} as a .npy array: it is an .npz archive")
     if features.ndim < 2:
         raise UsageError(
             f"{path.name}: expected samples of shape (n_samples, n_features); got shape "
@@ -571,11 +574,16 @@ def _read_features(path: Path) -> np.ndarray:
         )
     if features.dtype.kind not in "uif" or features.dtype.itemsize > 8:
         raise UsageError(f"{path.name}: expected integer or float features; got {features.dtype}")
-    features = features.reshape(features.shape[0], -1)
-    if features.dtype.kind in "ui" and features.dtype not in (np.uint8, np.uint16):
+    n_features = int(np.prod(features.shape[1:]))
+    if features.shape[0] == 0 or n_features == 0:
+        raise UsageError(
+            f"{path.name}: expected at least one sample and one feature; got shape {features.shape}"
+        )
+    features = features.reshape(features.shape[0], n_features)
+    if features.dtype == np.float16:
+        features = features.astype(np.float32)  # exact
+    elif features.dtype.kind in "ui" and features.dtype not in (np.uint8, np.uint16):
         features = features.astype(np.float64)
-    if features.shape[1] == 0:
-        raise UsageError(f"{path.name}: the samples have no features (shape {features.shape})")
     return features
 
 
@@ -585,8 +593,14 @@ def _standardized(features: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarr
     values = np.asarray(features, dtype=np.float64)
     if not np.isfinite(values).all():
         raise UsageError(f"{name}: the features hold NaN or infinity")
-    mean = values.mean(axis=0)
-    scale = values.std(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = values.mean(axis=0)
+        scale = values.std(axis=0)
+    if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
+        raise UsageError(
+            f"{name}: --standardize: the mean or standard deviation of a feature exceeds the "
+            "float64 range (values near 1e308); scale the features first"
+        )
     constant = scale == 0
     if constant.all():
         raise UsageError(f"{name}: --standardize: every feature is constant")
@@ -604,13 +618,16 @@ def command_cluster(args) -> int:
     _check_outputs([path], [(path, outputs)])
     for option, value, low in (
         ("--attempts", args.attempts, 1), ("--max-iter", args.max_iter, 1),
-        ("--sample-size", args.sample_size, 3),
+        ("--sample-size", 3 if args.sample_size is None else args.sample_size, 3),
     ):  # fmt: skip
         if value < low:
             raise UsageError(f"{option} must be at least {low}; got {value}")
     if args.k is not None and args.method is not None:
         raise UsageError("-k gives the number of clusters: --method chooses one from --ks")
     method = args.method or "silhouette"
+    if args.sample_size is not None and (args.k is not None or method == "elbow"):
+        raise UsageError("--sample-size applies to the silhouette method only")
+    sample_size = 2000 if args.sample_size is None else args.sample_size
     features = _read_features(path)
     n_samples, n_features = features.shape
     ks = [args.k] if args.k is not None else args.ks
@@ -640,7 +657,7 @@ def command_cluster(args) -> int:
                     print(f"{each:>5}  {wcss:>16.6g}{'  <- knee' if each == k else ''}")
             else:
                 sweep = fastseg.silhouette(
-                    samples=data, ks=ks, sample_size=args.sample_size, criteria=criteria,
+                    samples=data, ks=ks, sample_size=sample_size, criteria=criteria,
                     attempts=args.attempts, seed=seed,
                 )  # fmt: skip
                 k = sweep.best
@@ -832,7 +849,6 @@ def build_parser() -> argparse.ArgumentParser:
     clu.add_argument(
         "--sample-size",
         type=int,
-        default=2000,
         help="silhouette: the most samples scored for each k (default 2000)",
     )
     clu.add_argument("-o", "--output", help="labels as int32 .npy (default NAME_labels.npy, here)")

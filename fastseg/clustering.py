@@ -3,6 +3,7 @@ pass source (:mod:`fastseg.passes`), the one interface to where the samples live
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,11 @@ __all__ = ["Criteria", "KMeansResult", "kmeans"]
 TERM_CRITERIA_COUNT = 1
 TERM_CRITERIA_EPS = 2
 _FLT_EPSILON = float(np.finfo(np.float32).eps)
+
+
+#: Most distances to the candidates that k-means++ seeding keeps at once (64 MB): enough for k
+#: up to about 6000 on seeding's rows (128 k of them, 2 + log k candidates).
+KEPT_DISTANCES = 1 << 23
 
 
 def seeding_size(n_features: int, k: int) -> int:
@@ -125,8 +131,10 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
     further center, and follow the rule of :mod:`fastseg._kernels.seeding`. Sums over rows are
     taken per chunk of SEED_CHUNK rows and added in chunk order, so the result does not depend
     on the number of threads. Each center after the first costs one pass over the rows, split
-    among threads, which brings the distances to the nearest center up to date and scores the
-    candidates.
+    among threads, which scores the candidates; the distances it computes to the chosen one
+    then bring each row's distance to its nearest center up to date. They are kept for every
+    candidate while that takes at most KEPT_DISTANCES values; beyond (large k), only the chosen
+    candidate's are, from a second pass.
 
     Parameters
     ----------
@@ -149,8 +157,10 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
     cumulative = np.empty(n)
     n_chunks = -(-n // seeding.SEED_CHUNK)
     trial_sums = np.empty((n_chunks, n_trials))  # per chunk, the shares with each candidate
-    # Squared distance of each row to each candidate, by chunk of rows.
-    trial_distances = np.empty((n_chunks, n_trials, seeding.SEED_CHUNK))
+    # Squared distance of each row to each candidate (or to the chosen one), by chunk of rows.
+    keep = n_chunks * n_trials * seeding.SEED_CHUNK <= KEPT_DISTANCES
+    trial_distances = np.empty((n_chunks, n_trials if keep else 1, seeding.SEED_CHUNK))
+    chosen_sums = trial_sums if keep else np.empty((n_chunks, 1))
     chunk_totals = np.empty(n_chunks)  # per chunk, the sum of shares up to the last center
     candidates = np.empty(n_trials, dtype=np.int64)
     first = np.empty((1, d))  # the first center
@@ -169,10 +179,31 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
             seeding.score_candidates, n_parts, columns, weights, closest, candidates,
             trial_distances, trial_sums,
         )  # fmt: skip
+        if not keep:  # the chosen candidate's pass again, keeping its distances this time
+            best = _first_lowest_total(trial_sums)
+            candidates[0] = candidates[best]
+            _config.run_in_threads(
+                seeding.score_candidates, n_parts, columns, weights, closest, candidates[:1],
+                trial_distances, chosen_sums,
+            )  # fmt: skip
         chosen[step] = seeding.choose(
-            candidates, trial_sums, trial_distances, chunk_totals, closest
-        )
+            candidates[: chosen_sums.shape[1]], chosen_sums, trial_distances, chunk_totals,
+            closest,
+        )  # fmt: skip
     return rows[chosen]
+
+
+def _first_lowest_total(trial_sums: np.ndarray) -> int:
+    """The candidate with the lowest sum of shares, added in chunk order (the first of equal
+    ones): what :func:`fastseg._kernels.seeding.choose` picks."""
+    best, best_total = 0, math.inf
+    for t in range(trial_sums.shape[1]):
+        total = 0.0
+        for value in trial_sums[:, t].tolist():
+            total += value
+        if total < best_total:
+            best, best_total = t, total
+    return best
 
 
 def as_criteria(criteria) -> Criteria:

@@ -57,7 +57,7 @@ def canny(
         Hysteresis thresholds on the gradient magnitude, >= 0, in either order: the smaller one
         links edges, the larger one starts them. In the image's units: 0-255 steps for 8-bit
         images, 0-65535 for 16-bit ones, 0-1 for float ones (100 and 200 on an 8-bit image are
-        25700 and 51400 on the same image times 257, and 100/255 and 200/255 on it divided by
+        25700 and 51400 on the same image times 257, and about 0.39 and 0.78 on it divided by
         255).
     aperture_size : int, default 3
         Sobel aperture: 3, 5 or 7.
@@ -96,8 +96,9 @@ def canny(
     16-bit and float images take the same steps without OpenCV's 16-bit limits: derivatives are
     kept whole (int32 for 16-bit images, float64 for float ones; aperture 7 is not scaled),
     magnitudes are int64 or float64, compared with the thresholds (squared for L2, floored for
-    16-bit images, never capped), and the sector test is the same fixed-point comparison, exact
-    in float64. So the edges are scale-consistent with ``cv2.Canny``: an 8-bit image times 257
+    16-bit images, not capped at OpenCV's int32 limits), and the sector test is the same
+    fixed-point comparison (exact in float64 for the derivatives of float32 pixels). So the
+    edges are scale-consistent with ``cv2.Canny``: an 8-bit image times 257
     (as uint16) with thresholds times 257, or divided by a power of two (as float) with
     thresholds divided alike, gives ``cv2.Canny``'s edge map for apertures 3 and 5, pixel for
     pixel (tested on photos).
@@ -262,8 +263,8 @@ def _whole_thresholds(threshold1, threshold2, l2_gradient, integer):
         low, high = low * low, high * high
     if not integer:
         return np.float64(low), np.float64(high)
-    cap = float(np.iinfo(np.int64).max)
-    return tuple(np.int64(math.floor(min(value, cap))) for value in (low, high))
+    # Beyond any magnitude of 16-bit derivatives (below 2**54): capping changes no comparison.
+    return tuple(np.int64(math.floor(min(value, 2.0**62))) for value in (low, high))
 
 
 def edges_from_image(

@@ -471,6 +471,11 @@ def silhouette(
         )
     scores = _silhouette_scores(data, ks, size, rng, criteria, attempts)
     if np.isnan(scores).all():
+        if data.n_points <= size:  # every pixel (or sample) was scored
+            raise ValueError(
+                "every k put all the pixels (or samples) in a single cluster: the data hold a "
+                "single distinct value, which no silhouette can score."
+            )
         raise ValueError(
             f"`sample_size` = {size} scored pixels of a single cluster for every k; use a "
             "larger `sample_size`."

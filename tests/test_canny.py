@@ -412,6 +412,15 @@ def test_deeper_images_any_layout_and_in_bands(photos, dtype):
     np.testing.assert_array_equal(canny(swapped, 50 * unit, 150 * unit), expected)
 
 
+@pytest.mark.parametrize("l2_gradient", [False, True])
+def test_huge_thresholds_on_16_bit_images_mark_no_edge(l2_gradient):
+    image = np.zeros((20, 20), np.uint16)
+    image[:, 10:] = 65535
+    assert canny(image, 1000, 2000, l2_gradient=l2_gradient).any()
+    for high in (4e9, 1e19, 1e300):
+        assert not canny(image, 1000, high, l2_gradient=l2_gradient).any()
+
+
 def test_auto_canny_of_deeper_images_uses_their_range(photos):
     image = photos["coins"]
     for wide, top in ((image.astype(np.uint16) * 257, 65535.0), (image / 255.0, 1.0)):

@@ -113,7 +113,7 @@ def test_default_output_is_named_after_the_input_in_the_current_folder(
          "integer or float features"),
         (lambda p: np.save(p / "x.npy", np.array([[None]] * 3)), ["-k", 2], "cannot read"),
         (lambda p: (p / "x.npy").write_bytes(b"not numpy"), ["-k", 2], "cannot read"),
-        (lambda p: np.save(p / "x.npy", np.zeros((5, 0))), ["-k", 2], "no features"),
+        (lambda p: np.save(p / "x.npy", np.zeros((5, 0))), ["-k", 2], "one feature"),
         (lambda p: np.save(p / "x.npy", np.ones((5, 2))), ["-k", 6], "at most the number"),
         (lambda p: np.save(p / "x.npy", np.full((5, 2), np.nan)), ["-k", 2], "x.npy: "),
         (lambda p: np.save(p / "x.npy", np.full((5, 2), np.nan)), ["-k", 2, "--standardize"],
@@ -132,6 +132,18 @@ def test_default_output_is_named_after_the_input_in_the_current_folder(
         (lambda p: np.save(p / "x.npy", np.ones((5, 2))), ["-k", 2, "--centers", "c.txt"],
          ".npy"),
         (lambda p: None, ["-k", 2], "no such file"),
+        (lambda p: (p / "x.npy").write_bytes(b""), ["-k", 2], "cannot read"),
+        (lambda p: np.savez(p / "x.npz", a=np.ones((5, 2))) or (p / "x.npz").rename(p / "x.npy"),
+         ["-k", 2], ".npz archive"),
+        (lambda p: np.save(p / "x.npy", np.zeros((0, 3))), ["-k", 2], "at least one sample"),
+        (lambda p: np.save(p / "x.npy", np.zeros((0, 3, 4))), ["-k", 2], "at least one sample"),
+        (lambda p: np.save(p / "x.npy", np.array([[1e308, 0.0], [-1e308, 1.0], [1e308, 2.0]])),
+         ["-k", 2, "--standardize"], "float64 range"),
+        (lambda p: np.save(p / "x.npy", np.ones((10, 2))), ["--ks", "2-3"], "single distinct"),
+        (lambda p: np.save(p / "x.npy", np.ones((5, 2))), ["-k", 2, "--sample-size", 100],
+         "silhouette method only"),
+        (lambda p: np.save(p / "x.npy", np.ones((5, 2))), ["--method", "elbow",
+         "--sample-size", 100], "silhouette method only"),
     ],
 )  # fmt: skip
 def test_bad_input_exits_2_with_one_line(make, args, message, tmp_path, capsys, monkeypatch):
@@ -142,6 +154,15 @@ def test_bad_input_exits_2_with_one_line(make, args, message, tmp_path, capsys, 
     assert status == 2
     assert err.startswith("fastseg: error:") and err.count("\n") == 1 and message in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
+
+
+def test_float16_features_are_read_as_float32(tmp_path, capsys):
+    data = blobs(n=300, d=4, k=2, seed=5).astype(np.float16)
+    np.save(tmp_path / "h.npy", data)
+    status, _, err = run(capsys, "cluster", tmp_path / "h.npy", "-k", 2, "-o", tmp_path / "l.npy")
+    assert status == 0, err
+    expected = fastseg.kmeans(data.astype(np.float32), 2, seed=np.random.default_rng(0))
+    np.testing.assert_array_equal(np.load(tmp_path / "l.npy"), expected.labels)
 
 
 def test_suffix_other_than_npy_is_refused(tmp_path, capsys):

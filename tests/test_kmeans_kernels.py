@@ -214,17 +214,20 @@ def test_indices_by_weight_match_searchsorted_over_cumulative_weights(rng, integ
         assert (weights[indices] > 0).all()  # rows of weight 0 are never drawn
 
 
-def seeded_rows(rows, weights, k, seed, threaded):
-    """The rows kmeans_plusplus chooses, its passes on one thread or split among threads."""
+def seeded_rows(rows, weights, k, seed, threaded, kept=True):
+    """The rows kmeans_plusplus chooses, its passes on one thread or split among threads; with
+    `kept` False, the distances to the candidates are not kept (a second pass for the chosen)."""
+    from fastseg import clustering
     from fastseg._kernels import seeding
     from fastseg.clustering import kmeans_plusplus
 
-    serial_work = seeding.SERIAL_WORK
+    serial_work, kept_distances = seeding.SERIAL_WORK, clustering.KEPT_DISTANCES
     seeding.SERIAL_WORK = 0 if threaded else np.inf
+    clustering.KEPT_DISTANCES = kept_distances if kept else 0
     try:
         centers = kmeans_plusplus(rows, weights, k, np.random.default_rng(seed))
     finally:
-        seeding.SERIAL_WORK = serial_work
+        seeding.SERIAL_WORK, clustering.KEPT_DISTANCES = serial_work, kept_distances
     return np.array([np.flatnonzero((rows == center).all(axis=1))[0] for center in centers])
 
 
@@ -239,8 +242,8 @@ def test_greedy_kmeans_pp_matches_reference(rng, d, weighted):
     weights = rng.uniform(0.0, 3.0, len(rows)) if weighted else np.ones(len(rows))
     for k, seed in ((1, 0), (9, 1), (40, 2)):
         expected = naive.greedy_kmeans_pp(rows, weights, k, np.random.default_rng(seed))
-        for threaded in (False, True):
-            chosen = seeded_rows(rows, weights, k, seed, threaded)
+        for threaded, kept in ((False, True), (True, True), (True, False)):
+            chosen = seeded_rows(rows, weights, k, seed, threaded, kept)
             np.testing.assert_array_equal(chosen, expected)
 
 

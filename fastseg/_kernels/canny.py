@@ -291,8 +291,8 @@ def classify_bands(
                     m = mag[t + 1]
                     xs = zero + block_dx[t]
                     ys = zero + block_dy[t]
-                    # The sector, in Q15 fixed point (exact in float64 for float derivatives,
-                    # which come from float32 pixels or are rounded like them).
+                    # The sector, in Q15 fixed point (in float64 for float images: exact for
+                    # the derivatives of float32 pixels, rounded for float64 ones).
                     x = abs(xs)
                     y = abs(ys) * 32768
                     tg22x = x * TAN_22_5_Q15

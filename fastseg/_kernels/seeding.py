@@ -196,12 +196,15 @@ def first_distances(columns, weights, center, closest, chunk_totals, first_chunk
 def score_candidates(
     columns, weights, closest, candidates, trial_distances, trial_sums, first_chunk, chunk_step
 ):
-    """For the rows of the chunks first_chunk, first_chunk + chunk_step, ...: their squared
-    distances to each candidate into trial_distances[chunk, t] (C-contiguous, (n_chunks,
-    trials, SEED_CHUNK)), and into trial_sums[chunk, t] the sum of their shares if
-    candidates[t] became a center."""
+    """For the rows of the chunks first_chunk, first_chunk + chunk_step, ...: into
+    trial_sums[chunk, t] the sum of their shares if candidates[t] became a center, and their
+    squared distances to each candidate into trial_distances[chunk, t] when it has room for
+    them (C-contiguous, (n_chunks, trials, SEED_CHUNK)); else (a second axis shorter than the
+    candidates) the distances are not kept."""
     d, n = columns.shape
     trials = candidates.shape[0]
+    keep = trial_distances.shape[1] >= trials
+    scratch = np.empty((trials if not keep else 0, SEED_CHUNK))
     targets = np.empty((trials, d))
     for t in range(trials):
         for f in range(d):
@@ -209,7 +212,7 @@ def score_candidates(
     for chunk in range(first_chunk, trial_sums.shape[0], chunk_step):
         start = chunk * SEED_CHUNK
         stop = min(n, start + SEED_CHUNK)
-        distances = trial_distances[chunk]
+        distances = trial_distances[chunk] if keep else scratch
         _squared_distances_to(columns, start, stop, targets, distances)
         for t in range(trials):
             trial_sums[chunk, t] = _capped_weighted_sum(
