@@ -12,6 +12,7 @@ Conventions shared by every kernel here:
 import numpy as np
 
 from .._config import CHUNK_SIZE, kernel
+from .seeding import squared_distances_to
 
 #: Samples per tile: small enough for the tile's float copy to stay in L1, long enough for the
 #: per-center loop over the tile to vectorise.
@@ -316,12 +317,11 @@ def nearest_codes(samples, codes, labels, distances, first_chunk, chunk_step):
     n, d = samples.shape
     k = codes.shape[0]
     n_chunks = (n + CHUNK_SIZE - 1) // CHUNK_SIZE
-    # A tile of samples, feature by feature, so that each step runs over the tile in SIMD lanes
-    # (each sample's sum still made feature by feature, in order).
+    # A tile of samples, feature by feature, and its squared distances to every code: each step
+    # runs over the tile in SIMD lanes.
     tile = np.empty((d, TILE))
-    totals = np.empty((3, TILE))
-    total = totals[0]
-    best_distance = totals[1]
+    totals = np.empty((k + 1, TILE))
+    best_distance = totals[k]
     best = np.empty(TILE, dtype=np.int64)
     for chunk in range(first_chunk, n_chunks, chunk_step):
         for start in range(chunk * CHUNK_SIZE, min(n, (chunk + 1) * CHUNK_SIZE), TILE):
@@ -329,18 +329,12 @@ def nearest_codes(samples, codes, labels, distances, first_chunk, chunk_step):
             for t in range(m):
                 for f in range(d):
                     tile[f, t] = np.float64(samples[start + t, f])
+            squared_distances_to(tile, 0, m, codes, totals)
             for t in range(m):
                 best_distance[t] = np.inf
                 best[t] = 0
             for j in range(k):
-                for t in range(m):
-                    total[t] = 0.0
-                for f in range(d):
-                    coordinate = codes[j, f]
-                    row = tile[f]
-                    for t in range(m):
-                        diff = row[t] - coordinate
-                        total[t] += diff * diff
+                total = totals[j]
                 for t in range(m):
                     closer = total[t] < best_distance[t]
                     best_distance[t] = total[t] if closer else best_distance[t]

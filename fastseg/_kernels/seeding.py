@@ -57,7 +57,7 @@ def _cumulate(shares, cumulative):
 
 
 @kernel
-def _squared_distances_to(columns, start, stop, targets, out):
+def squared_distances_to(columns, start, stop, targets, out):
     """out[t, i - start] = squared distance of row i (start <= i < stop) of the (d, n)
     feature-major `columns` to targets[t], each row's features added in order; `out` is a
     C-contiguous (n_targets, >= stop - start) buffer.
@@ -185,7 +185,7 @@ def first_distances(columns, weights, center, closest, chunk_totals, first_chunk
     for chunk in range(first_chunk, chunk_totals.shape[0], chunk_step):
         start = chunk * SEED_CHUNK
         stop = min(columns.shape[1], start + SEED_CHUNK)
-        _squared_distances_to(columns, start, stop, center, distances)
+        squared_distances_to(columns, start, stop, center, distances)
         part = closest[start:stop]
         for i in range(stop - start):
             part[i] = distances[0, i]
@@ -213,7 +213,7 @@ def score_candidates(
         start = chunk * SEED_CHUNK
         stop = min(n, start + SEED_CHUNK)
         distances = trial_distances[chunk] if keep else scratch
-        _squared_distances_to(columns, start, stop, targets, distances)
+        squared_distances_to(columns, start, stop, targets, distances)
         for t in range(trials):
             trial_sums[chunk, t] = _capped_weighted_sum(
                 weights[start:stop], closest[start:stop], distances[t, : stop - start]
