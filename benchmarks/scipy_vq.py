@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 
 import numpy as np
 import scipy.cluster.vq as scipy_vq
 
-import fastseg
 import fastseg.scipy as fastseg_vq
 from fastseg.bench import data as bench_data
-from fastseg.bench import machine_description, time_calls
+from fastseg.bench import machine_description, thread_pools, time_calls
 
 REPEATS = 3
 KMEANS2_ITERATIONS = 10
@@ -51,20 +49,6 @@ def first_code_book(data: np.ndarray, k: int) -> np.ndarray:
 def mean_distortion(data: np.ndarray, centroids: np.ndarray) -> float:
     """Mean Euclidean distance of the observations to their nearest centroid, in float64."""
     return float(np.mean(scipy_vq.vq(data.astype(np.float64), centroids.astype(np.float64))[1]))
-
-
-def thread_info() -> list[str]:
-    lines = [f"fastseg threads: {fastseg.get_num_threads()}; CPUs: {os.cpu_count()}"]
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return [*lines, "threadpoolctl not installed: BLAS threads unknown"]
-    for pool in threadpool_info():
-        lines.append(
-            f"{pool['user_api']} {pool['internal_api']} {pool.get('version') or ''}: "
-            f"{pool['num_threads']} threads ({os.path.basename(pool['filepath'])})"
-        )
-    return lines
 
 
 def blas_limit(threads: int | None):
@@ -125,7 +109,7 @@ def main() -> None:
     arguments = parser.parse_args()
     with blas_limit(arguments.blas_threads):
         print(machine_description())
-        for line in thread_info():
+        for line in thread_pools():
             print(f"- {line}")
         print(f"\nBest of {REPEATS} runs after a warm-up call.\n")
         print(format_table(run()))

@@ -45,7 +45,7 @@ from .peers import (
     importable,
     missing_modules,
 )
-from .report import format_tables, machine_description
+from .report import format_tables, machine_description, thread_pools
 from .timing import (
     CANNY_THRESHOLDS,
     LARGE_KMEANS,
@@ -103,5 +103,6 @@ __all__ = [
     "resident_bytes",
     "run_case",
     "run_cases",
+    "thread_pools",
     "time_calls",
 ]

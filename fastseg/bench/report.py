@@ -110,6 +110,22 @@ def format_tables(rows: list[Row], *, memory: bool | None = None) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def thread_pools() -> list[str]:
+    """fastseg's threads, the CPUs, and each BLAS/OpenMP library loaded with its thread count
+    (through threadpoolctl, when it is installed)."""
+    lines = [f"fastseg threads: {fastseg.get_num_threads()}; CPUs: {os.cpu_count()}"]
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return [*lines, "threadpoolctl not installed: BLAS threads unknown"]
+    for pool in threadpool_info():
+        lines.append(
+            f"{pool['user_api']} {pool['internal_api']} {pool.get('version') or ''}: "
+            f"{pool['num_threads']} threads ({os.path.basename(pool['filepath'])})"
+        )
+    return lines
+
+
 def machine_description() -> str:
     """CPU model, cores, RAM and the versions of the libraries that were timed."""
     import numba

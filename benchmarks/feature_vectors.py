@@ -1,0 +1,58 @@
+"""k-means on feature vectors: fastseg against cv2.kmeans, faiss and scikit-learn in one process.
+
+The rows of issue-style tables: float32 Gaussian blobs (``fastseg.bench.blobs``), 10 center
+updates, 1 attempt, the same seed; k-means++ where the peer has it (fastseg, cv2, scikit-learn),
+random seeding for faiss (compared with fastseg seeded at random rows), faiss on every point.
+Each call is timed as the best of 3 after a warm-up call (which also compiles fastseg's
+kernels); the MSE per sample is printed beside the time, so that speed is never bought with
+quality. The environment (BLAS and OpenMP libraries and their threads) is printed first.
+
+Usage::
+
+    python benchmarks/feature_vectors.py             # fastseg, cv2 and faiss (when installed)
+    python benchmarks/feature_vectors.py --sklearn   # scikit-learn too (slow)
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from fastseg import bench
+from fastseg.bench import data as bench_data
+from fastseg.bench import peers
+
+#: (n, d, k) of each case.
+CASES = [(100_000, 64, 32), (20_000, 1280, 32), (200_000, 128, 256)]
+REPEATS = 3
+UPDATES = 10
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sklearn", action="store_true", help="also time scikit-learn")
+    args = parser.parse_args()
+    methods = ["fastseg", "cv2.kmeans", "fastseg random init", "faiss.Kmeans all points"]
+    if args.sklearn:
+        methods.append("sklearn.KMeans")
+    methods = [m for m in methods if peers.importable(peers.KMEANS_METHODS[m].requires)]
+    print(bench.machine_description())
+    for line in bench.thread_pools():
+        print(f"- {line}")
+    print()
+    print("| n, d, k | " + " | ".join(methods) + " |")
+    print("|---|" + "---:|" * len(methods))
+    for n, d, k in CASES:
+        samples = bench_data.blobs(d, n)
+        cells = []
+        for name in methods:
+            function = peers.KMEANS_METHODS[name].function
+            function(samples, k, UPDATES, 1, 0)  # warm-up
+            times, (_, _, compactness) = bench.time_calls(
+                lambda f=function, x=samples, k=k: f(x, k, UPDATES, 1, 0), REPEATS
+            )
+            cells.append(f"{min(times) * 1e3:.0f} ms (MSE {compactness / n:.4f})")
+        print(f"| {n:,}, {d}, {k} | " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
