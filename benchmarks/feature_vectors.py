@@ -1,8 +1,9 @@
 """k-means on feature vectors: fastseg against cv2.kmeans, faiss and scikit-learn in one process.
 
-The rows of issue-style tables: float32 Gaussian blobs (``fastseg.bench.blobs``), 10 center
-updates, 1 attempt, the same seed; k-means++ where the peer has it (fastseg, cv2, scikit-learn),
-random seeding for faiss (compared with fastseg seeded at random rows), faiss on every point.
+Three sizes of data, from tabular to embeddings: float32 Gaussian blobs
+(``fastseg.bench.blobs``), 10 center updates, 1 attempt, the same seed; k-means++ where the peer
+has it (fastseg, cv2, scikit-learn), random seeding for faiss (compared with fastseg seeded at
+random rows), faiss on every point.
 Each call is timed as the best of 3 after a warm-up call (which also compiles fastseg's
 kernels); the MSE per sample is printed beside the time, so that speed is never bought with
 quality. The environment (BLAS and OpenMP libraries and their threads) is printed first.
