@@ -123,6 +123,13 @@ def check_samples(data, name: str = "data") -> np.ndarray:
     The array is returned as it is (C- or F-ordered, strided, read-only): no copy is made unless its
     byte order is not native.
     """
+    array = check_sample_layout(data, name)
+    check_finite(array, name)
+    return array
+
+
+def check_sample_layout(data, name: str = "data") -> np.ndarray:
+    """:func:`check_samples` but for finiteness, which the caller checks in a pass of its own."""
     array = as_array(data, name)
     array = check_sample_dtype(array, name)
     if array.ndim != 2:
@@ -134,7 +141,6 @@ def check_samples(data, name: str = "data") -> np.ndarray:
         raise ValueError(
             f"`{name}` must have at least one sample and one feature; got shape {array.shape}."
         )
-    check_finite(array, name)
     return array
 
 

@@ -616,18 +616,18 @@ def command_cluster(args) -> int:
         if out.suffix.lower() != ".npy":
             raise UsageError(f"cannot write {str(out)!r}: labels and centers are .npy files")
     _check_outputs([path], [(path, outputs)])
-    for option, value, low in (
-        ("--attempts", args.attempts, 1), ("--max-iter", args.max_iter, 1),
-        ("--sample-size", 3 if args.sample_size is None else args.sample_size, 3),
-    ):  # fmt: skip
-        if value < low:
-            raise UsageError(f"{option} must be at least {low}; got {value}")
     if args.k is not None and args.method is not None:
         raise UsageError("-k gives the number of clusters: --method chooses one from --ks")
     method = args.method or "silhouette"
     if args.sample_size is not None and (args.k is not None or method == "elbow"):
         raise UsageError("--sample-size applies to the silhouette method only")
     sample_size = 2000 if args.sample_size is None else args.sample_size
+    for option, value, low in (
+        ("--attempts", args.attempts, 1), ("--max-iter", args.max_iter, 1),
+        ("--sample-size", sample_size, 3),
+    ):  # fmt: skip
+        if value < low:
+            raise UsageError(f"{option} must be at least {low}; got {value}")
     features = _read_features(path)
     n_samples, n_features = features.shape
     ks = [args.k] if args.k is not None else args.ks
@@ -744,6 +744,25 @@ class _StoreK(argparse.Action):
         namespace.k_given = True
 
 
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """--attempts, --max-iter and --seed: how each k-means runs."""
+    parser.add_argument(
+        "--attempts",
+        type=int,
+        default=1,
+        help="runs from different seeds (for each k); the best is kept (default 1)",
+    )
+    parser.add_argument(
+        "--max-iter", type=int, default=300, help="most k-means iterations per run (default 300)"
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="random seed: the same seed gives the same result (default 0)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="fastseg", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"fastseg {fastseg.__version__}")
@@ -774,21 +793,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="weight of pixel coordinates (default 0: colour only)",
     )
-    seg.add_argument(
-        "--attempts",
-        type=int,
-        default=1,
-        help="runs from different seeds; the best is kept (default 1)",
-    )
-    seg.add_argument(
-        "--max-iter", type=int, default=300, help="most k-means iterations per run (default 300)"
-    )
-    seg.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        help="random seed: the same seed gives the same result (default 0)",
-    )
+    _add_run_options(seg)
     seg.add_argument(
         "--chunks", type=int, help="read a zarr/TIFF lazily in NxN chunks (Dask); -o OUT.zarr"
     )
@@ -853,21 +858,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     clu.add_argument("-o", "--output", help="labels as int32 .npy (default NAME_labels.npy, here)")
     clu.add_argument("--centers", help="also write the centers to this .npy, in the input's units")
-    clu.add_argument(
-        "--attempts",
-        type=int,
-        default=1,
-        help="runs from different seeds for each k; the best is kept (default 1)",
-    )
-    clu.add_argument(
-        "--max-iter", type=int, default=300, help="most k-means iterations per run (default 300)"
-    )
-    clu.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        help="random seed: the same seed gives the same result (default 0)",
-    )
+    _add_run_options(clu)
     clu.set_defaults(run=command_cluster)
 
     edg = commands.add_parser(

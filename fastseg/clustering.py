@@ -3,7 +3,6 @@ pass source (:mod:`fastseg.passes`), the one interface to where the samples live
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -180,8 +179,9 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
             trial_distances, trial_sums,
         )  # fmt: skip
         if not keep:  # the chosen candidate's pass again, keeping its distances this time
-            best = _first_lowest_total(trial_sums)
-            candidates[0] = candidates[best]
+            candidates[0] = seeding.choose(
+                candidates, trial_sums, trial_distances, chunk_totals, closest
+            )
             _config.run_in_threads(
                 seeding.score_candidates, n_parts, columns, weights, closest, candidates[:1],
                 trial_distances, chosen_sums,
@@ -191,19 +191,6 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
             closest,
         )  # fmt: skip
     return rows[chosen]
-
-
-def _first_lowest_total(trial_sums: np.ndarray) -> int:
-    """The candidate with the lowest sum of shares, added in chunk order (the first of equal
-    ones): what :func:`fastseg._kernels.seeding.choose` picks."""
-    best, best_total = 0, math.inf
-    for t in range(trial_sums.shape[1]):
-        total = 0.0
-        for value in trial_sums[:, t].tolist():
-            total += value
-        if total < best_total:
-            best, best_total = t, total
-    return best
 
 
 def as_criteria(criteria) -> Criteria:

@@ -64,7 +64,8 @@ MISSING_ACTIONS = ("warn", "raise")
 EMPTY_CLUSTER_MESSAGE = (
     "One of the clusters is empty. Re-run kmeans with a different initialization."
 )
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_FLOAT64 = np.dtype(np.float64)
+_FLOAT_DTYPES = (np.dtype(np.float32), _FLOAT64)
 _UNSIGNED_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16))
 
 
@@ -129,7 +130,9 @@ def _rows(obs: np.ndarray, code_book: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return obs, code_book
 
 
-def _engine_samples(samples: np.ndarray, work: np.dtype, name: str) -> np.ndarray:
+def _engine_samples(
+    samples: np.ndarray, work: np.dtype, name: str, check_finite: bool = True
+) -> np.ndarray:
     """`samples` in a dtype the engine reads, checked: as they are when the engine finds their
     nearest codes in `work` precision or finer (uint8 and uint16 always; float32 on the direct
     pass, which computes in float64), else converted to `work`."""
@@ -141,7 +144,21 @@ def _engine_samples(samples: np.ndarray, work: np.dtype, name: str) -> np.ndarra
             and work == np.float64
             and samples.shape[1] <= MAX_FEATURES_DIRECT
         )
-    return _validate.check_samples(samples if keep else samples.astype(work), name)
+    samples = samples if keep else samples.astype(work)
+    if not check_finite:  # the caller checks it
+        return _validate.check_sample_layout(samples, name)
+    return _validate.check_samples(samples, name)
+
+
+def _largest_magnitude(samples: np.ndarray, name: str) -> float:
+    """The largest absolute value of the checked (n, d) `samples`; for floats, in the pass that
+    also checks that they are finite (a ValueError otherwise)."""
+    if samples.dtype.kind != "f":  # uint8, uint16
+        return float(samples.max())
+    low_high = _validate.finite_range(samples)
+    if low_high is None:
+        raise ValueError(f"`{name}` must contain only finite values; got NaN or infinity.")
+    return max(-low_high[0], low_high[1])
 
 
 def _random_generator(rng, seed):
@@ -290,7 +307,7 @@ def vq(obs, code_book, check_finite=True):
     >>> vq(obs, code_book)
     (array([0, 1, 0], dtype=int32), array([1.        , 1.        , 2.82842712]))
     """
-    # The observations are checked for finiteness once, by _engine_samples, in any case.
+    # The observations are checked for finiteness once, by _largest_magnitude, in any case.
     obs = _as_array(obs, "obs", check_finite=False)
     code_book = _as_array(code_book, "code_book", check_finite)
     common = _common_dtype(obs, code_book)
@@ -305,8 +322,10 @@ def vq(obs, code_book, check_finite=True):
     work = distance_dtype
     centers = codes.astype(work).astype(np.float64)  # the codes as SciPy compares them
     _check_finite_codes(centers)
-    samples = _engine_samples(samples, work, "obs")
-    if n_features <= MAX_FEATURES_DIRECT and _squares_fit(samples, centers):
+    samples = _engine_samples(samples, work, "obs", check_finite=False)
+    largest = max(_largest_magnitude(samples, "obs"), float(np.abs(centers).max()))
+    # Narrow rows whose squared differences fit float64 (neither overflow nor underflow).
+    if n_features <= MAX_FEATURES_DIRECT and scale_exponent(largest, SAMPLE_RANGE[_FLOAT64]) == 0:
         # Narrow rows: one pass that finds each code by its exact distance, as SciPy does.
         labels = np.empty(n_samples, dtype=np.int32)
         distances = np.empty(n_samples)
@@ -318,21 +337,6 @@ def vq(obs, code_book, check_finite=True):
     labels = source.labels
     distances = _code_distances(samples, centers, labels)
     return labels.astype(code_dtype), distances.astype(distance_dtype, copy=False)
-
-
-def _squares_fit(samples: np.ndarray, centers: np.ndarray) -> bool:
-    """Whether squared differences of `samples` and `centers` (finite) can be summed in float64
-    with neither overflow nor loss to underflow: every magnitude within SAMPLE_RANGE's bound."""
-    largest = float(np.abs(centers).max())
-    if samples.dtype.kind == "f":
-        low, high = _validate.finite_range(samples)
-        largest = max(largest, -low, high)
-    else:  # uint8, uint16
-        largest = max(largest, float(samples.max()))
-    return scale_exponent(largest, SAMPLE_RANGE[np.dtype(np.float64)]) == 0
-
-
-# --- kmeans ----------------------------------------------------------------------------------
 
 
 def _check_float_data(data: np.ndarray, name: str) -> None:

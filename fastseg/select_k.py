@@ -497,14 +497,11 @@ def choose_k(
         As for :func:`elbow`: a 2-D `image` is a gray image; samples come in as `samples`.
         The silhouette method skips the ks below 2 and above the number of distinct colours.
     method : {"elbow", "silhouette"}, default "elbow"
-        "elbow": the knee of :func:`elbow`'s curve. "silhouette": the k with the highest
-        silhouette score (the smallest such k on ties), each k clustered by
-        :func:`fastseg.kmeans` on all the data and scored as described in Notes.
-    sample_size : int, default 2000
-        Silhouette only: the most pixels (or samples) scored, an integer >= 3.
-    seed : None, int or numpy.random.Generator
-        Seeds one generator used, in this order, for the draw of the scored pixels (when there
-        are more than `sample_size`) and for the k-means of every k in turn.
+        "elbow": ``elbow(...).knee``, the knee of the WCSS curve. "silhouette":
+        ``silhouette(...).best``, the k with the highest silhouette score (the smallest such k
+        on ties).
+    sample_size, seed
+        As for :func:`silhouette` (`sample_size` is used by the silhouette method only).
 
     Returns
     -------
@@ -513,18 +510,7 @@ def choose_k(
     Raises
     ------
     TypeError, ValueError
-        As for :func:`elbow`; also if `method` is unknown, `sample_size` is not an integer
-        >= 3, no k of `ks` can be scored by the silhouette, or the scored pixels fall into a
-        single cluster for every k.
-
-    Notes
-    -----
-    The silhouette is exact when the image has at most `sample_size` pixels (or there are at
-    most `sample_size` samples): every pixel is scored once (the pixels of a distinct colour
-    through the colour and its count, which gives the same score). Otherwise `sample_size`
-    pixels are drawn uniformly without replacement (for distinct colours, pixel positions in
-    their cumulative counts) and scored with the labels their colours got; the exact score
-    costs O(n^2) time.
+        As for :func:`elbow` or :func:`silhouette`; also if `method` is unknown.
     """
     if method not in ("elbow", "silhouette"):
         raise ValueError(f"`method` must be 'elbow' or 'silhouette'; got {method!r}.")

@@ -155,8 +155,10 @@ def draw_candidates(weights, draws, closest, cumulative, chunk_totals, out):
 @kernel
 def choose(candidates, trial_sums, trial_distances, chunk_totals, closest):
     """The best candidate (the first of equal ones, as numpy.argmin), by its sum of shares added
-    in chunk order: its per-chunk sums into `chunk_totals`, and `closest` brought down to its
-    distances (trial_distances[chunk, t, i] is that of row chunk * SEED_CHUNK + i)."""
+    in chunk order. When `trial_distances` kept the distances of every candidate
+    (trial_distances[chunk, t, i] is that of row chunk * SEED_CHUNK + i), its per-chunk sums go
+    into `chunk_totals` and `closest` is brought down to its distances; else both are left for
+    a pass of the chosen candidate alone, chosen again from that pass."""
     n_chunks, trials = trial_sums.shape
     best, best_total = 0, np.inf
     for t in range(trials):
@@ -165,6 +167,8 @@ def choose(candidates, trial_sums, trial_distances, chunk_totals, closest):
             total += trial_sums[chunk, t]
         if total < best_total:
             best, best_total = t, total
+    if trial_distances.shape[1] < trials:
+        return candidates[best]
     for chunk in range(n_chunks):  # a loop: an array assignment compiles its error path
         chunk_totals[chunk] = trial_sums[chunk, best]
     n = closest.shape[0]
