@@ -12,15 +12,20 @@ Usage::
 
     python benchmarks/feature_vectors.py             # fastseg, cv2 and faiss (when installed)
     python benchmarks/feature_vectors.py --sklearn   # scikit-learn too (slow)
+    python benchmarks/feature_vectors.py --seeding   # also fastseg's k-means++ seeding alone
 """
 
 from __future__ import annotations
 
 import argparse
 
+import numpy as np
+
 from fastseg import bench
 from fastseg.bench import data as bench_data
 from fastseg.bench import peers
+from fastseg.clustering import seed_kmeans_pp
+from fastseg.passes import MemoryPasses
 
 #: (n, d, k) of each case.
 CASES = [(100_000, 64, 32), (20_000, 1280, 32), (200_000, 128, 256)]
@@ -31,6 +36,7 @@ UPDATES = 10
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sklearn", action="store_true", help="also time scikit-learn")
+    parser.add_argument("--seeding", action="store_true", help="also time the seeding alone")
     args = parser.parse_args()
     methods = ["fastseg", "cv2.kmeans", "fastseg random init", "faiss.Kmeans all points"]
     if args.sklearn:
@@ -40,8 +46,9 @@ def main() -> None:
     for line in bench.thread_pools():
         print(f"- {line}")
     print()
-    print("| n, d, k | " + " | ".join(methods) + " |")
-    print("|---|" + "---:|" * len(methods))
+    seeding = ["fastseg seeding"] if args.seeding else []
+    print("| n, d, k | " + " | ".join(methods + seeding) + " |")
+    print("|---|" + "---:|" * len(methods + seeding))
     for n, d, k in CASES:
         samples = bench_data.blobs(d, n)
         cells = []
@@ -52,6 +59,12 @@ def main() -> None:
                 lambda f=function, x=samples, k=k: f(x, k, UPDATES, 1, 0), REPEATS
             )
             cells.append(f"{min(times) * 1e3:.0f} ms (MSE {compactness / n:.4f})")
+        if args.seeding:  # k-means++ over the rows it draws from, as fastseg.kmeans seeds
+            source = MemoryPasses(samples, None, k)
+            times, _ = bench.time_calls(
+                lambda source=source: seed_kmeans_pp(source, np.random.default_rng(0)), REPEATS
+            )
+            cells.append(f"{min(times) * 1e3:.0f} ms")
         print(f"| {n:,}, {d}, {k} | " + " | ".join(cells) + " |", flush=True)
 
 
