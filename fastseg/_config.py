@@ -42,6 +42,8 @@ from numba.core.caching import (
     _CacheLocator,
     _SourceFileBackedLocatorMixin,
 )
+from numba.core.compiler_lock import global_compiler_lock
+from numba.core.registry import cpu_target
 from numba.core.runtime import rtsys
 from numba.misc.appdirs import user_cache_dir
 
@@ -229,23 +231,56 @@ class _LazyCache(_Cache):
         self._resolved().flush()
 
 
-_OPTIONS = {"nogil": True}
+# No C-callable wrapper: kernels are called from Python or from other kernels, never through a
+# C function pointer, and generating that wrapper is part of every compilation.
+_OPTIONS = {"nogil": True, "no_cfunc_wrapper": True}
 
 
-def kernel(function=None, *, division_checks: bool = True):
+def kernel(function=None, *, division_checks: bool = True, opt: int | None = None):
     """Compile `function` as a serial kernel: lazily, cached on disk, without the GIL.
 
     ``@kernel(division_checks=False)`` compiles divisions without Python's test for a zero
     divisor (a float division by zero then gives inf or NaN, as in NumPy): the test is a branch
     that keeps a loop from running in SIMD lanes. For kernels whose divisors are never zero.
+
+    ``@kernel(opt=1)`` runs LLVM's optimisation passes at level 1 instead of ``NUMBA_OPT``
+    (by default 3) for this kernel alone: they take about a third less time, which is most of
+    the first call of an entry point, and are given to kernels measured to run as fast at that
+    level (``benchmarks/cold_start.py``). A lower ``NUMBA_OPT`` still applies.
     """
     if function is None:
-        return lambda f: kernel(f, division_checks=division_checks)
+        return lambda f: kernel(f, division_checks=division_checks, opt=opt)
     options = dict(_OPTIONS, error_model="python" if division_checks else "numpy")
     # Not njit(cache=True): Numba's own cache would pick a folder beside the source at import.
     dispatcher = numba.njit(**options)(function)
     dispatcher._cache = _LazyCache(function)
+    if opt is not None:
+        dispatcher.compile = _compiling_at(opt, dispatcher.compile)
     return dispatcher
+
+
+def _compiling_at(opt: int, compile_):
+    """`compile_` (a dispatcher's compile method) with LLVM's passes at level ``min(opt,
+    NUMBA_OPT)`` for what it compiles.
+
+    Numba reads the level from its configuration each time it builds a pass pipeline, and every
+    compilation holds Numba's compiler lock: setting the level while holding the lock, and
+    restoring it before letting go, changes no other compilation of the process. The code
+    generator, which also reads it once when it is created, is created first.
+    """
+
+    def compile(sig):
+        target_context = cpu_target.target_context
+        with global_compiler_lock:
+            target_context.codegen()  # created at the level of the process
+            saved = numba.config.OPT
+            numba.config.OPT = type(saved)(min(opt, int(saved)))
+            try:
+                return compile_(sig)
+            finally:
+                numba.config.OPT = saved
+
+    return compile
 
 
 _num_threads: int | None = None

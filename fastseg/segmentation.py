@@ -219,9 +219,9 @@ def _borrow_table() -> np.ndarray:
 class ColorTable:
     """The table that counts the colours of 8-bit pixels, borrowed for a ``with`` block.
 
-    On leaving the block the table is given back for the thread's next call, with the entries
-    it was given (the distinct colours) set back to 0; a table that an exception (an interrupt,
-    say) left in an unknown state is dropped instead, never handed back dirty::
+    Each use sets the entries it wrote back to 0, and on leaving the block the table is given
+    back for the thread's next call; a table that an exception (an interrupt, say) left in an
+    unknown state is dropped instead, never handed back dirty::
 
         with ColorTable() as table:
             colors, counts = table.count(pixels)
@@ -231,8 +231,7 @@ class ColorTable:
 
     def __init__(self):
         self._table = None
-        self._colors = None  # the entries in use: cleared when the table is given back
-        self._clean = False  # whether those are all the table's non-zero entries
+        self._clean = False  # whether every entry of the table is zero
 
     def __enter__(self) -> ColorTable:
         self._table = _borrow_table()
@@ -242,8 +241,6 @@ class ColorTable:
     def __exit__(self, *exc_info) -> None:
         table, self._table = self._table, None
         if table is not None and self._clean:
-            if self._colors is not None:
-                colors.clear_colors(self._colors, table)
             _spare_tables.table = table
 
     def count(self, pixels: np.ndarray):
@@ -261,8 +258,7 @@ class ColorTable:
         n_distinct = int(distinct_per_part.sum())
         distinct = np.empty((n_distinct, 3), dtype=np.uint8)
         counts = np.empty(n_distinct)
-        colors.gather_distinct(table, starts, distinct, counts)
-        self._colors = distinct
+        colors.gather_distinct(table, starts, distinct, counts)  # and clears the table
         self._clean = True
         return distinct, counts
 

@@ -401,3 +401,33 @@ def test_compile_timer_counts_outermost_compilations():
     with compile_timer() as compiling:
         outer(3)
     assert compiling.kernels == 0 and compiling.seconds == 0
+
+
+def test_a_kernel_compiled_at_a_lower_level_leaves_the_process_level_alone():
+    """kernel(opt=1) lowers LLVM's level for its own compilation only, not for user code."""
+    from numba.core import event
+
+    from fastseg._config import kernel
+
+    levels = []
+
+    class Listener(event.Listener):
+        def on_start(self, ev):
+            levels.append(int(numba.config.OPT))
+
+        def on_end(self, ev):
+            pass
+
+    def double(x):
+        return 2 * x
+
+    def increment(x):
+        return x + 1
+
+    quick = kernel(double, opt=1)
+    process_level = numba.config.OPT
+    with event.install_listener("numba:compile", Listener()):
+        assert quick(3) == 6
+        assert numba.njit(increment)(1) == 2
+    assert levels == [min(1, int(process_level)), int(process_level)]
+    assert numba.config.OPT is process_level

@@ -274,6 +274,14 @@ def test_colour_counts_match_numpy_for_any_number_of_parts(photos, n_parts):
     assert not table[colors.N_COLOURS :].any()  # the spare entries are left as they were
     slices = np.array_split(expected != 0, np.arange(1, n_parts) * -(-colors.N_COLOURS // n_parts))
     np.testing.assert_array_equal(distinct_per_part, [part.sum() for part in slices])
+    starts = np.concatenate([[0], np.cumsum(distinct_per_part)[:-1]])
+    colours = np.empty((distinct_per_part.sum(), 3), dtype=np.uint8)
+    counts = np.empty(len(colours))
+    colors.gather_distinct(table, starts, colours, counts)
+    unique, unique_counts = np.unique(pixels, axis=0, return_counts=True)
+    np.testing.assert_array_equal(colours, unique)
+    np.testing.assert_array_equal(counts, unique_counts)
+    assert not table.any()  # cleared as it was read
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int32])

@@ -53,7 +53,7 @@ SOBEL_TAPS = np.array(
 )
 
 
-@kernel
+@kernel(opt=1)
 def classify_bands(
     image, dx_rows, dy_rows, magnitude_type, from_image, n_channels, aperture_size, l2_gradient,
     scale_aperture_7, wrap_int32, low, high, follow, band_rows, edge_map, first_band, band_step,
@@ -329,7 +329,7 @@ def classify_bands(
             follow_edges_in_band(edge_map, stack, np.int64(top), row_start, row_stop)
 
 
-@kernel
+@kernel(opt=1)
 def follow_edges_in_band(edge_map, stack, top, row_start, row_stop):
     """Hysteresis inside rows [row_start, row_stop) of `edge_map`: follow the EDGE pixels pushed
     on stack[:top] (as (row - row_start) * width + column) through 8-connected CANDIDATEs, which
@@ -371,7 +371,7 @@ def classify_image(
     )  # fmt: skip
 
 
-@kernel
+@kernel(opt=1)
 def link_bands(edge_map, band_rows):
     """Hysteresis across band borders, after :func:`classify_bands`: follow every EDGE that
     touches a CANDIDATE across a border into the whole map. Afterwards every CANDIDATE
@@ -417,7 +417,7 @@ FINISH_LUT = np.zeros(256, dtype=np.uint8)
 FINISH_LUT[EDGE] = 255
 
 
-@kernel
+@kernel(opt=1)
 def band_histograms(values, band_rows, counts, first_band, band_step):
     """counts[b, v] = occurrences of v in rows [b * band_rows, (b + 1) * band_rows) of the
     (H, N) uint8 array `values`, for the bands b = first_band, first_band + band_step, ...;

@@ -5,7 +5,7 @@ import numpy as np
 from .._config import CHUNK_SIZE, kernel
 
 
-@kernel
+@kernel(opt=1)
 def chunk_ranges(values, ranges, first_chunk, chunk_step):
     """Per chunk of CHUNK_SIZE rows of the 2-D array `values`: ranges[c] = (smallest element,
     largest element, 1.0 if some element is NaN or infinite else 0.0), for the chunks
@@ -27,7 +27,7 @@ def chunk_ranges(values, ranges, first_chunk, chunk_step):
         ranges[chunk, 2] = bad
 
 
-@kernel
+@kernel(opt=1)
 def chunk_integer_spans(values, spans, first_chunk, chunk_step):
     """Per chunk of CHUNK_SIZE rows of the 2-D array `values`: spans[c] = the largest
     |values[i, j] - values[0, j]| over its rows, or inf if an element is not an integer (those

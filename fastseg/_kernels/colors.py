@@ -30,7 +30,7 @@ def _packed(pixels, i):
     )
 
 
-@kernel
+@kernel(opt=1)
 def count_colors(pixels, table, distinct_per_part, first_part, part_step):
     """table[code] = number of pixels of each packed colour, counted in parts.
 
@@ -65,13 +65,14 @@ def count_colors(pixels, table, distinct_per_part, first_part, part_step):
         table[spare] = 0
 
 
-@kernel
+@kernel(opt=1)
 def gather_distinct(table, part_starts, colours, counts):
-    """List the distinct colours and their counts.
+    """List the distinct colours and their counts, and set the table back to zero.
 
     Parameters
     ----------
-    table : (TABLE_SIZE,) uint32 counts, from :func:`count_colors`
+    table : (TABLE_SIZE,) uint32 counts, from :func:`count_colors`; all zero on return (each
+        entry is cleared as it is read, while its cache line is at hand)
     part_starts : (n_parts,) int64, index of the first distinct colour of each slice of the
         table (the slices of :func:`count_colors`)
     colours : (m, 3) uint8, overwritten with the distinct colours, in increasing packed order
@@ -91,10 +92,11 @@ def gather_distinct(table, part_starts, colours, counts):
                 colours[index, 1] = (code >> 8) & 255
                 colours[index, 2] = code & 255
                 counts[index] = count
+                part_table[offset] = 0
                 index += 1
 
 
-@kernel
+@kernel(opt=1)
 def put_color_labels(colours, colour_labels, label_table):
     """label_table[packed colour of colours[j]] = colour_labels[j] for every j.
 
@@ -108,7 +110,7 @@ def put_color_labels(colours, colour_labels, label_table):
         label_table[_packed(colours, j)] = colour_labels[j]
 
 
-@kernel
+@kernel(opt=1)
 def clear_colors(colours, table):
     """table[packed colour of colours[j]] = 0 for every j: a table of counts or labels is zero
     again once the entries of all the colours written to it are cleared.
@@ -116,13 +118,13 @@ def clear_colors(colours, table):
     Parameters
     ----------
     colours : (m, 3) uint8, distinct colours
-    table : (2^24,) or longer, of any integer dtype
+    table : (2^24,) or longer, of the labels' integer dtype
     """
     for j in range(colours.shape[0]):
         table[_packed(colours, j)] = 0
 
 
-@kernel
+@kernel(opt=1)
 def label_pixels(pixels, label_table, labels, first_chunk, chunk_step):
     """labels[i] = label_table[packed colour of pixel i], for the pixels of the chunks of
     CHUNK_SIZE pixels first_chunk, first_chunk + chunk_step, ...

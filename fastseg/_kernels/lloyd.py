@@ -24,7 +24,7 @@ LANES = 4
 ASSIGN_ROWS = 1024
 
 
-@kernel
+@kernel(opt=1)
 def half_squared_norms(centers, out):
     """out[j] = |centers[j]|^2 / 2, the constant term of the assignment score."""
     for j in range(centers.shape[0]):
@@ -34,7 +34,7 @@ def half_squared_norms(centers, out):
         out[j] = 0.5 * total
 
 
-@kernel
+@kernel(opt=1)
 def _nearest_in_tile(tile_samples, origin, centers, half_norms, tile, score, best_score, best):
     """Copy the tile's samples into `tile` (features by rows, from `origin`); best[t] = nearest
     center of sample t.
@@ -74,7 +74,7 @@ def _nearest_in_tile(tile_samples, origin, centers, half_norms, tile, score, bes
             best[t] = j if closer else best[t]
 
 
-@kernel
+@kernel(opt=1)
 def _accumulate_tile(tile_weights, m, tile, best, lane_sums, lane_weights, lane_squares):
     """Add the tile's m samples, weighted, to the lane sums of their centers."""
     d = tile.shape[0]
@@ -98,7 +98,7 @@ def _accumulate_tile(tile_weights, m, tile, best, lane_sums, lane_weights, lane_
             lane_squares[lane, j] += weight * square
 
 
-@kernel
+@kernel(opt=1)
 def _accumulate_moves(tile_weights, m, tile, best, previous, lane_sums, lane_weights, lane_squares):
     """Move the tile's relabelled samples, weighted, from their previous center's sums to their
     new one's (as differences: subtracted from the previous, added to the new)."""
@@ -122,7 +122,7 @@ def _accumulate_moves(tile_weights, m, tile, best, previous, lane_sums, lane_wei
         lane_squares[lane, before] -= weight * square
 
 
-@kernel
+@kernel(opt=1)
 def lloyd_pass(
     samples, origin, weights, centers, labels, sums, weight_sums, square_sums, n_changed,
     moves_only, first_chunk, chunk_step,
@@ -344,7 +344,7 @@ def nearest_codes(samples, codes, labels, distances, first_chunk, chunk_step):
                 distances[start + t] = np.sqrt(best_distance[t])
 
 
-@kernel
+@kernel(opt=1)
 def add_block_sums(block, weights, labels, sums, weight_sums):
     """Add each row of `block`, weighted, to the running sums of its center, in row order.
 
@@ -409,7 +409,7 @@ def farthest_samples(
             top_index[chunk, position] = i
 
 
-@kernel
+@kernel(opt=1)
 def indices_by_weight(weights, draws, indices):
     """indices[j] = the first i whose cumulative weight ``weights[0] + ... + weights[i]``
     exceeds ``draws[j]`` times the total weight (n - 1 if none does, by rounding).

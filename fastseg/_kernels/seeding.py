@@ -24,7 +24,7 @@ SEED_CHUNK = 2048
 SERIAL_WORK = 1 << 22
 
 
-@kernel
+@kernel(opt=1)
 def draw_row(cumulative, u):
     """Index of the first entry of `cumulative` (non-decreasing, last entry > 0) that exceeds
     ``u * cumulative[-1]``; if rounding puts the target at the very end, the last row that
@@ -46,7 +46,7 @@ def draw_row(cumulative, u):
     return 0
 
 
-@kernel
+@kernel(opt=1)
 def _cumulate(shares, cumulative):
     """cumulative[i] = shares[0] + ... + shares[i], added in order; returns the total."""
     total = 0.0
@@ -56,7 +56,7 @@ def _cumulate(shares, cumulative):
     return total
 
 
-@kernel
+@kernel(opt=1)
 def squared_distances_to(columns, start, stop, targets, out):
     """out[t, i - start] = squared distance of row i (start <= i < stop) of the (d, n)
     feature-major `columns` to targets[t], each row's features added in order; `out` is a
@@ -79,7 +79,7 @@ def squared_distances_to(columns, start, stop, targets, out):
                 total[i] += diff * diff
 
 
-@kernel
+@kernel(opt=1)
 def _capped_weighted_sum(weights, closest, distances):
     """sum over i of weights[i] * min(closest[i], distances[i]), in four interleaved sums
     (a fixed order: the same bits on any machine) added together at the end."""
@@ -96,7 +96,7 @@ def _capped_weighted_sum(weights, closest, distances):
     return (s0 + s1) + (s2 + s3)
 
 
-@kernel
+@kernel(opt=1)
 def _draw_in_chunks(weights, closest, chunk_totals, u):
     """The row drawn by `u` in proportion to ``weights[i] * closest[i]`` (its share), whose
     per-chunk totals are `chunk_totals`: the chunk is found from the totals added in chunk
@@ -128,7 +128,7 @@ def _draw_in_chunks(weights, closest, chunk_totals, u):
     return last
 
 
-@kernel
+@kernel(opt=1)
 def start(columns, weights, draws, chosen, cumulative, center):
     """The first center: chosen[0] drawn by weight with draws[0]; its row into `center`."""
     _cumulate(weights, cumulative)
@@ -137,7 +137,7 @@ def start(columns, weights, draws, chosen, cumulative, center):
         center[f] = columns[f, chosen[0]]
 
 
-@kernel
+@kernel(opt=1)
 def draw_candidates(weights, draws, closest, cumulative, chunk_totals, out):
     """The candidates for the next center, drawn with `draws` (see the module's rules)."""
     any_share = False
@@ -152,7 +152,7 @@ def draw_candidates(weights, draws, closest, cumulative, chunk_totals, out):
             out[t] = draw_row(cumulative, draws[t])
 
 
-@kernel
+@kernel(opt=1)
 def choose(candidates, trial_sums, trial_distances, chunk_totals, closest):
     """The best candidate (the first of equal ones, as numpy.argmin), by its sum of shares added
     in chunk order. When `trial_distances` kept the distances of every candidate
@@ -180,7 +180,7 @@ def choose(candidates, trial_sums, trial_distances, chunk_totals, closest):
     return candidates[best]
 
 
-@kernel
+@kernel(opt=1)
 def first_distances(columns, weights, center, closest, chunk_totals, first_chunk, chunk_step):
     """For the rows of the chunks first_chunk, first_chunk + chunk_step, ...: their squared
     distance to `center` (shape (1, d)) into `closest`, and the sum of their shares into
@@ -196,7 +196,7 @@ def first_distances(columns, weights, center, closest, chunk_totals, first_chunk
         chunk_totals[chunk] = _capped_weighted_sum(weights[start:stop], part, part)
 
 
-@kernel
+@kernel(opt=1)
 def score_candidates(
     columns, weights, closest, candidates, trial_distances, trial_sums, first_chunk, chunk_step
 ):
