@@ -13,6 +13,11 @@ Usage::
     python benchmarks/feature_vectors.py             # fastseg, cv2 and faiss (when installed)
     python benchmarks/feature_vectors.py --sklearn   # scikit-learn too (slow)
     python benchmarks/feature_vectors.py --seeding   # also fastseg's k-means++ seeding alone
+    python benchmarks/feature_vectors.py --silhouette  # then the silhouette score of embeddings
+
+The silhouette table scores 20 000 blobs of 1280 features (32 clusters, their true labels)
+with ``sample_size=2000``, as ``silhouette_score`` of fastseg and of scikit-learn do it: each
+draws its 2000 samples (with its own generator) and scores them exactly. Best of 5.
 """
 
 from __future__ import annotations
@@ -31,12 +36,17 @@ from fastseg.passes import MemoryPasses
 CASES = [(100_000, 64, 32), (20_000, 1280, 32), (200_000, 128, 256)]
 REPEATS = 3
 UPDATES = 10
+#: (n, d, sample_size) of the silhouette table.
+SILHOUETTE_CASE = (20_000, 1280, 2000)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sklearn", action="store_true", help="also time scikit-learn")
     parser.add_argument("--seeding", action="store_true", help="also time the seeding alone")
+    parser.add_argument(
+        "--silhouette", action="store_true", help="also time the silhouette score (needs sklearn)"
+    )
     args = parser.parse_args()
     methods = ["fastseg", "cv2.kmeans", "fastseg random init", "faiss.Kmeans all points"]
     if args.sklearn:
@@ -66,6 +76,39 @@ def main() -> None:
             )
             cells.append(f"{min(times) * 1e3:.0f} ms")
         print(f"| {n:,}, {d}, {k} | " + " | ".join(cells) + " |", flush=True)
+    if args.silhouette:
+        silhouette_table()
+
+
+def silhouette_table() -> None:
+    """fastseg's and scikit-learn's silhouette_score on embeddings, with a sample_size."""
+    from sklearn.metrics import silhouette_score as sklearn_silhouette
+
+    import fastseg
+
+    n, d, size = SILHOUETTE_CASE
+    rng = np.random.default_rng(0)
+    centers = rng.standard_normal((32, d), dtype=np.float32) * 3
+    labels = rng.integers(0, 32, n)
+    samples = centers[labels] + rng.standard_normal((n, d), dtype=np.float32)
+    calls = {
+        "fastseg.silhouette_score": lambda: fastseg.silhouette_score(
+            samples, labels, sample_size=size, seed=0
+        ),
+        "sklearn.metrics.silhouette_score": lambda: sklearn_silhouette(
+            samples, labels, sample_size=size, random_state=0
+        ),
+    }
+    print(f"\n| silhouette of {n:,} x {d}, sample_size={size} | best | median | score |")
+    print("|---|---:|---:|---:|")
+    for name, call in calls.items():
+        call()  # warm-up
+        times, score = bench.time_calls(call, 5)
+        print(
+            f"| {name} | {min(times) * 1e3:.0f} ms | {np.median(times) * 1e3:.0f} ms "
+            f"| {score:.5f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _config, _validate
-from ._kernels.silhouette import SILHOUETTE_CHUNK, largest_magnitude, silhouette_partial_sums
+from ._kernels.silhouette import (
+    SILHOUETTE_CHUNK,
+    distances_from_products,
+    largest_magnitude,
+    silhouette_partial_sums,
+)
 from .clustering import kmeans
 
 __all__ = [
@@ -50,11 +55,27 @@ def _coordinate_scale(samples: np.ndarray) -> float:
     return _power_of_two_scale(largest_magnitude(samples))
 
 
+#: Features from which the silhouette's distances come from matrix products (NumPy's BLAS)
+#: instead of coordinate differences (see :func:`_silhouette_from_products`).
+PRODUCT_FEATURES = 32
+
+#: Samples per block of :func:`_silhouette_from_products`: the distances of two blocks come from
+#: products of (block, f) by (f, block) float64 coordinates, f at most PRODUCT_VALUES // block.
+PRODUCT_BLOCK = 1024
+
+#: Most float64 coordinates of one block held at once by :func:`_silhouette_from_products` (16
+#: MB; there are two such buffers): wider samples are multiplied in slices of their features, so
+#: the memory of a pass does not grow with the number of features.
+PRODUCT_VALUES = 1 << 21
+
+
 def _weighted_silhouette(samples, weights, codes, cluster_weights) -> float:
     """Mean silhouette of `samples`, a sample of weight w counting as w copies of it.
 
     `codes` are int64 in [0, k), `cluster_weights` the (k,) totals of `weights` per code.
     """
+    if samples.shape[1] >= PRODUCT_FEATURES:
+        return _silhouette_from_products(samples, weights, codes, cluster_weights)
     partial_sums = np.empty(-(-samples.shape[0] // SILHOUETTE_CHUNK))
     scale = _coordinate_scale(samples)
     _config.run_in_threads(
@@ -65,6 +86,85 @@ def _weighted_silhouette(samples, weights, codes, cluster_weights) -> float:
     for partial in partial_sums.tolist():  # in chunk order: the same bits for any thread count
         total += partial
     return total / float(weights.sum())
+
+
+def _silhouette_from_products(samples, weights, codes, cluster_weights) -> float:
+    """:func:`_weighted_silhouette` for wide samples, with distances from matrix products.
+
+    With d features, a distance from coordinate differences costs 3d operations in the
+    kernel's loops; from |x|^2 + |y|^2 - 2 x.y, the product x.y is one multiply-add in a BLAS
+    product, and the matrix of distances is symmetric, so only its blocks on and above the
+    diagonal are computed, each serving both of its blocks of samples. The products are made in
+    float64 on coordinates scaled as the kernel's and measured from their mean: the squared
+    distance of two samples then loses only about 1e-16 of their squared distances to the mean,
+    where the coordinates' own offset from zero could have lost all of it. A sample's distance
+    to itself is 0 exactly. Each block's distances are summed per cluster by one more product,
+    with a (block, k) matrix of the samples' weights in their clusters' columns.
+
+    The blocks are worked through in a fixed order, and NumPy's BLAS splits a product among its
+    threads by blocks of the result, each value summed by one thread: the score does not depend
+    on the number of threads. Memory: two buffers of PRODUCT_VALUES coordinates, two (block,
+    block) matrices, and the (n, k) sums and weights.
+    """
+    n, d = samples.shape
+    k = cluster_weights.shape[0]
+    scale = _coordinate_scale(samples)
+    mean = samples.mean(axis=0, dtype=np.float64) * scale
+    n_rows = min(n, PRODUCT_BLOCK)
+    n_features = min(d, max(1, PRODUCT_VALUES // n_rows))
+    blocks = [slice(start, min(n, start + n_rows)) for start in range(0, n, n_rows)]
+    feature_blocks = [slice(f, min(d, f + n_features)) for f in range(0, d, n_features)]
+    # Buffers reused by every block: new arrays of this size would each cost their page faults.
+    row_buffer, column_buffer = np.empty((2, n_rows, n_features))
+    products, partial = np.empty((2, n_rows, n_rows))
+
+    def coordinates(rows, features, buffer):  # scaled and centred, in float64
+        block = buffer[: rows.stop - rows.start, : features.stop - features.start]
+        np.multiply(samples[rows, features], scale, out=block, dtype=np.float64)
+        block -= mean[features]
+        return block
+
+    norms = np.zeros(n)
+    for rows in blocks:
+        for features in feature_blocks:
+            block = coordinates(rows, features, row_buffer)
+            norms[rows] += np.einsum("ij,ij->i", block, block)
+    membership = np.zeros((n, k))
+    membership[np.arange(n), codes] = weights
+    cluster_sums = np.zeros((n, k))
+    for i, rows in enumerate(blocks):
+        for columns in blocks[i:]:
+            distances = products[: rows.stop - rows.start, : columns.stop - columns.start]
+            for f, features in enumerate(feature_blocks):
+                x = coordinates(rows, features, row_buffer)
+                y = x if columns == rows else coordinates(columns, features, column_buffer)
+                if f == 0:
+                    np.matmul(x, y.T, out=distances)
+                else:
+                    added = partial[: distances.shape[0], : distances.shape[1]]
+                    distances += np.matmul(x, y.T, out=added)
+            distances_from_products(distances, norms[rows], norms[columns])
+            if columns == rows:
+                np.fill_diagonal(distances, 0.0)
+            cluster_sums[rows] += distances @ membership[columns]
+            if columns != rows:
+                cluster_sums[columns] += distances.T @ membership[rows]
+    return _mean_coefficient(cluster_sums, weights, codes, cluster_weights)
+
+
+def _mean_coefficient(cluster_sums, weights, codes, cluster_weights) -> float:
+    """The weighted mean silhouette from each sample's (n, k) sums of distances to each cluster,
+    by the rule of :func:`silhouette_partial_sums`."""
+    rows = np.arange(len(codes))
+    own_weights = cluster_weights[codes]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = cluster_sums[rows, codes] / (own_weights - 1.0)
+        ratios = cluster_sums / cluster_weights
+        ratios[rows, codes] = np.inf
+        b = ratios.min(axis=1)
+        largest = np.maximum(a, b)
+        coefficients = np.where((own_weights > 1.0) & (largest > 0.0), (b - a) / largest, 0.0)
+    return float((weights * coefficients).sum()) / float(weights.sum())
 
 
 def silhouette_score(samples, labels, *, sample_size: int | None = None, seed=None) -> float:
@@ -109,18 +209,23 @@ def silhouette_score(samples, labels, *, sample_size: int | None = None, seed=No
     samples; s(i) = (b(i) - a(i)) / max(a(i), b(i)), and s(i) = 0 when i is alone in its
     cluster. This is :func:`sklearn.metrics.silhouette_score` with ``metric="euclidean"``. The
     two agree to rounding error, scikit-learn being the less exact: it computes distances as
-    sqrt(|x|^2 + |y|^2 - 2 x.y), and for float32 input keeps them and their sums in float32,
-    whereas here every distance is computed in float64 from the coordinate differences. Float
-    coordinates are first multiplied by the power of two that brings the largest magnitude near
-    1, which is exact and leaves the score unchanged, so that values up to the largest float
-    neither overflow nor, when all are tiny, vanish when squared.
+    sqrt(|x|^2 + |y|^2 - 2 x.y) from the coordinates as they are, and for float32 input keeps
+    them and their sums in float32. Here every distance is computed in float64: from the
+    coordinate differences for fewer than 32 features; from 32 up, through NumPy's matrix
+    product (BLAS), from coordinates measured from their mean, which loses only about 1e-16 of
+    the samples' squared distances to the mean. Float coordinates are first multiplied by the
+    power of two that brings the largest magnitude near 1, which is exact and leaves the score
+    unchanged, so that values up to the largest float neither overflow nor, when all are tiny,
+    vanish when squared.
 
-    The exact score costs O(n_samples^2 n_features) time (every distance is computed twice,
-    once for each sample of the pair) and O(n_clusters + n_features) memory for each sample of
-    the blocks in progress; no distance matrix is stored. It is computed in parallel over fixed
-    chunks of samples, so the result is the same for any number of threads. 20 000 samples of 3
-    features mean 4e8 distances, a fraction of a second on a few cores; the time grows with the
-    square of n_samples (10^6 pixels take some 2500 times longer), so for large inputs pass a
+    The exact score costs O(n_samples^2 n_features) time (below 32 features, every distance is
+    computed twice, once for each sample of the pair; from 32, once) and no distance matrix of
+    all the samples is stored: below 32 features, O(n_clusters + n_features) memory for each
+    sample of the blocks in progress, computed in parallel over fixed chunks of samples; from
+    32, blocks of 1024 x 1024 distances and two 16 MB buffers of coordinates, with NumPy's BLAS
+    threads. The result is the same for any number of threads. 20 000 samples of 3 features
+    mean 4e8 distances, a fraction of a second on a few cores; the time grows with the square
+    of n_samples (10^6 pixels take some 2500 times longer), so for large inputs pass a
     `sample_size`.
 
     The draw is ``numpy.random.default_rng(seed).choice(n_samples, sample_size,

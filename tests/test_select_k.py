@@ -89,10 +89,11 @@ def test_silhouette_matches_naive(dtype, n_features):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.uint8])
-def test_silhouette_matches_sklearn_on_blobs(dtype):
+@pytest.mark.parametrize("n_features", [3, 64])
+def test_silhouette_matches_sklearn_on_blobs(dtype, n_features):
     metrics = pytest.importorskip("sklearn.metrics")
     rng = np.random.default_rng(7)
-    samples, labels = blobs(rng, 2000, 3, 6, dtype, spread=30.0)
+    samples, labels = blobs(rng, 2000, n_features, 6, dtype, spread=30.0)
     # For float32 input scikit-learn keeps distances and their sums in float32 (its score is good
     # to about 1e-7), so it scores the same values in float64; uint8 it converts to float64 itself.
     reference_input = samples.astype(np.float64) if dtype == np.float32 else samples
@@ -111,6 +112,61 @@ def test_silhouette_matches_sklearn_on_photo(n_clusters):
     labels = cluster.KMeans(n_clusters, n_init=1, random_state=0).fit_predict(pixels)
     expected = metrics.silhouette_score(pixels, labels)
     assert abs(silhouette_score(pixels, labels) - expected) <= ATOL
+
+
+@pytest.mark.parametrize("dtype", SAMPLE_DTYPES)
+@pytest.mark.parametrize("n_features", [32, 200])
+def test_wide_silhouette_matches_naive(dtype, n_features):
+    """From 32 features the distances come from matrix products: as exact as the differences."""
+    rng = np.random.default_rng(n_features)
+    for n_samples, n_clusters in [(40, 2), (517, 7)]:
+        samples, labels = blobs(rng, n_samples, n_features, n_clusters, dtype)
+        expected = naive.silhouette_score(samples, labels)
+        assert abs(silhouette_score(samples, labels) - expected) <= ATOL
+
+
+def test_wide_silhouette_far_from_zero_and_in_many_blocks(monkeypatch):
+    # Coordinates offset by 1e6 (products of the raw values would lose the distances); blocks of
+    # 64 samples and 16 features, so that off-diagonal blocks and feature slices are all taken.
+    rng = np.random.default_rng(11)
+    samples, labels = blobs(rng, 300, 50, 5, np.float64)
+    expected = naive.silhouette_score(samples, labels)
+    monkeypatch.setattr(fastseg.select_k, "PRODUCT_BLOCK", 64)
+    monkeypatch.setattr(fastseg.select_k, "PRODUCT_VALUES", 64 * 16)
+    assert abs(silhouette_score(samples + 1e6, labels) - expected) <= ATOL
+    assert abs(silhouette_score(samples * 2.0**-600, labels) - expected) <= ATOL
+
+
+def test_wide_weighted_silhouette_is_that_of_the_repeated_samples():
+    rng = np.random.default_rng(12)
+    samples, labels = blobs(rng, 60, 40, 4, np.float32)
+    weights = rng.integers(1, 5, 60).astype(np.float64)
+    codes = np.unique(labels, return_inverse=True)[1].astype(np.int64)
+    cluster_weights = np.bincount(codes, weights=weights)
+    score = fastseg.select_k._weighted_silhouette(samples, weights, codes, cluster_weights)
+    assert abs(score - naive.weighted_silhouette_score(samples, weights, labels)) <= ATOL
+
+
+def test_wide_silhouette_does_not_depend_on_blas_threads():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    rng = np.random.default_rng(13)
+    samples, labels = blobs(rng, 2500, 64, 6, np.float32)  # 3 blocks: 6 products
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        one_thread = silhouette_score(samples, labels)
+    assert silhouette_score(samples, labels) == one_thread
+
+
+def test_distances_from_products_match_numpy():
+    from fastseg._kernels.silhouette import distances_from_products
+
+    rng = np.random.default_rng(14)
+    x, y = rng.normal(size=(7, 5)), rng.normal(size=(9, 5))
+    y[0] = x[0]  # a pair at distance 0, whose bracket may round below 0
+    distances = x @ y.T
+    distances_from_products(distances, (x * x).sum(axis=1), (y * y).sum(axis=1))
+    expected = np.sqrt(((x[:, None, :] - y[None, :, :]) ** 2).sum(axis=2))
+    np.testing.assert_allclose(distances, expected, rtol=1e-12, atol=1e-7)
+    assert np.isfinite(distances).all()
 
 
 # --- silhouette: input forms that must not change the result ---

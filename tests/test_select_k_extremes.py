@@ -168,7 +168,7 @@ from fastseg.bench import reset_peak_memory, resident_bytes
 
 case = sys.argv[1]
 rng = np.random.default_rng(0)
-features = rng.random((300, 4000 if case == "choose_k" else 10000), dtype=np.float32)
+features = rng.random((300, 4000 if case == "choose_k" else 40000), dtype=np.float32)
 labels = np.arange(300) % 10
 small = np.ascontiguousarray(features[:40])  # the same kernels, compiled before measuring
 if case == "choose_k":
@@ -191,9 +191,10 @@ print((resident_bytes("VmHWM") - base) / 2**20)
         # 300 x 4000 float32 samples (4.8 MB), ks 2-4: k-means' own buffers and the scored rows.
         # A (sample_size, k, d) float64 array of the drawn rows would take 256 MB.
         ("choose_k", 100.0),
-        # 300 x 10000 float32 (12 MB), 10 clusters: a 2 MB block per thread. A float64 copy of a
-        # chunk's 256 rows would take 20 MB.
-        ("silhouette", 8.0),
+        # 300 x 40000 float32 (48 MB), 10 clusters: the distances come from products of
+        # float64 coordinates, made in slices of features through two 16 MB buffers. A float64
+        # copy of the samples would take 96 MB.
+        ("silhouette", 48.0),
     ],
 )
 def test_peak_memory_does_not_grow_with_features(case, limit_mb):

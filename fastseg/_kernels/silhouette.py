@@ -4,7 +4,9 @@ Conventions:
 
 * ``samples`` is (n, d) in uint8, uint16, float32 or float64, any memory layout; it is read as it
   is, one value at a time, and every distance is computed in float64 from the differences of the
-  coordinates (never through |x|^2 + |y|^2 - 2 x.y, which loses the small distances).
+  coordinates (not through |x|^2 + |y|^2 - 2 x.y, which loses the small distances of coordinates
+  far from zero; wide samples take that way in :mod:`fastseg.select_k`, after centring them,
+  with :func:`distances_from_products`).
 * ``scale`` is a power of two that every coordinate is multiplied by before the differences are
   taken. The silhouette does not depend on the scale of the data, and multiplying by a power of
   two is exact, so a scale that brings the largest coordinate near 1 changes nothing but keeps the
@@ -127,3 +129,22 @@ def silhouette_partial_sums(
                 if largest > 0.0:  # a == b == 0 (all points equal) gives 0, as scikit-learn's 0/0
                     total += weights[start + t] * ((b - a) / largest)
         partial_sums[chunk] = total
+
+
+@kernel
+def distances_from_products(products, row_norms, column_norms):
+    """products[i, j] = sqrt(max(row_norms[i] + column_norms[j] - 2 products[i, j], 0)), in place:
+    the Euclidean distances of two sets of samples from their products x.y and squared norms
+    (a rounding error can make the bracket slightly negative; the distance is then 0).
+
+    Parameters
+    ----------
+    products : (m, p) float64, C-contiguous, x_i.y_j; overwritten with the distances
+    row_norms : (m,) float64, |x_i|^2
+    column_norms : (p,) float64, |y_j|^2
+    """
+    for i in range(products.shape[0]):
+        row = products[i]
+        row_norm = row_norms[i]
+        for j in range(row.shape[0]):
+            row[j] = np.sqrt(max(row_norm + column_norms[j] - 2.0 * row[j], 0.0))
