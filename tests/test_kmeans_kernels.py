@@ -128,6 +128,19 @@ def test_sums_are_updated_only_where_that_is_exact(rng):
     assert not MemoryPasses(rng.integers(0, 9, size=(1000, 40)), None, 4)._exact_updates  # wide
 
 
+@pytest.mark.parametrize("k", [1, 2, 4, 9])
+def test_pixel_assignment_takes_the_first_of_tied_centers(rng, k):
+    # Pixels are compared with four centers per sweep: a tie within those four, or between two
+    # sweeps, must still go to the lowest index, as one center at a time would.
+    samples = rng.integers(0, 256, (CHUNK_SIZE + 999, 3)).astype(np.uint8)
+    centers = rng.uniform(0.0, 255.0, (k, 3))
+    for copy, original in ((1, 0), (3, 2), (6, 1), (8, 5)):
+        if copy < k:
+            centers[copy] = centers[original]
+    out = run_lloyd_pass(samples, centers)
+    np.testing.assert_array_equal(out["labels"], naive.assign(samples, centers)[0])
+
+
 def test_lloyd_pass_counts_changed_labels(rng):
     samples = random_samples(rng, 5000, 3, np.float64)
     centers = samples[:4].copy()

@@ -51,7 +51,33 @@ def _nearest_in_tile(tile_samples, origin, centers, half_norms, tile, score, bes
             tile[0, t] = tile_samples[t, 0] - origin[0]
             tile[1, t] = tile_samples[t, 1] - origin[1]
             tile[2, t] = tile_samples[t, 2] - origin[2]
-        for j in range(centers.shape[0]):
+        k = centers.shape[0]
+        # Four centers per sweep of the tile: each sample's best score and label stay in
+        # registers across the four comparisons, made in center order (the same result as one
+        # center per sweep), instead of being stored and loaded again for every center.
+        for j in range(0, k - k % 4, 4):
+            h0, h1, h2, h3 = half_norms[j], half_norms[j + 1], half_norms[j + 2], half_norms[j + 3]
+            a0, a1, a2 = centers[j, 0], centers[j, 1], centers[j, 2]
+            b0, b1, b2 = centers[j + 1, 0], centers[j + 1, 1], centers[j + 1, 2]
+            c0, c1, c2 = centers[j + 2, 0], centers[j + 2, 1], centers[j + 2, 2]
+            d0, d1, d2 = centers[j + 3, 0], centers[j + 3, 1], centers[j + 3, 2]
+            for t in range(m):
+                x0, x1, x2 = tile[0, t], tile[1, t], tile[2, t]
+                score, label = best_score[t], best[t]
+                s = h0 - a0 * x0 - a1 * x1 - a2 * x2
+                label = j if s < score else label
+                score = s if s < score else score
+                s = h1 - b0 * x0 - b1 * x1 - b2 * x2
+                label = j + 1 if s < score else label
+                score = s if s < score else score
+                s = h2 - c0 * x0 - c1 * x1 - c2 * x2
+                label = j + 2 if s < score else label
+                score = s if s < score else score
+                s = h3 - d0 * x0 - d1 * x1 - d2 * x2
+                label = j + 3 if s < score else label
+                score = s if s < score else score
+                best_score[t], best[t] = score, label
+        for j in range(k - k % 4, k):
             half_norm, c0, c1, c2 = half_norms[j], centers[j, 0], centers[j, 1], centers[j, 2]
             for t in range(m):
                 s = half_norm - c0 * tile[0, t] - c1 * tile[1, t] - c2 * tile[2, t]
