@@ -304,9 +304,17 @@ def set_num_threads(n: int) -> None:
     _num_threads = check_int(n, "n", 1)
 
 
-def run_in_threads(kernel, n_parts: int, *arguments) -> None:
+def thread_count(n_parts: int) -> int:
+    """The threads :func:`run_in_threads` splits `n_parts` parts among: min(threads, parts)."""
+    return max(1, min(get_num_threads(), n_parts))
+
+
+def run_in_threads(kernel, n_parts: int, *arguments, shares: int | None = None) -> None:
     """Run ``kernel(*arguments, first, step)`` for first = 0, 1, ..., step - 1, each in a
-    thread of its own: step = min(:func:`get_num_threads`, `n_parts`).
+    thread of its own: step = `shares`, by default :func:`thread_count` of `n_parts`. A caller
+    that gives each thread scratch memory (row `first` of an array) counts the threads first and
+    passes that count as `shares`, so that a change of :func:`set_num_threads` in between cannot
+    give a thread a row that was not allocated.
 
     `kernel` is serial, releases the GIL, and with (first, step) takes the parts first,
     first + step, ... of `n_parts`, each part writing only its own outputs: the result is then
@@ -321,7 +329,7 @@ def run_in_threads(kernel, n_parts: int, *arguments) -> None:
     needs, and it waits for every share a helper started before the interrupt goes on: the
     caller's arrays are never left to threads still writing them.
     """
-    n_threads = max(1, min(get_num_threads(), n_parts))
+    n_threads = thread_count(n_parts) if shares is None else shares
     if n_threads == 1:
         kernel(*arguments, 0, 1)
         return

@@ -168,6 +168,29 @@ def indices_at_fractions(n_samples: int, draws: np.ndarray) -> np.ndarray:
     return np.minimum((draws * n_samples).astype(np.int64), n_samples - 1)
 
 
+def lloyd_pass(
+    samples, origin, weights, relative, labels, sums, weight_sums, square_sums, n_changed,
+    moves_only: bool = False,
+) -> None:  # fmt: skip
+    """:func:`lloyd.lloyd_pass` over every chunk (one per row of `n_changed`), split among
+    threads, with the half squared norms of the centers `relative` and each thread's scratch.
+
+    `relative` is (k, d) C-contiguous float64; the other arguments are the kernel's.
+    """
+    k, d = relative.shape
+    n_chunks = n_changed.shape[0]
+    shares = _config.thread_count(n_chunks)
+    half_norms = np.empty(k)
+    lloyd.half_squared_norms(relative, half_norms)
+    tile_shape, label_shape, lane_shape = lloyd.scratch_shapes(d, k)
+    _config.run_in_threads(
+        lloyd.lloyd_pass, n_chunks, samples, origin, weights, relative, half_norms, labels, sums,
+        weight_sums, square_sums, n_changed, bool(moves_only), np.empty((shares, *tile_shape)),
+        np.empty((shares, *label_shape), dtype=np.int64), np.empty((shares, *lane_shape)),
+        shares=shares,
+    )  # fmt: skip
+
+
 class MemoryPasses:
     """The pass source over samples held in memory, reused across attempts.
 
@@ -273,10 +296,9 @@ class MemoryPasses:
     def _chunk_partials(self, relative: np.ndarray, moves_only: bool = False):
         """One :func:`lloyd.lloyd_pass` from `relative` (centers minus the origin): the per-chunk
         sums, weights and sums of squares, and the number of labels that changed."""
-        _config.run_in_threads(
-            lloyd.lloyd_pass, self.n_chunks, self.samples, self.origin, self.weights, relative,
-            self.labels, self._sums, self._weight_sums, self._square_sums, self._n_changed,
-            bool(moves_only),
+        lloyd_pass(
+            self.samples, self.origin, self.weights, relative, self.labels, self._sums,
+            self._weight_sums, self._square_sums, self._n_changed, moves_only,
         )  # fmt: skip
         return self._sums, self._weight_sums, self._square_sums, int(self._n_changed.sum())
 

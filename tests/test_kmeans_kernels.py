@@ -16,6 +16,20 @@ def random_samples(rng, n, d, dtype):
     return rng.normal(size=(n, d)).astype(dtype)
 
 
+def lloyd_in_parts(samples, origin, weights, centers, *outputs, step=3):
+    """lloyd.lloyd_pass in `step` parts, one after the other, with the half norms and the
+    scratch rows (one per part) its caller gives it."""
+    k, d = centers.shape
+    half_norms = np.empty(k)
+    lloyd.half_squared_norms(centers, half_norms)
+    tiles, tile_labels, lanes = lloyd.scratch_shapes(d, k)
+    naive.in_parts(
+        lloyd.lloyd_pass, samples, origin, weights, centers, half_norms, *outputs,
+        np.empty((step, *tiles)), np.empty((step, *tile_labels), dtype=np.int64),
+        np.empty((step, *lanes)), step=step,
+    )  # fmt: skip
+
+
 def run_lloyd_pass(samples, centers, weights=None, origin=None):
     n, d = samples.shape
     k = len(centers)
@@ -28,10 +42,10 @@ def run_lloyd_pass(samples, centers, weights=None, origin=None):
         "square_sums": np.empty((n_chunks, k)),
         "n_changed": np.empty(n_chunks, dtype=np.int64),
     }
-    naive.in_parts(
-        lloyd.lloyd_pass, samples, origin, np.empty(0) if weights is None else weights,
-        centers - origin, out["labels"], out["sums"], out["weight_sums"], out["square_sums"],
-        out["n_changed"], False,
+    lloyd_in_parts(
+        samples, origin, np.empty(0) if weights is None else weights, centers - origin,
+        out["labels"], out["sums"], out["weight_sums"], out["square_sums"], out["n_changed"],
+        False,
     )  # fmt: skip
     return out
 
@@ -73,9 +87,9 @@ def test_lloyd_pass_moves_only_gives_the_changes_of_the_sums(rng, dtype, d, weig
     sums, weight_sums = np.empty((n_chunks, k, d)), np.empty((n_chunks, k))
     square_sums, n_changed = np.empty((n_chunks, k)), np.empty(n_chunks, dtype=np.int64)
     passed = labels.astype(np.int32)
-    naive.in_parts(
-        lloyd.lloyd_pass, samples, origin, np.empty(0) if weights is None else weights, after,
-        passed, sums, weight_sums, square_sums, n_changed, True,
+    lloyd_in_parts(
+        samples, origin, np.empty(0) if weights is None else weights, after, passed, sums,
+        weight_sums, square_sums, n_changed, True,
     )  # fmt: skip
 
     moved, _ = naive.assign(samples, after)
@@ -149,9 +163,9 @@ def test_lloyd_pass_counts_changed_labels(rng):
     again = run_lloyd_pass(samples, centers)
     assert again["n_changed"].sum() == np.count_nonzero(labels)  # both start from zeros
     n_chunks = len(first["n_changed"])
-    lloyd.lloyd_pass(
+    lloyd_in_parts(
         samples, np.zeros(3), np.empty(0), centers, labels, np.empty((n_chunks, 4, 3)),
-        np.empty((n_chunks, 4)), np.empty((n_chunks, 4)), first["n_changed"], False, 0, 1,
+        np.empty((n_chunks, 4)), np.empty((n_chunks, 4)), first["n_changed"], False, step=1,
     )  # fmt: skip
     assert first["n_changed"].sum() == 0
 

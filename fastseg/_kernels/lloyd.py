@@ -101,33 +101,33 @@ def _nearest_in_tile(tile_samples, origin, centers, half_norms, tile, score, bes
 
 
 @kernel(opt=1)
-def _accumulate_tile(tile_weights, m, tile, best, lane_sums, lane_weights, lane_squares):
-    """Add the tile's m samples, weighted, to the lane sums of their centers."""
+def _accumulate_tile(tile_weights, m, tile, best, lanes):
+    """Add the tile's m samples, weighted, to the lane sums of their centers (see lloyd_pass)."""
     d = tile.shape[0]
     weighted = tile_weights.shape[0] > 0
     for t in range(m):
         j = best[t]
         lane = t & (LANES - 1)
         weight = tile_weights[t] if weighted else 1.0
-        lane_weights[lane, j] += weight
+        lanes[lane, j, d] += weight
         if d == 3:
             x0, x1, x2 = tile[0, t], tile[1, t], tile[2, t]
-            lane_sums[lane, j, 0] += weight * x0
-            lane_sums[lane, j, 1] += weight * x1
-            lane_sums[lane, j, 2] += weight * x2
-            lane_squares[lane, j] += weight * (x0 * x0 + x1 * x1 + x2 * x2)
+            lanes[lane, j, 0] += weight * x0
+            lanes[lane, j, 1] += weight * x1
+            lanes[lane, j, 2] += weight * x2
+            lanes[lane, j, 4] += weight * (x0 * x0 + x1 * x1 + x2 * x2)
         else:
             square = 0.0
             for f in range(d):
                 square += tile[f, t] * tile[f, t]
-                lane_sums[lane, j, f] += weight * tile[f, t]
-            lane_squares[lane, j] += weight * square
+                lanes[lane, j, f] += weight * tile[f, t]
+            lanes[lane, j, d + 1] += weight * square
 
 
 @kernel(opt=1)
-def _accumulate_moves(tile_weights, m, tile, best, previous, lane_sums, lane_weights, lane_squares):
-    """Move the tile's relabelled samples, weighted, from their previous center's sums to their
-    new one's (as differences: subtracted from the previous, added to the new)."""
+def _accumulate_moves(tile_weights, m, tile, best, previous, lanes):
+    """Move the tile's relabelled samples, weighted, from their previous center's lane sums to
+    their new one's (as differences: subtracted from the previous, added to the new)."""
     d = tile.shape[0]
     weighted = tile_weights.shape[0] > 0
     for t in range(m):
@@ -136,22 +136,28 @@ def _accumulate_moves(tile_weights, m, tile, best, previous, lane_sums, lane_wei
             continue
         lane = t & (LANES - 1)
         weight = tile_weights[t] if weighted else 1.0
-        lane_weights[lane, j] += weight
-        lane_weights[lane, before] -= weight
+        lanes[lane, j, d] += weight
+        lanes[lane, before, d] -= weight
         square = 0.0
         for f in range(d):
             x = tile[f, t]
             square += x * x
-            lane_sums[lane, j, f] += weight * x
-            lane_sums[lane, before, f] -= weight * x
-        lane_squares[lane, j] += weight * square
-        lane_squares[lane, before] -= weight * square
+            lanes[lane, j, f] += weight * x
+            lanes[lane, before, f] -= weight * x
+        lanes[lane, j, d + 1] += weight * square
+        lanes[lane, before, d + 1] -= weight * square
+
+
+def scratch_shapes(n_features: int, k: int) -> tuple[tuple, tuple, tuple]:
+    """Shapes of one thread's scratch arrays of :func:`lloyd_pass` (tiles, tile_labels, lanes):
+    the caller allocates them with a leading axis of one row per thread."""
+    return (n_features + 2, TILE), (2, TILE), (LANES, k, n_features + 2)
 
 
 @kernel(opt=1)
 def lloyd_pass(
-    samples, origin, weights, centers, labels, sums, weight_sums, square_sums, n_changed,
-    moves_only, first_chunk, chunk_step,
+    samples, origin, weights, centers, half_norms, labels, sums, weight_sums, square_sums,
+    n_changed, moves_only, tiles, tile_labels, lanes, first_chunk, chunk_step,
 ):  # fmt: skip
     """Assign the samples of chunks first_chunk, first_chunk + chunk_step, ... to their nearest
     centers and, per chunk, add them to those centers' sums.
@@ -167,6 +173,7 @@ def lloyd_pass(
         inside the data do not lose precision to a large offset
     weights : (n,) or (0,) float64
     centers : (k, d) float64, relative to `origin`
+    half_norms : (k,) float64, :func:`half_squared_norms` of `centers`
     labels : (n,) integer, overwritten with the index of the nearest center
     sums : (n_chunks, k, d) float64, overwritten with each chunk's weighted sum of samples
         (relative to `origin`) per center
@@ -180,31 +187,36 @@ def lloyd_pass(
         few samples move, and the scatter into the sums, a third of a pass, is mostly skipped.
         `labels` must hold valid labels on entry. Exact when the products and sums are
         (integer samples and weights).
+    tiles, tile_labels, lanes : float64, int64, float64 scratch, of shapes
+        (chunk_step, *shape) for the shapes of :func:`scratch_shapes`: row first_chunk is this
+        call's (the caller allocates them, so that the kernel compiles no allocation)
     first_chunk, chunk_step : int, the chunks of this call
     """
     n, d = samples.shape
     k = centers.shape[0]
-    half_norms = np.empty(k)
-    half_squared_norms(centers, half_norms)
+    # This call's scratch: the tile's samples (features by rows), its scores, its labels; and
+    # LANES interleaved copies of the sums (consecutive samples of one cluster then update
+    # different memory, instead of waiting on each other's stores), with each center's weight
+    # at feature d and its sum of squares at d + 1.
+    tile = tiles[first_chunk, :d]
+    score = tiles[first_chunk, d]
+    best_score = tiles[first_chunk, d + 1]
+    best = tile_labels[first_chunk, 0]
+    previous = tile_labels[first_chunk, 1]
+    chunk_lanes = lanes[first_chunk]
     for chunk in range(first_chunk, n_changed.shape[0], chunk_step):
         start = chunk * CHUNK_SIZE
         stop = min(n, start + CHUNK_SIZE)
-        tile = np.empty((d, TILE))
-        score = np.empty(TILE)
-        best_score = np.empty(TILE)
-        best = np.empty(TILE, dtype=np.int64)
-        previous = np.empty(TILE, dtype=np.int64)
-        # LANES interleaved copies of the sums: consecutive samples of one cluster then update
-        # different memory, instead of waiting on each other's stores.
-        lane_sums = np.zeros((LANES, k, d))
-        lane_weights = np.zeros((LANES, k))
-        lane_squares = np.zeros((LANES, k))
+        for lane in range(LANES):
+            for j in range(k):
+                for f in range(d + 2):
+                    chunk_lanes[lane, j, f] = 0.0
         changed = 0
         for tile_start in range(start, stop, TILE):
             # Views of the tile, indexed from 0 (see _kernels).
             tile_stop = min(tile_start + TILE, stop)
             m = tile_stop - tile_start
-            tile_labels = labels[tile_start:tile_stop]
+            tile_labels_now = labels[tile_start:tile_stop]
             tile_weights = weights[tile_start:tile_stop]  # empty if weights are
             _nearest_in_tile(
                 samples[tile_start:tile_stop], origin, centers, half_norms, tile, score,
@@ -212,30 +224,28 @@ def lloyd_pass(
             )  # fmt: skip
             tile_changed = 0
             for t in range(m):
-                previous[t] = tile_labels[t]
+                previous[t] = tile_labels_now[t]
                 tile_changed += previous[t] != best[t]
-                tile_labels[t] = best[t]
+                tile_labels_now[t] = best[t]
             changed += tile_changed
             if not moves_only:
-                _accumulate_tile(tile_weights, m, tile, best, lane_sums, lane_weights, lane_squares)
+                _accumulate_tile(tile_weights, m, tile, best, chunk_lanes)
             elif tile_changed:
-                _accumulate_moves(
-                    tile_weights, m, tile, best, previous, lane_sums, lane_weights, lane_squares
-                )
+                _accumulate_moves(tile_weights, m, tile, best, previous, chunk_lanes)
         # Lanes added in order, element by element: an array expression here would compile
         # Numba's shape-mismatch error path, string formatting and all (seconds of compile).
         for j in range(k):
-            weight_total = lane_weights[0, j]
-            square_total = lane_squares[0, j]
+            weight_total = chunk_lanes[0, j, d]
+            square_total = chunk_lanes[0, j, d + 1]
             for lane in range(1, LANES):
-                weight_total += lane_weights[lane, j]
-                square_total += lane_squares[lane, j]
+                weight_total += chunk_lanes[lane, j, d]
+                square_total += chunk_lanes[lane, j, d + 1]
             weight_sums[chunk, j] = weight_total
             square_sums[chunk, j] = square_total
             for f in range(d):
-                total = lane_sums[0, j, f]
+                total = chunk_lanes[0, j, f]
                 for lane in range(1, LANES):
-                    total += lane_sums[lane, j, f]
+                    total += chunk_lanes[lane, j, f]
                 sums[chunk, j, f] = total
         n_changed[chunk] = changed
 

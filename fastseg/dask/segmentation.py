@@ -26,6 +26,7 @@ from ..passes import (
     indices_at_fractions,
     label_dtype,
     label_sums,
+    lloyd_pass,
     mean_variance,
     reduce_partials,
     sums_are_exact,
@@ -332,10 +333,9 @@ def _nearest(samples, origin, relative, dtype):
     weight_sums = np.empty((n_chunks, k))
     square_sums = np.empty((n_chunks, k))
     n_changed = np.empty(n_chunks, dtype=np.int64)
-    _config.run_in_threads(
-        lloyd.lloyd_pass, n_chunks, samples, origin, NO_WEIGHTS, relative, labels, sums,
-        weight_sums, square_sums, n_changed, False,
-    )  # fmt: skip
+    lloyd_pass(
+        samples, origin, NO_WEIGHTS, relative, labels, sums, weight_sums, square_sums, n_changed
+    )
     return labels, (sums, weight_sums, square_sums), n_changed
 
 
@@ -359,10 +359,9 @@ def _block_changes(samples, origin, before, after, dtype):
     k, d = after.shape
     n_chunks = -(-n // CHUNK_SIZE)
     n_changed = np.empty(n_chunks, dtype=np.int64)
-    _config.run_in_threads(
-        lloyd.lloyd_pass, n_chunks, samples, origin, NO_WEIGHTS, after, labels,
-        np.empty((n_chunks, k, d)), np.empty((n_chunks, k)), np.empty((n_chunks, k)), n_changed,
-        False,
+    lloyd_pass(
+        samples, origin, NO_WEIGHTS, after, labels, np.empty((n_chunks, k, d)),
+        np.empty((n_chunks, k)), np.empty((n_chunks, k)), n_changed,
     )  # fmt: skip
     return int(n_changed.sum())
 
