@@ -164,10 +164,16 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
     candidates = np.empty(n_trials, dtype=np.int64)
     first = np.empty((1, d))  # the first center
     n_parts = n_chunks if n * d * n_trials >= seeding.SERIAL_WORK else 1
+    shares = _config.thread_count(n_parts)
+    # Each thread's distances of a chunk of rows to the first center, and to the candidates
+    # when those are not kept.
+    first_scratch = np.empty((shares, 1, seeding.SEED_CHUNK))
+    scratch = np.empty((shares, 0 if keep else n_trials, seeding.SEED_CHUNK))
     seeding.start(columns, weights, draws, chosen, cumulative, first[0])
     _config.run_in_threads(
-        seeding.first_distances, n_parts, columns, weights, first, closest, chunk_totals
-    )
+        seeding.first_distances, n_parts, columns, weights, first, closest, chunk_totals,
+        first_scratch, shares=shares,
+    )  # fmt: skip
     for step in range(1, k):
         offset = 1 + (step - 1) * n_trials
         seeding.draw_candidates(
@@ -175,16 +181,18 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
             candidates,
         )  # fmt: skip
         _config.run_in_threads(
-            seeding.score_candidates, n_parts, columns, weights, closest, candidates,
-            trial_distances, trial_sums,
+            seeding.score_candidates, n_parts, columns, weights, closest,
+            np.ascontiguousarray(columns[:, candidates].T), trial_distances, trial_sums, scratch,
+            shares=shares,
         )  # fmt: skip
         if not keep:  # the chosen candidate's pass again, keeping its distances this time
             candidates[0] = seeding.choose(
                 candidates, trial_sums, trial_distances, chunk_totals, closest
             )
             _config.run_in_threads(
-                seeding.score_candidates, n_parts, columns, weights, closest, candidates[:1],
-                trial_distances, chosen_sums,
+                seeding.score_candidates, n_parts, columns, weights, closest,
+                np.ascontiguousarray(columns[:, candidates[:1]].T), trial_distances, chosen_sums,
+                scratch, shares=shares,
             )  # fmt: skip
         chosen[step] = seeding.choose(
             candidates[: chosen_sums.shape[1]], chosen_sums, trial_distances, chunk_totals,

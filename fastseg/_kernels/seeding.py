@@ -181,11 +181,14 @@ def choose(candidates, trial_sums, trial_distances, chunk_totals, closest):
 
 
 @kernel(opt=1)
-def first_distances(columns, weights, center, closest, chunk_totals, first_chunk, chunk_step):
+def first_distances(
+    columns, weights, center, closest, chunk_totals, scratch, first_chunk, chunk_step
+):
     """For the rows of the chunks first_chunk, first_chunk + chunk_step, ...: their squared
     distance to `center` (shape (1, d)) into `closest`, and the sum of their shares into
-    chunk_totals[chunk]."""
-    distances = np.empty((1, SEED_CHUNK))
+    chunk_totals[chunk]. `scratch` is (chunk_step, 1, SEED_CHUNK) float64: row first_chunk is
+    this call's."""
+    distances = scratch[first_chunk]
     for chunk in range(first_chunk, chunk_totals.shape[0], chunk_step):
         start = chunk * SEED_CHUNK
         stop = min(columns.shape[1], start + SEED_CHUNK)
@@ -198,25 +201,22 @@ def first_distances(columns, weights, center, closest, chunk_totals, first_chunk
 
 @kernel(opt=1)
 def score_candidates(
-    columns, weights, closest, candidates, trial_distances, trial_sums, first_chunk, chunk_step
-):
+    columns, weights, closest, targets, trial_distances, trial_sums, scratch, first_chunk,
+    chunk_step,
+):  # fmt: skip
     """For the rows of the chunks first_chunk, first_chunk + chunk_step, ...: into
-    trial_sums[chunk, t] the sum of their shares if candidates[t] became a center, and their
-    squared distances to each candidate into trial_distances[chunk, t] when it has room for
-    them (C-contiguous, (n_chunks, trials, SEED_CHUNK)); else (a second axis shorter than the
-    candidates) the distances are not kept."""
-    d, n = columns.shape
-    trials = candidates.shape[0]
+    trial_sums[chunk, t] the sum of their shares if the row targets[t] (a candidate, (trials,
+    d) float64) became a center, and their squared distances to each candidate into
+    trial_distances[chunk, t] when it has room for them (C-contiguous, (n_chunks, trials,
+    SEED_CHUNK)); else (a second axis shorter than the candidates) the distances are not kept,
+    and go through row first_chunk of `scratch`, (chunk_step, trials, SEED_CHUNK) float64."""
+    n = columns.shape[1]
+    trials = targets.shape[0]
     keep = trial_distances.shape[1] >= trials
-    scratch = np.empty((trials if not keep else 0, SEED_CHUNK))
-    targets = np.empty((trials, d))
-    for t in range(trials):
-        for f in range(d):
-            targets[t, f] = columns[f, candidates[t]]
     for chunk in range(first_chunk, trial_sums.shape[0], chunk_step):
         start = chunk * SEED_CHUNK
         stop = min(n, start + SEED_CHUNK)
-        distances = trial_distances[chunk] if keep else scratch
+        distances = trial_distances[chunk] if keep else scratch[first_chunk]
         squared_distances_to(columns, start, stop, targets, distances)
         for t in range(trials):
             trial_sums[chunk, t] = _capped_weighted_sum(
