@@ -244,9 +244,11 @@ def kernel(function=None, *, division_checks: bool = True, opt: int | None = Non
     that keeps a loop from running in SIMD lanes. For kernels whose divisors are never zero.
 
     ``@kernel(opt=1)`` runs LLVM's optimisation passes at level 1 instead of ``NUMBA_OPT``
-    (by default 3) for this kernel alone: they take about a third less time, which is most of
-    the first call of an entry point, and are given to kernels measured to run as fast at that
-    level (``benchmarks/cold_start.py``). A lower ``NUMBA_OPT`` still applies.
+    (by default 3) for this kernel, and for the Numba library functions first compiled for it
+    (code linked into another function is optimised again at that function's level): they take
+    about a third less time, which is most of the first call of an entry point, and are given to
+    kernels measured to run as fast at that level (``benchmarks/cold_start.py``). A lower
+    ``NUMBA_OPT`` still applies.
     """
     if function is None:
         return lambda f: kernel(f, division_checks=division_checks, opt=opt)
@@ -265,17 +267,20 @@ def _compiling_at(opt: int, compile_):
 
     Numba reads the level from its configuration each time it builds a pass pipeline, and every
     compilation holds Numba's compiler lock: setting the level while holding the lock, and
-    restoring it before letting go, changes no other compilation of the process. The code
-    generator, which also reads it once when it is created, is created first.
+    restoring it before letting go, leaves the level of compilations of other code alone. The
+    code generator, which also reads it once when it is created, is created first; Numba's
+    reading of changed ``NUMBA_*`` variables, which every compilation starts with, is done
+    first too, so that it neither undoes the lower level nor is undone by the restoring.
     """
 
     def compile(sig):
         target_context = cpu_target.target_context
         with global_compiler_lock:
             target_context.codegen()  # created at the level of the process
+            numba.config.reload_config()
             saved = numba.config.OPT
-            numba.config.OPT = type(saved)(min(opt, int(saved)))
-            try:
+            try:  # an interrupt may land between any two lines: restore in every case
+                numba.config.OPT = type(saved)(min(opt, int(saved)))
                 return compile_(sig)
             finally:
                 numba.config.OPT = saved

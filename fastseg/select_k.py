@@ -55,8 +55,10 @@ def _coordinate_scale(samples: np.ndarray) -> float:
     return _power_of_two_scale(largest_magnitude(samples))
 
 
-#: Features from which the silhouette's distances come from matrix products (NumPy's BLAS)
-#: instead of coordinate differences (see :func:`_silhouette_from_products`).
+#: Features from which the silhouette's distances may come from matrix products (NumPy's BLAS)
+#: instead of coordinate differences (see :func:`_silhouette_from_products`), when there are at
+#: most a quarter as many clusters as features: the sums per cluster cost another product with
+#: k columns.
 PRODUCT_FEATURES = 32
 
 #: Samples per block of :func:`_silhouette_from_products`: the distances of two blocks come from
@@ -68,14 +70,25 @@ PRODUCT_BLOCK = 1024
 #: the memory of a pass does not grow with the number of features.
 PRODUCT_VALUES = 1 << 21
 
+#: The products keep a cluster's distances when its centre is at most 32 times its root mean
+#: square radius from the mean of all the samples (this bound is on the squares), and that
+#: radius is above 1e-6 times the largest coordinate per feature (the floor is on the squares,
+#: per feature, in coordinates scaled to at most 1). Other clusters' distances would lose
+#: digits to the offset or to the rounding of the coordinates: the differences are used then.
+MAX_OFFSET_RATIO = 1024.0
+MIN_SQUARED_SPREAD = 1e-12
+
 
 def _weighted_silhouette(samples, weights, codes, cluster_weights) -> float:
     """Mean silhouette of `samples`, a sample of weight w counting as w copies of it.
 
     `codes` are int64 in [0, k), `cluster_weights` the (k,) totals of `weights` per code.
     """
-    if samples.shape[1] >= PRODUCT_FEATURES:
-        return _silhouette_from_products(samples, weights, codes, cluster_weights)
+    n_features, k = samples.shape[1], cluster_weights.shape[0]
+    if n_features >= PRODUCT_FEATURES and 4 * k <= n_features:
+        score = _silhouette_from_products(samples, weights, codes, cluster_weights)
+        if score is not None:
+            return score
     partial_sums = np.empty(-(-samples.shape[0] // SILHOUETTE_CHUNK))
     scale = _coordinate_scale(samples)
     _config.run_in_threads(
@@ -88,28 +101,30 @@ def _weighted_silhouette(samples, weights, codes, cluster_weights) -> float:
     return total / float(weights.sum())
 
 
-def _silhouette_from_products(samples, weights, codes, cluster_weights) -> float:
-    """:func:`_weighted_silhouette` for wide samples, with distances from matrix products.
+def _silhouette_from_products(samples, weights, codes, cluster_weights) -> float | None:
+    """:func:`_weighted_silhouette` for wide samples, with distances from matrix products, or
+    None when those would not keep the distances within some cluster.
 
     With d features, a distance from coordinate differences costs 3d operations in the
     kernel's loops; from |x|^2 + |y|^2 - 2 x.y, the product x.y is one multiply-add in a BLAS
     product, and the matrix of distances is symmetric, so only its blocks on and above the
     diagonal are computed, each serving both of its blocks of samples. The products are made in
     float64 on coordinates scaled as the kernel's and measured from their mean: the squared
-    distance of two samples then loses only about 1e-16 of their squared distances to the mean,
-    where the coordinates' own offset from zero could have lost all of it. A sample's distance
-    to itself is 0 exactly. Each block's distances are summed per cluster by one more product,
-    with a (block, k) matrix of the samples' weights in their clusters' columns.
+    distance of two samples then loses about 1e-16 of their squared distances to the mean, which
+    the bounds on each cluster's offset and radius (MAX_OFFSET_RATIO, MIN_SQUARED_SPREAD, checked
+    in a first pass over the samples) keep below about 1e-13 of the cluster's own squared
+    distances. A sample's distance to itself is 0 exactly. Each block's distances are summed per
+    cluster by one more product, with an (n, k) matrix of the samples' weights in their
+    clusters' columns.
 
-    The blocks are worked through in a fixed order, and NumPy's BLAS splits a product among its
-    threads by blocks of the result, each value summed by one thread: the score does not depend
-    on the number of threads. Memory: two buffers of PRODUCT_VALUES coordinates, two (block,
-    block) matrices, and the (n, k) sums and weights.
+    The blocks are worked through in a fixed order, and OpenBLAS (NumPy's) splits a product
+    among its threads by blocks of the result, each value summed by one thread: the score does
+    not depend on the number of threads. Memory: two buffers of PRODUCT_VALUES coordinates, two
+    (block, block) matrices, and (n, k) sums and weights.
     """
     n, d = samples.shape
     k = cluster_weights.shape[0]
     scale = _coordinate_scale(samples)
-    mean = samples.mean(axis=0, dtype=np.float64) * scale
     n_rows = min(n, PRODUCT_BLOCK)
     n_features = min(d, max(1, PRODUCT_VALUES // n_rows))
     blocks = [slice(start, min(n, start + n_rows)) for start in range(0, n, n_rows)]
@@ -117,20 +132,35 @@ def _silhouette_from_products(samples, weights, codes, cluster_weights) -> float
     # Buffers reused by every block: new arrays of this size would each cost their page faults.
     row_buffer, column_buffer = np.empty((2, n_rows, n_features))
     products, partial = np.empty((2, n_rows, n_rows))
+    mean = np.zeros(d)
 
-    def coordinates(rows, features, buffer):  # scaled and centred, in float64
+    def coordinates(rows, features, buffer, centred=True):  # scaled: at most 1
         block = buffer[: rows.stop - rows.start, : features.stop - features.start]
         np.multiply(samples[rows, features], scale, out=block, dtype=np.float64)
-        block -= mean[features]
+        if centred:
+            block -= mean[features]
         return block
 
-    norms = np.zeros(n)
-    for rows in blocks:
-        for features in feature_blocks:
-            block = coordinates(rows, features, row_buffer)
-            norms[rows] += np.einsum("ij,ij->i", block, block)
+    for features in feature_blocks:  # the mean of the scaled coordinates: no overflow
+        for rows in blocks:
+            mean[features] += coordinates(rows, features, row_buffer, centred=False).sum(axis=0)
+    mean /= n
     membership = np.zeros((n, k))
     membership[np.arange(n), codes] = weights
+    norms = np.zeros(n)  # |x - mean|^2
+    offsets = np.zeros(k)  # |cluster centre - mean|^2
+    for features in feature_blocks:
+        cluster_sums = np.zeros((k, features.stop - features.start))
+        for rows in blocks:
+            block = coordinates(rows, features, row_buffer)
+            norms[rows] += np.einsum("ij,ij->i", block, block)
+            cluster_sums += membership[rows].T @ block
+        offsets += np.einsum("ij,ij->i", cluster_sums, cluster_sums) / cluster_weights**2
+    spreads = (norms @ membership) / cluster_weights - offsets  # mean squared radius
+    many = cluster_weights > 1.0  # a sample alone scores 0, and its distances to others are far
+    floor = np.maximum(offsets[many] / MAX_OFFSET_RATIO, MIN_SQUARED_SPREAD * d)
+    if not (spreads[many] >= floor).all():
+        return None
     cluster_sums = np.zeros((n, k))
     for i, rows in enumerate(blocks):
         for columns in blocks[i:]:
@@ -211,21 +241,26 @@ def silhouette_score(samples, labels, *, sample_size: int | None = None, seed=No
     two agree to rounding error, scikit-learn being the less exact: it computes distances as
     sqrt(|x|^2 + |y|^2 - 2 x.y) from the coordinates as they are, and for float32 input keeps
     them and their sums in float32. Here every distance is computed in float64: from the
-    coordinate differences for fewer than 32 features; from 32 up, through NumPy's matrix
-    product (BLAS), from coordinates measured from their mean, which loses only about 1e-16 of
-    the samples' squared distances to the mean. Float coordinates are first multiplied by the
+    coordinate differences for fewer than 32 features; from 32 up (with at most a quarter as
+    many clusters as features), through NumPy's matrix product (BLAS), from coordinates
+    measured from their mean, which loses only about 1e-16 of the samples' squared distances to
+    the mean; when that could be more than about 1e-13 of a cluster's own squared distances (a
+    cluster tight, or far from the mean of all, beyond fixed bounds), from the differences
+    again. Float coordinates are first multiplied by the
     power of two that brings the largest magnitude near 1, which is exact and leaves the score
     unchanged, so that values up to the largest float neither overflow nor, when all are tiny,
     vanish when squared.
 
-    The exact score costs O(n_samples^2 n_features) time (below 32 features, every distance is
-    computed twice, once for each sample of the pair; from 32, once) and no distance matrix of
-    all the samples is stored: below 32 features, O(n_clusters + n_features) memory for each
-    sample of the blocks in progress, computed in parallel over fixed chunks of samples; from
-    32, blocks of 1024 x 1024 distances and two 16 MB buffers of coordinates, with NumPy's BLAS
-    threads. The result is the same for any number of threads. 20 000 samples of 3 features
-    mean 4e8 distances, a fraction of a second on a few cores; the time grows with the square
-    of n_samples (10^6 pixels take some 2500 times longer), so for large inputs pass a
+    The exact score costs O(n_samples^2 n_features) time (from the differences, every distance
+    is computed twice, once for each sample of the pair; through products, once) and no
+    distance matrix of all the samples is stored: from the differences, O(n_clusters +
+    n_features) memory for each
+    sample of the blocks in progress, computed in parallel over fixed chunks of samples; through
+    products, blocks of 1024 x 1024 distances, two 16 MB buffers of coordinates and
+    O(n_samples n_clusters) sums, with NumPy's BLAS threads. The result is the same for any
+    number of fastseg threads (and of BLAS threads with OpenBLAS, NumPy's). 20 000 samples of
+    3 features mean 4e8 distances, a fraction of a second on a few cores; the time grows with
+    the square of n_samples (10^6 pixels take some 2500 times longer), so for large inputs pass a
     `sample_size`.
 
     The draw is ``numpy.random.default_rng(seed).choice(n_samples, sample_size,

@@ -117,7 +117,7 @@ def test_silhouette_matches_sklearn_on_photo(n_clusters):
 @pytest.mark.parametrize("dtype", SAMPLE_DTYPES)
 @pytest.mark.parametrize("n_features", [32, 200])
 def test_wide_silhouette_matches_naive(dtype, n_features):
-    """From 32 features the distances come from matrix products: as exact as the differences."""
+    """From 32 features the distances may come from matrix products: to within ATOL."""
     rng = np.random.default_rng(n_features)
     for n_samples, n_clusters in [(40, 2), (517, 7)]:
         samples, labels = blobs(rng, n_samples, n_features, n_clusters, dtype)
@@ -135,6 +135,36 @@ def test_wide_silhouette_far_from_zero_and_in_many_blocks(monkeypatch):
     monkeypatch.setattr(fastseg.select_k, "PRODUCT_VALUES", 64 * 16)
     assert abs(silhouette_score(samples + 1e6, labels) - expected) <= ATOL
     assert abs(silhouette_score(samples * 2.0**-600, labels) - expected) <= ATOL
+
+
+def test_wide_silhouette_takes_the_products_where_they_keep_the_distances():
+    rng = np.random.default_rng(15)
+    samples, labels = blobs(rng, 300, 64, 5, np.float32)
+    codes = np.unique(labels, return_inverse=True)[1].astype(np.int64)
+    cluster_weights = np.bincount(codes).astype(np.float64)
+    weights = np.ones(len(samples))
+    by_products = fastseg.select_k._silhouette_from_products
+    assert by_products(samples, weights, codes, cluster_weights) is not None
+    # Tight clusters far from the mean of all: the products would lose their distances.
+    tight = rng.normal(size=(120, 40)) * 1e-3 + np.repeat([[-1e6], [0.0], [1e6]], 40, axis=0)
+    tight_labels = np.repeat([0, 1, 2], 40)
+    tight_codes = tight_labels.astype(np.int64)
+    assert by_products(tight, np.ones(120), tight_codes, np.full(3, 40.0)) is None
+    expected = naive.silhouette_score(tight, tight_labels)
+    assert abs(silhouette_score(tight, tight_labels) - expected) <= ATOL
+    # Identical samples: every distance is 0, as the differences give it.
+    same = np.full((12, 50), 0.3)
+    assert silhouette_score(same, np.arange(12) % 3) == 0.0
+
+
+def test_wide_silhouette_of_the_largest_floats():
+    # The mean is taken of the scaled coordinates: the sum of values near the largest float
+    # would overflow.
+    rng = np.random.default_rng(16)
+    samples, labels = blobs(rng, 60, 40, 3, np.float64)
+    huge = samples * (np.finfo(np.float64).max / 256.0)
+    expected = naive.silhouette_score(samples, labels)
+    assert abs(silhouette_score(huge, labels) - expected) <= ATOL
 
 
 def test_wide_weighted_silhouette_is_that_of_the_repeated_samples():
