@@ -254,14 +254,13 @@ def silhouette_score(samples, labels, *, sample_size: int | None = None, seed=No
     The exact score costs O(n_samples^2 n_features) time (from the differences, every distance
     is computed twice, once for each sample of the pair; through products, once) and no
     distance matrix of all the samples is stored: from the differences, O(n_clusters +
-    n_features) memory for each
-    sample of the blocks in progress, computed in parallel over fixed chunks of samples; through
-    products, blocks of 1024 x 1024 distances, two 16 MB buffers of coordinates and
-    O(n_samples n_clusters) sums, with NumPy's BLAS threads. The result is the same for any
-    number of fastseg threads (and of BLAS threads with OpenBLAS, NumPy's). 20 000 samples of
-    3 features mean 4e8 distances, a fraction of a second on a few cores; the time grows with
-    the square of n_samples (10^6 pixels take some 2500 times longer), so for large inputs pass a
-    `sample_size`.
+    n_features) memory for each sample of the blocks in progress, computed in parallel over
+    fixed chunks of samples; through products, blocks of 1024 x 1024 distances, two 16 MB
+    buffers of coordinates and O(n_samples n_clusters) sums, with NumPy's BLAS threads. The
+    result is the same for any number of fastseg threads (and of BLAS threads with OpenBLAS,
+    NumPy's). 20 000 samples of 3 features mean 4e8 distances, a fraction of a second on a few
+    cores; the time grows with the square of n_samples (10^6 pixels take some 2500 times
+    longer), so for large inputs pass a `sample_size`.
 
     The draw is ``numpy.random.default_rng(seed).choice(n_samples, sample_size,
     replace=False)``, scored in increasing sample order. It differs from scikit-learn's draw
