@@ -84,6 +84,8 @@ def warmup(progress: bool = False) -> None:
         choose_k(image, range(2, 5), method="silhouette", seed=0)
         for dtype in (np.uint8, np.uint16, np.float32, np.float64):
             silhouette_score(points.astype(dtype), labels, sample_size=500, seed=0)
+        wide = np.repeat(points[:600], 11, axis=1)  # distances through matrix products
+        silhouette_score(wide, labels[:600])
 
     def chunked():
         if importlib.util.find_spec("dask") is None:

@@ -164,14 +164,17 @@ def _silhouette_from_products(samples, weights, codes, cluster_weights) -> float
     cluster_sums = np.zeros((n, k))
     for i, rows in enumerate(blocks):
         for columns in blocks[i:]:
-            distances = products[: rows.stop - rows.start, : columns.stop - columns.start]
+            # C-contiguous views of the buffers' first values: one compiled kernel for every
+            # block, and no strides for BLAS.
+            shape = (rows.stop - rows.start, columns.stop - columns.start)
+            distances = products.reshape(-1)[: shape[0] * shape[1]].reshape(shape)
             for f, features in enumerate(feature_blocks):
                 x = coordinates(rows, features, row_buffer)
                 y = x if columns == rows else coordinates(columns, features, column_buffer)
                 if f == 0:
                     np.matmul(x, y.T, out=distances)
                 else:
-                    added = partial[: distances.shape[0], : distances.shape[1]]
+                    added = partial.reshape(-1)[: distances.size].reshape(shape)
                     distances += np.matmul(x, y.T, out=added)
             distances_from_products(distances, norms[rows], norms[columns])
             if columns == rows:

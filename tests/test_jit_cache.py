@@ -294,6 +294,9 @@ calls = {
     "silhouette_score": lambda: fastseg.silhouette_score(
         pixels, labels, sample_size=3000, seed=0
     ),
+    "silhouette_score embeddings": lambda: fastseg.silhouette_score(
+        np.repeat(pixels[:2500].astype(np.float32), 20, axis=1), labels[:2500]
+    ),
     "dask.segment": lambda: fastseg.dask.segment(lazy, 4, seed=0).labels.compute(),
     "dask.canny": lambda: fastseg.dask.canny(lazy, 100, 200).compute(),
     "skimage.canny": lambda: fastseg.skimage.canny(gray.astype(np.uint16) * 257, 2.0),
