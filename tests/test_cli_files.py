@@ -337,6 +337,9 @@ def test_interrupt_that_lands_in_a_finaliser_still_stops_the_command(
     setup_photo(tmp_path)
     patch = (
         "import signal, time, fastseg\n"
+        # Python's own SIGINT handler, as in a terminal: a job started in the background of a
+        # non-interactive shell inherits SIGINT ignored, and would rightly not stop at all.
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "class Finalised:\n"
         "    def __del__(self):\n"
         f"        signal.raise_signal(signal.{signal_name})\n"
