@@ -87,10 +87,7 @@ def silhouette_table() -> None:
     import fastseg
 
     n, d, size = SILHOUETTE_CASE
-    rng = np.random.default_rng(0)
-    centers = rng.standard_normal((32, d), dtype=np.float32) * 3
-    labels = rng.integers(0, 32, n)
-    samples = centers[labels] + rng.standard_normal((n, d), dtype=np.float32)
+    samples, labels = bench_data.labelled_blobs(d, n)
     calls = {
         "fastseg.silhouette_score": lambda: fastseg.silhouette_score(
             samples, labels, sample_size=size, seed=0

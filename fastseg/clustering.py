@@ -182,7 +182,7 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
         )  # fmt: skip
         _config.run_in_threads(
             seeding.score_candidates, n_parts, columns, weights, closest,
-            np.ascontiguousarray(columns[:, candidates].T), trial_distances, trial_sums, scratch,
+            rows[candidates].astype(np.float64), trial_distances, trial_sums, scratch,
             shares=shares,
         )  # fmt: skip
         if not keep:  # the chosen candidate's pass again, keeping its distances this time
@@ -191,7 +191,7 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
             )
             _config.run_in_threads(
                 seeding.score_candidates, n_parts, columns, weights, closest,
-                np.ascontiguousarray(columns[:, candidates[:1]].T), trial_distances, chosen_sums,
+                rows[candidates[:1]].astype(np.float64), trial_distances, chosen_sums,
                 scratch, shares=shares,
             )  # fmt: skip
         chosen[step] = seeding.choose(

@@ -18,6 +18,7 @@ from ._kernels.silhouette import (
     SILHOUETTE_CHUNK,
     distances_from_products,
     largest_magnitude,
+    silhouette_coefficients,
     silhouette_partial_sums,
 )
 from .clustering import kmeans
@@ -150,12 +151,12 @@ def _silhouette_from_products(samples, weights, codes, cluster_weights) -> float
     norms = np.zeros(n)  # |x - mean|^2
     offsets = np.zeros(k)  # |cluster centre - mean|^2
     for features in feature_blocks:
-        cluster_sums = np.zeros((k, features.stop - features.start))
+        centre_sums = np.zeros((k, features.stop - features.start))  # weighted, minus the mean
         for rows in blocks:
             block = coordinates(rows, features, row_buffer)
             norms[rows] += np.einsum("ij,ij->i", block, block)
-            cluster_sums += membership[rows].T @ block
-        offsets += np.einsum("ij,ij->i", cluster_sums, cluster_sums) / cluster_weights**2
+            centre_sums += membership[rows].T @ block
+        offsets += np.einsum("ij,ij->i", centre_sums, centre_sums) / cluster_weights**2
     spreads = (norms @ membership) / cluster_weights - offsets  # mean squared radius
     many = cluster_weights > 1.0  # a sample alone scores 0, and its distances to others are far
     floor = np.maximum(offsets[many] / MAX_OFFSET_RATIO, MIN_SQUARED_SPREAD * d)
@@ -169,7 +170,8 @@ def _silhouette_from_products(samples, weights, codes, cluster_weights) -> float
             shape = (rows.stop - rows.start, columns.stop - columns.start)
             distances = products.reshape(-1)[: shape[0] * shape[1]].reshape(shape)
             for f, features in enumerate(feature_blocks):
-                x = coordinates(rows, features, row_buffer)
+                if columns == rows or len(feature_blocks) > 1:  # else kept from the diagonal
+                    x = coordinates(rows, features, row_buffer)
                 y = x if columns == rows else coordinates(columns, features, column_buffer)
                 if f == 0:
                     np.matmul(x, y.T, out=distances)
@@ -182,21 +184,8 @@ def _silhouette_from_products(samples, weights, codes, cluster_weights) -> float
             cluster_sums[rows] += distances @ membership[columns]
             if columns != rows:
                 cluster_sums[columns] += distances.T @ membership[rows]
-    return _mean_coefficient(cluster_sums, weights, codes, cluster_weights)
-
-
-def _mean_coefficient(cluster_sums, weights, codes, cluster_weights) -> float:
-    """The weighted mean silhouette from each sample's (n, k) sums of distances to each cluster,
-    by the rule of :func:`silhouette_partial_sums`."""
-    rows = np.arange(len(codes))
-    own_weights = cluster_weights[codes]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a = cluster_sums[rows, codes] / (own_weights - 1.0)
-        ratios = cluster_sums / cluster_weights
-        ratios[rows, codes] = np.inf
-        b = ratios.min(axis=1)
-        largest = np.maximum(a, b)
-        coefficients = np.where((own_weights > 1.0) & (largest > 0.0), (b - a) / largest, 0.0)
+    coefficients = np.empty(n)
+    silhouette_coefficients(cluster_sums, codes, cluster_weights, coefficients)
     return float((weights * coefficients).sum()) / float(weights.sum())
 
 

@@ -352,6 +352,20 @@ def knee_point_of_scaled(ks, wcss):
     return knee_point(ks, scaled_to_unit(wcss))
 
 
+def silhouette_coefficients(cluster_sums, codes, cluster_weights):
+    """Each sample's silhouette coefficient from its (n, k) weighted sums of distances to each
+    cluster: a over its own cluster's other weight, b the least mean over the others."""
+    rows = np.arange(len(codes))
+    own_weights = cluster_weights[codes]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = cluster_sums[rows, codes] / (own_weights - 1.0)
+        ratios = cluster_sums / cluster_weights
+        ratios[rows, codes] = np.inf
+        b = ratios.min(axis=1)
+        largest = np.maximum(a, b)
+        return np.where((own_weights > 1.0) & (largest > 0.0), (b - a) / largest, 0.0)
+
+
 def weighted_silhouette_score(samples, weights, labels):
     """Silhouette of the samples repeated by their integer weights (a weight w is w copies)."""
     counts = np.asarray(weights).astype(np.int64)

@@ -186,6 +186,22 @@ def test_wide_silhouette_does_not_depend_on_blas_threads():
     assert silhouette_score(samples, labels) == one_thread
 
 
+def test_silhouette_coefficients_match_numpy():
+    from fastseg._kernels.silhouette import silhouette_coefficients
+
+    rng = np.random.default_rng(17)
+    codes = rng.integers(0, 4, 50)
+    codes[0] = 4  # a cluster of one sample: 0
+    cluster_weights = np.bincount(codes).astype(np.float64)
+    cluster_sums = rng.uniform(0.0, 10.0, (50, 5))
+    cluster_sums[1] = 0.0  # a == b == 0: 0
+    coefficients = np.empty(50)
+    silhouette_coefficients(cluster_sums, codes, cluster_weights, coefficients)
+    expected = naive.silhouette_coefficients(cluster_sums, codes, cluster_weights)
+    np.testing.assert_array_equal(coefficients, expected)
+    assert coefficients[0] == 0.0 and coefficients[1] == 0.0
+
+
 def test_distances_from_products_match_numpy():
     from fastseg._kernels.silhouette import distances_from_products
 

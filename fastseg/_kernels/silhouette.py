@@ -17,6 +17,7 @@ Conventions:
   weight of each cluster, every total at least 1.
 """
 
+import numba
 import numpy as np
 
 from .._config import kernel
@@ -32,6 +33,21 @@ SILHOUETTE_CHUNK = 256
 #: d or k beyond one sample's row. The blocks change no result: each sample's sums are made
 #: in the same order whatever the block size.
 BLOCK_VALUES = 1 << 18
+
+
+@numba.njit(inline="always")
+def _coefficient(sums, own, cluster_weights):
+    """The silhouette coefficient of a sample of cluster `own` (of weight above 1) from its
+    weighted sums of distances to each cluster, `sums` (k,): a = sums[own] / (W_own - 1),
+    b = min over o != own of sums[o] / W_o, s = (b - a) / max(a, b), and 0 when a == b == 0
+    (all points equal), as scikit-learn's 0 / 0."""
+    a = sums[own] / (cluster_weights[own] - 1.0)
+    b = np.inf
+    for other in range(sums.shape[0]):
+        if other != own:
+            b = min(b, sums[other] / cluster_weights[other])
+    largest = max(a, b)
+    return (b - a) / largest if largest > 0.0 else 0.0
 
 
 @kernel
@@ -118,16 +134,9 @@ def silhouette_partial_sums(
                         sums[t] += weight * np.sqrt(squared[t])
             for t in range(m):
                 own = labels[start + t]
-                if cluster_weights[own] <= 1.0:
-                    continue  # a sample alone in its cluster scores 0
-                a = cluster_sums[own, t] / (cluster_weights[own] - 1.0)
-                b = np.inf
-                for other in range(k):
-                    if other != own:
-                        b = min(b, cluster_sums[other, t] / cluster_weights[other])
-                largest = max(a, b)
-                if largest > 0.0:  # a == b == 0 (all points equal) gives 0, as scikit-learn's 0/0
-                    total += weights[start + t] * ((b - a) / largest)
+                if cluster_weights[own] > 1.0:  # a sample alone in its cluster scores 0
+                    s = _coefficient(cluster_sums[:, t], own, cluster_weights)
+                    total += weights[start + t] * s
         partial_sums[chunk] = total
 
 
@@ -148,3 +157,22 @@ def distances_from_products(products, row_norms, column_norms):
         row_norm = row_norms[i]
         for j in range(row.shape[0]):
             row[j] = np.sqrt(max(row_norm + column_norms[j] - 2.0 * row[j], 0.0))
+
+
+@kernel
+def silhouette_coefficients(cluster_sums, codes, cluster_weights, coefficients):
+    """coefficients[i] = the silhouette coefficient of sample i (0 alone in its cluster), by the
+    rule of :func:`silhouette_partial_sums`, from its weighted sums of distances to each cluster.
+
+    Parameters
+    ----------
+    cluster_sums : (n, k) float64, C-contiguous
+    codes : (n,) int64, cluster of each sample in [0, k)
+    cluster_weights : (k,) float64, total weight of each cluster, all >= 1
+    coefficients : (n,) float64, overwritten
+    """
+    for i in range(codes.shape[0]):
+        own = codes[i]
+        coefficients[i] = 0.0
+        if cluster_weights[own] > 1.0:
+            coefficients[i] = _coefficient(cluster_sums[i], own, cluster_weights)

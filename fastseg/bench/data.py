@@ -14,7 +14,9 @@ import numpy as np
 
 import fastseg
 
-__all__ = ["blobs", "colour_xy_features", "gray_photo", "load", "photo", "photo_size"]
+__all__ = [
+    "blobs", "colour_xy_features", "gray_photo", "labelled_blobs", "load", "photo", "photo_size",
+]  # fmt: skip
 
 #: (width, height) of the benchmark photos, by megapixels; other sizes keep the 4:3 aspect.
 MEGAPIXELS = {1: (1155, 866), 4: (2310, 1732), 12: (4000, 3000), 48: (8000, 6000)}
@@ -88,11 +90,19 @@ def colour_xy_features(megapixels: float) -> np.ndarray:
 
 def blobs(n_features: int, n_samples: int = 100_000, n_centers: int = 32) -> np.ndarray:
     """(n_samples, n_features) float32 samples around `n_centers` Gaussian centers (seed 0)."""
+    return labelled_blobs(n_features, n_samples, n_centers)[0]
+
+
+def labelled_blobs(
+    n_features: int, n_samples: int = 100_000, n_centers: int = 32
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`blobs` and the index of each sample's center (int64)."""
     rng = np.random.default_rng(0)
     centers = rng.standard_normal((n_centers, n_features), dtype=np.float32) * 3
-    samples = centers[rng.integers(0, n_centers, n_samples)]
+    labels = rng.integers(0, n_centers, n_samples)
+    samples = centers[labels]
     samples += rng.standard_normal((n_samples, n_features), dtype=np.float32)
-    return samples
+    return samples, labels
 
 
 def load(data: tuple) -> np.ndarray:
