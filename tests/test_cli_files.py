@@ -324,6 +324,7 @@ def test_unreadable_input_is_reported_as_reading(tmp_path, run_patched_cli):
     assert not (tmp_path / "o.png").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("signal_name", "status", "message"),
     [("SIGINT", 130, "fastseg: interrupted"), ("SIGTERM", 143, "fastseg: terminated")],
@@ -400,6 +401,7 @@ def test_info_warns_about_two_opencv_distributions(tmp_path):
     assert "&& pip install opencv-python\n" in result.stderr  # keeps the one with a GUI
 
 
+@pytest.mark.slow
 def test_compile_time_is_reported_apart(tmp_path):
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
     setup_photo(tmp_path)
@@ -415,6 +417,7 @@ def test_compile_time_is_reported_apart(tmp_path):
     assert "compiled" not in second.stdout
 
 
+@pytest.mark.slow
 def test_warmup_command(tmp_path):
     result = run("warmup", "--quiet", cwd=tmp_path, timeout=900)
     assert result.returncode == 0, result.stderr

@@ -60,6 +60,7 @@ def work(i):
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layer", ["workqueue", "default"])
 def test_eight_threads_in_a_fresh_process_never_start_numba_parallel_runtime(layer, tmp_path):
     """Every public entry point, 8 threads at once, in a fresh process: the results of serial

@@ -91,6 +91,7 @@ def user_folder(user_cache: Path) -> Path:
     return user_cache / "fastseg" / fastseg.__version__
 
 
+@pytest.mark.slow
 def test_four_processes_start_at_once_on_an_empty_cache(package, tmp_path):
     env = environment(package, tmp_path / "user-cache")
     results = [finish(p) for p in [start(env) for _ in range(4)]]
@@ -132,6 +133,7 @@ def test_import_touches_no_file_and_compiles_nothing(package, tmp_path):
     assert not user_cache.exists() and not list(package.rglob("__pycache__"))
 
 
+@pytest.mark.slow
 def test_numba_cache_dir_is_respected(package, tmp_path):
     cache_dir = tmp_path / "numba-cache"
     result = run(environment(package, tmp_path / "user-cache", cache_dir))
@@ -140,6 +142,7 @@ def test_numba_cache_dir_is_respected(package, tmp_path):
     assert not cache_files(package) and not (tmp_path / "user-cache").exists()
 
 
+@pytest.mark.slow
 def test_corrupt_or_stale_cache_does_not_break_import(package, tmp_path):
     cache_dir = tmp_path / "numba-cache"
     env = environment(package, tmp_path / "user-cache", cache_dir)
@@ -180,6 +183,7 @@ def read_only_prefix(*folders: Path) -> list[str]:
     return [unshare, "-rm", "sh", "-c", f'{binds} && exec "$0" "$@"']
 
 
+@pytest.mark.slow
 def test_read_only_package_caches_in_the_user_folder(package, tmp_path):
     user_cache = tmp_path / "user-cache"
     result = run(environment(package, user_cache), read_only_prefix(package))
@@ -188,6 +192,7 @@ def test_read_only_package_caches_in_the_user_folder(package, tmp_path):
     assert cache_files(user_cache) and not cache_files(package)
 
 
+@pytest.mark.slow
 def test_no_writable_cache_folder_compiles_without_caching(package, tmp_path):
     user_cache = tmp_path / "user-cache"
     user_cache.mkdir()
