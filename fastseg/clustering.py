@@ -169,7 +169,10 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
     # when those are not kept.
     first_scratch = np.empty((shares, 1, seeding.SEED_CHUNK))
     scratch = np.empty((shares, 0 if keep else n_trials, seeding.SEED_CHUNK))
-    seeding.start(columns, weights, draws, chosen, cumulative, first[0])
+    # The first center: drawn by weight alone, as candidates are drawn when no row has a share.
+    chunk_totals[:] = 0.0
+    seeding.draw_candidates(weights, draws[:1], closest, cumulative, chunk_totals, chosen[:1])
+    first[0] = rows[chosen[0]]
     _config.run_in_threads(
         seeding.first_distances, n_parts, columns, weights, first, closest, chunk_totals,
         first_scratch, shares=shares,

@@ -32,8 +32,11 @@ from ._kernels import checks, lloyd
 
 #: Above this many features, distances come from matrix products of blocks of samples.
 MAX_FEATURES_DIRECT = 16
-#: Samples per block on the matrix-product path.
+#: Samples per block on the matrix-product path: BLOCK_SIZE, or fewer for wide samples, so that
+#: a block takes at most about BLOCK_BYTES (down to lloyd.ASSIGN_ROWS samples): the kernels then
+#: read it again from the cache the product left it in, not from memory.
 BLOCK_SIZE = 4096
+BLOCK_BYTES = 4 << 20
 
 #: Float samples are clustered as they are while their largest magnitude lies in
 #: [2^-SAMPLE_RANGE, 2^SAMPLE_RANGE] (float32 samples on the direct path always are: their squares
@@ -163,6 +166,12 @@ def label_sums(samples: np.ndarray, weights, labels: np.ndarray, k: int):
     return sums, totals
 
 
+def block_rows(row_bytes: int) -> int:
+    """Samples per block of the matrix-product path, for samples of `row_bytes` bytes each."""
+    rows = min(BLOCK_SIZE, BLOCK_BYTES // row_bytes) // lloyd.ASSIGN_ROWS * lloyd.ASSIGN_ROWS
+    return max(lloyd.ASSIGN_ROWS, rows)
+
+
 def indices_at_fractions(n_samples: int, draws: np.ndarray) -> np.ndarray:
     """Indices of the samples at fractions `draws` (sorted, in [0, 1)) of n unit weights."""
     return np.minimum((draws * n_samples).astype(np.int64), n_samples - 1)
@@ -173,21 +182,19 @@ def lloyd_pass(
     moves_only: bool = False,
 ) -> None:  # fmt: skip
     """:func:`lloyd.lloyd_pass` over every chunk (one per row of `n_changed`), split among
-    threads, with the half squared norms of the centers `relative` and each thread's scratch.
+    threads, with each thread's scratch.
 
     `relative` is (k, d) C-contiguous float64; the other arguments are the kernel's.
     """
     k, d = relative.shape
     n_chunks = n_changed.shape[0]
     shares = _config.thread_count(n_chunks)
-    half_norms = np.empty(k)
-    lloyd.half_squared_norms(relative, half_norms)
     tile_shape, label_shape, lane_shape = lloyd.scratch_shapes(d, k)
     _config.run_in_threads(
-        lloyd.lloyd_pass, n_chunks, samples, origin, weights, relative, half_norms, labels, sums,
-        weight_sums, square_sums, n_changed, bool(moves_only), np.empty((shares, *tile_shape)),
-        np.empty((shares, *label_shape), dtype=np.int64), np.empty((shares, *lane_shape)),
-        shares=shares,
+        lloyd.lloyd_pass, n_chunks, samples, origin, weights, relative, np.empty((shares, k)),
+        labels, sums, weight_sums, square_sums, n_changed, bool(moves_only),
+        np.empty((shares, *tile_shape)), np.empty((shares, *label_shape), dtype=np.int64),
+        np.empty((shares, *lane_shape)), shares=shares,
     )  # fmt: skip
 
 
@@ -198,13 +205,17 @@ class MemoryPasses:
     sample for k <= 255); everything else is per chunk or per block. Samples of extreme
     magnitude are held in other units (see :class:`Units`).
 
+    `counts` says that the weights are counts (whole numbers), as those of distinct colours are.
+
     Attributes
     ----------
     labels : (n_samples,) array
         The labels of the last pass.
     """
 
-    def __init__(self, samples: np.ndarray, weights: np.ndarray | None, k: int):
+    def __init__(
+        self, samples: np.ndarray, weights: np.ndarray | None, k: int, *, counts: bool = False
+    ):
         self.n_samples, self.n_features = samples.shape
         self.k = k
         # One-cluster sources (the variance) always take the direct pass: no matrix product.
@@ -221,6 +232,8 @@ class MemoryPasses:
             if weight_exponent:
                 weights = np.ldexp(weights, -weight_exponent)
         self.units = Units(sample_exponent, weight_exponent)
+        # Weights that are counts (of distinct colours) are whole numbers: no need to check.
+        self._whole_weights = counts and not weight_exponent
         self.samples = samples
         self.weights = NO_WEIGHTS if weights is None else weights
         self.weighted = weights is not None
@@ -246,7 +259,7 @@ class MemoryPasses:
         if not self._direct:
             return False
         weights = self.weights[:, None]
-        if weights.shape[0] and not np.isfinite(integer_span(weights)):
+        if weights.shape[0] and not self._whole_weights and not np.isfinite(integer_span(weights)):
             return False
         if self.samples.dtype.kind == "u":
             span = float(np.iinfo(self.samples.dtype).max)
@@ -310,12 +323,13 @@ class MemoryPasses:
         lloyd.half_squared_norms(centers, half_norms)
         sums = np.zeros((self.k, self.n_features))
         weight_sums = np.zeros(self.k)
-        distances = np.empty(BLOCK_SIZE)
-        n_changed = np.empty(-(-BLOCK_SIZE // lloyd.ASSIGN_ROWS), dtype=np.int64)
+        rows = block_rows(self.n_features * np.dtype(work_dtype).itemsize)
+        distances = np.empty(rows)
+        n_changed = np.empty(-(-rows // lloyd.ASSIGN_ROWS), dtype=np.int64)
         inertia = 0.0
         changed = 0
-        for start in range(0, self.n_samples, BLOCK_SIZE):
-            stop = min(self.n_samples, start + BLOCK_SIZE)
+        for start in range(0, self.n_samples, rows):
+            stop = min(self.n_samples, start + rows)
             block = np.ascontiguousarray(self.samples[start:stop], dtype=work_dtype)
             products = block @ centers_t
             labels = self.labels[start:stop]

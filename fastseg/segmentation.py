@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import mmap
 import threading
 import warnings
 from dataclasses import dataclass
@@ -211,7 +212,15 @@ def _borrow_table() -> np.ndarray:
     table = getattr(_spare_tables, "table", None)
     _spare_tables.table = None
     if table is None:
-        table = np.zeros(colors.TABLE_SIZE, dtype=np.uint32)
+        # Anonymous memory of our own, in ordinary pages: NumPy asks Linux for huge pages for
+        # large arrays, and where the kernel must first compact memory to find them, faulting
+        # in these 64 MB took from 8 ms to a quarter of a second; ordinary pages take a steady
+        # 35 ms, and the random reads of the table are no slower (measured on 2 cores).
+        # Private (copied on write, as NumPy's memory is) where the platform says so: a shared
+        # mapping would be the same table in a forked child.
+        private = {"flags": mmap.MAP_PRIVATE} if hasattr(mmap, "MAP_PRIVATE") else {}
+        memory = mmap.mmap(-1, colors.TABLE_SIZE * 4, **private)
+        table = np.frombuffer(memory, dtype=np.uint32)  # zeros; keeps `memory` alive
         table.fill(0)  # fault the pages in now, in one sequential sweep
     return table
 
@@ -272,7 +281,7 @@ class ColorTable:
         self._clean = False
         colors.put_color_labels(distinct, distinct_labels, label_table)
         label_pixels(pixels, label_table, labels)
-        colors.clear_colors(distinct, label_table)
+        colors.put_color_labels(distinct, np.zeros_like(distinct_labels), label_table)
         self._clean = True
 
 
@@ -508,7 +517,8 @@ def segment(
         with _color_table(pixels) as table:
             distinct, counts = distinct_colors(pixels, table)
             if distinct_path(plan, len(distinct)):
-                result = fit(MemoryPasses(plan.features(distinct), counts, plan.k), options)
+                source = MemoryPasses(plan.features(distinct), counts, plan.k, counts=True)
+                result = fit(source, options)
                 labels = label_by_color(pixels, distinct, result.labels, table)
                 return _segmentation(
                     plan, result, labels, "distinct", array, alpha, distinct, counts, chosen

@@ -17,14 +17,12 @@ def random_samples(rng, n, d, dtype):
 
 
 def lloyd_in_parts(samples, origin, weights, centers, *outputs, step=3):
-    """lloyd.lloyd_pass in `step` parts, one after the other, with the half norms and the
-    scratch rows (one per part) its caller gives it."""
+    """lloyd.lloyd_pass in `step` parts, one after the other, with the scratch rows (one per
+    part) its caller gives it."""
     k, d = centers.shape
-    half_norms = np.empty(k)
-    lloyd.half_squared_norms(centers, half_norms)
     tiles, tile_labels, lanes = lloyd.scratch_shapes(d, k)
     naive.in_parts(
-        lloyd.lloyd_pass, samples, origin, weights, centers, half_norms, *outputs,
+        lloyd.lloyd_pass, samples, origin, weights, centers, np.empty((step, k)), *outputs,
         np.empty((step, *tiles)), np.empty((step, *tile_labels), dtype=np.int64),
         np.empty((step, *lanes)), step=step,
     )  # fmt: skip

@@ -98,7 +98,8 @@ def gather_distinct(table, part_starts, colours, counts):
 
 @kernel(opt=1)
 def put_color_labels(colours, colour_labels, label_table):
-    """label_table[packed colour of colours[j]] = colour_labels[j] for every j.
+    """label_table[packed colour of colours[j]] = colour_labels[j] for every j (zeros for
+    `colour_labels` set the table back to zero).
 
     Parameters
     ----------
@@ -108,20 +109,6 @@ def put_color_labels(colours, colour_labels, label_table):
     """
     for j in range(colours.shape[0]):
         label_table[_packed(colours, j)] = colour_labels[j]
-
-
-@kernel(opt=1)
-def clear_colors(colours, table):
-    """table[packed colour of colours[j]] = 0 for every j: a table of counts or labels is zero
-    again once the entries of all the colours written to it are cleared.
-
-    Parameters
-    ----------
-    colours : (m, 3) uint8, distinct colours
-    table : (2^24,) or longer, of the labels' integer dtype
-    """
-    for j in range(colours.shape[0]):
-        table[_packed(colours, j)] = 0
 
 
 @kernel(opt=1)

@@ -173,7 +173,8 @@ def lloyd_pass(
         inside the data do not lose precision to a large offset
     weights : (n,) or (0,) float64
     centers : (k, d) float64, relative to `origin`
-    half_norms : (k,) float64, :func:`half_squared_norms` of `centers`
+    half_norms : (chunk_step, k) float64 scratch: row first_chunk is set to this call's
+        :func:`half_squared_norms` of `centers`
     labels : (n,) integer, overwritten with the index of the nearest center
     sums : (n_chunks, k, d) float64, overwritten with each chunk's weighted sum of samples
         (relative to `origin`) per center
@@ -204,6 +205,9 @@ def lloyd_pass(
     best = tile_labels[first_chunk, 0]
     previous = tile_labels[first_chunk, 1]
     chunk_lanes = lanes[first_chunk]
+    # Each thread finds the half norms itself: one kernel call less on every pass.
+    center_half_norms = half_norms[first_chunk]
+    half_squared_norms(centers, center_half_norms)
     for chunk in range(first_chunk, n_changed.shape[0], chunk_step):
         start = chunk * CHUNK_SIZE
         stop = min(n, start + CHUNK_SIZE)
@@ -219,7 +223,7 @@ def lloyd_pass(
             tile_labels_now = labels[tile_start:tile_stop]
             tile_weights = weights[tile_start:tile_stop]  # empty if weights are
             _nearest_in_tile(
-                samples[tile_start:tile_stop], origin, centers, half_norms, tile, score,
+                samples[tile_start:tile_stop], origin, centers, center_half_norms, tile, score,
                 best_score, best,
             )  # fmt: skip
             tile_changed = 0

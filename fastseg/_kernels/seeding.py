@@ -1,7 +1,8 @@
 """Seeding kernels: the steps of greedy k-means++ over a set of float64 rows, driven by
-:func:`fastseg.clustering.kmeans_plusplus`: :func:`start` (the first center),
-:func:`first_distances`, then per center :func:`draw_candidates`, :func:`score_candidates` (the
-pass over the rows, split among threads) and :func:`choose`.
+:func:`fastseg.clustering.kmeans_plusplus`: :func:`draw_candidates` for the first center (drawn
+by weight: no row has a share yet), :func:`first_distances`, then per center
+:func:`draw_candidates`, :func:`score_candidates` (the pass over the rows, split among threads)
+and :func:`choose`.
 
 ``closest`` holds each row's squared distance to its nearest chosen center, kept up to date by
 :func:`choose` from the distances to the candidates that the pass computed, so that each center
@@ -126,15 +127,6 @@ def _draw_in_chunks(weights, closest, chunk_totals, u):
         if running > target:
             return i
     return last
-
-
-@kernel(opt=1)
-def start(columns, weights, draws, chosen, cumulative, center):
-    """The first center: chosen[0] drawn by weight with draws[0]; its row into `center`."""
-    _cumulate(weights, cumulative)
-    chosen[0] = draw_row(cumulative, draws[0])
-    for f in range(columns.shape[0]):
-        center[f] = columns[f, chosen[0]]
 
 
 @kernel(opt=1)

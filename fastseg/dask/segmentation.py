@@ -260,7 +260,7 @@ def _label_intensity_block(block: np.ndarray, lookup: np.ndarray) -> np.ndarray:
 
 
 def _segment_distinct(channels, alpha, colours, counts, plan: ImagePlan, options):
-    result = fit(MemoryPasses(plan.features(colours), counts, plan.k), options)
+    result = fit(MemoryPasses(plan.features(colours), counts, plan.k, counts=True), options)
     mean_colours, totals = mean_colors_of(result, colours, counts, plan, "distinct")
     dtype = result.labels.dtype
     if colours.shape[1] == 1:
