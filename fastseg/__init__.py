@@ -69,14 +69,18 @@ def warmup(progress: bool = False) -> None:
 
     def edges():
         for picture in (gray, image, rgba):
-            for aperture_size in (3, 5, 7):
-                canny(picture, 50, 150, aperture_size=aperture_size, l2_gradient=True)
+            for aperture_size in (3, 5, 7):  # each variant of the band kernel: every norm
+                for l2_gradient in (False, True):
+                    canny(picture, 50, 150, aperture_size=aperture_size, l2_gradient=l2_gradient)
             auto_canny(picture)
         deeper = [(gray.astype(np.uint16) * 257, 257.0), (gray / np.float32(255), 1 / 255)]
         for picture, unit in [*deeper, (gray / 255.0, 1 / 255)]:  # 16-bit, float32, float64
             canny(picture, 50 * unit, 150 * unit)
         dx = gray.astype(np.int16) - 128  # as cv2.Sobel gives them
-        opencv.Canny(dx, np.ascontiguousarray(dx[::-1]), 50, 150)
+        colour_dx = image.astype(np.int16) - 128
+        for l2_gradient in (False, True):
+            opencv.Canny(dx, np.ascontiguousarray(dx[::-1]), 50, 150, L2gradient=l2_gradient)
+            opencv.Canny(colour_dx, colour_dx[::-1].copy(), 50, 150, L2gradient=l2_gradient)
         skimage.canny(gray.astype(np.uint16) * 257, 1.0)  # one kernel for every dtype
 
     def choosing_k():

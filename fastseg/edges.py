@@ -24,6 +24,7 @@ from ._kernels.canny import (
     NO_IMAGE,
     band_histograms,
     classify_bands,
+    classify_scratch,
     link_bands,
 )
 
@@ -287,25 +288,39 @@ def edges_from_image(
         integer = pixels.dtype.kind == "u"
         low, high = _whole_thresholds(threshold1, threshold2, l2_gradient, integer)
     edges = np.empty((height, width), dtype=np.uint8) if out is None else out
-    n_bands = -(-height // BAND_ROWS)
-    _config.run_in_threads(
-        classify_bands, n_bands, rows, gradients, gradients, magnitudes, True, int(n_channels),
-        int(aperture_size), bool(l2_gradient), scale_aperture_7, wrap_int32, low, high, True,
-        BAND_ROWS, edges,
+    classify(
+        rows, gradients, gradients, magnitudes, True, n_channels, aperture_size, l2_gradient,
+        scale_aperture_7, wrap_int32, low, high, True, edges,
     )  # fmt: skip
     return _finish(edges)
 
 
-def _classify(image, dx_rows, dy_rows, n_channels, l2_gradient, low, high, edges) -> None:
-    """:func:`classify_bands` of given int16 derivatives, over all the bands of `edges`."""
-    # The same argument types on every call: one compiled version of the kernel, shared with
-    # 8-bit images.
-    arguments = (
-        image, dx_rows, dy_rows, INT32_MAGNITUDES, False, int(n_channels), 3, bool(l2_gradient),
-        True, True, np.int32(low), np.int32(high), True, BAND_ROWS, edges,
+def classify(
+    image, dx_rows, dy_rows, magnitude_type, from_image, n_channels, aperture_size, l2_gradient,
+    scale_aperture_7, wrap_int32, low, high, follow, edges, *, threads: bool = True,
+) -> None:  # fmt: skip
+    """The band kernel's variant for these inputs (see :func:`classify_bands`) over every band
+    of `edges`, split among threads (or all in the calling thread), with its work memory."""
+    height, width = edges.shape
+    n_bands = -(-height // BAND_ROWS)
+    shares = _config.thread_count(n_bands) if threads else 1
+    scratch = classify_scratch(
+        shares, width, n_channels, aperture_size, BAND_ROWS, dx_rows.dtype, magnitude_type.dtype
+    )
+    _config.run_in_threads(
+        classify_bands(from_image, aperture_size, l2_gradient, n_channels), n_bands, image,
+        dx_rows, dy_rows, magnitude_type, int(n_channels), int(aperture_size),
+        bool(scale_aperture_7), bool(wrap_int32), low, high, bool(follow), BAND_ROWS, edges,
+        *scratch, shares=shares,
     )  # fmt: skip
-    n_bands = -(-edges.shape[0] // BAND_ROWS)
-    _config.run_in_threads(classify_bands, n_bands, *arguments)
+
+
+def _classify(image, dx_rows, dy_rows, n_channels, l2_gradient, low, high, edges) -> None:
+    """:func:`classify` of given int16 derivatives."""
+    classify(
+        image, dx_rows, dy_rows, INT32_MAGNITUDES, False, n_channels, 3, l2_gradient, True, True,
+        np.int32(low), np.int32(high), True, edges,
+    )  # fmt: skip
 
 
 def _finish(edges: np.ndarray) -> np.ndarray:

@@ -1,8 +1,9 @@
 """What the first call of Canny and of the colour path compiles: few kernels, one version each.
 
 Compile time is the first thing a user meets, and it grows with every kernel and every type
-specialisation a call needs. These tests pin down which kernels a path compiles and that the
-common calls share one compiled version; the time itself belongs in benchmarks/cold_start.py.
+specialisation a call needs. These tests pin down which kernels a path compiles and that calls
+of the same kind share one compiled version (Canny's band kernel compiles the variant of the
+steps a call uses, and only it); the time itself belongs in benchmarks/cold_start.py.
 """
 
 from __future__ import annotations
@@ -44,20 +45,57 @@ versions = {
     for name, kernel in vars(canny).items()
     if isinstance(kernel, numba.core.registry.CPUDispatcher) and kernel.signatures
 }
-print(json.dumps(versions))
+variants = {repr(choices): len(kernel.signatures) for choices, kernel in canny._VARIANTS.items()}
+print(json.dumps([versions, variants]))
+"""
+
+FIRST_CANNY = r"""
+import json
+import numpy as np
+import fastseg
+from fastseg._config import compile_timer
+from fastseg._kernels import canny
+
+gray = np.ascontiguousarray(fastseg.sample_image()[:100, :100, 0])
+with compile_timer() as compiling:
+    fastseg.canny(gray, 50, 150)
+print(json.dumps([compiling.kernels, [repr(choices) for choices in canny._VARIANTS]]))
 """
 
 
-def test_canny_compiles_two_kernels_once_for_every_input():
-    """Grey or colour, any aperture and norm, image or gradient form: one version of the band
-    kernel and of the linking kernel (and of the histogram for auto_canny), nothing else."""
-    done = subprocess.run(
-        [sys.executable, "-c", CANNY_CALLS],
-        env=os.environ.copy(), capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+def run_child(script: str, tmp_path=None):
+    env = os.environ.copy()
+    if tmp_path is not None:
+        env["NUMBA_CACHE_DIR"] = str(tmp_path / "cache")  # empty: everything compiles
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=600)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    versions = json.loads(done.stdout.strip().splitlines()[-1])
-    assert versions == {"classify_bands": 1, "link_bands": 1, "band_histograms": 1}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_canny_compiles_each_kernel_variant_once_for_every_input():
+    """Grey or colour, any aperture and norm, image or gradient form: one version of each variant
+    of the band kernel that the inputs use (8 from images: aperture 3 or wide, L1 or L2, one
+    channel or several; 4 from given gradients, of aperture 3), of the linking kernel and of the
+    histogram for auto_canny, nothing else."""
+    versions, variants = run_child(CANNY_CALLS)
+    assert versions == {"link_bands": 1, "band_histograms": 1}
+    expected = {
+        repr((from_image, wide, l2, multichannel))
+        for from_image in (True, False)
+        for wide in ((False, True) if from_image else (False,))
+        for l2 in (False, True)
+        for multichannel in (False, True)
+    }
+    assert variants == dict.fromkeys(expected, 1)
+
+
+def test_first_canny_compiles_only_the_variant_it_uses(tmp_path):
+    n_compiled, variants = run_child(FIRST_CANNY, tmp_path)
+    assert variants == [repr((True, False, False, False))]  # image, aperture 3, L1, grey
+    # That variant (with the in-band hysteresis it calls) and the linking across bands: the
+    # outermost compilations.
+    assert n_compiled == 2
 
 
 def test_every_kernel_is_serial_and_releases_the_gil():

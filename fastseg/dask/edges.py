@@ -13,8 +13,8 @@ import numpy as np
 from .. import _validate
 from .. import skimage as in_memory
 from .._kernels import components
-from .._kernels.canny import CANDIDATE, EDGE, NOT_EDGE, classify_image
-from ..edges import BAND_ROWS, kernel_rows, magnitude_thresholds
+from .._kernels.canny import CANDIDATE, EDGE, INT32_MAGNITUDES, NO_GRADIENTS, NOT_EDGE
+from ..edges import classify, kernel_rows, magnitude_thresholds
 
 # --- Canny --------------------------------------------------------------------------------------
 
@@ -40,7 +40,10 @@ def _chunk_states(haloed, top, left, height, width, first_row, first_column, par
     n_channels, aperture, l2, low, high = parameters
     rows = kernel_rows(haloed, haloed.shape[0], haloed.shape[1] * n_channels)
     states = np.empty(haloed.shape[:2], dtype=np.uint8)
-    classify_image(rows, n_channels, aperture, l2, low, high, False, BAND_ROWS, states)
+    classify(
+        rows, NO_GRADIENTS, NO_GRADIENTS, INT32_MAGNITUDES, True, n_channels, aperture, l2, True,
+        True, np.int32(low), np.int32(high), False, states, threads=False,
+    )  # fmt: skip
     return _STATE_OF[states[top : top + height, left : left + width]]
 
 
