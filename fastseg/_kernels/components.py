@@ -22,7 +22,9 @@ def label_components(mask, labels, stack):
     n_components : int
     """
     height, width = mask.shape
-    labels[:, :] = 0
+    for i in range(height):  # loops, not slice assignments (see _kernels)
+        for j in range(width):
+            labels[i, j] = 0
     n_components = 0
     for i0 in range(height):
         for j0 in range(width):

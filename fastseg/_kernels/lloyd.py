@@ -43,8 +43,10 @@ def _nearest_in_tile(tile_samples, origin, centers, half_norms, tile, score, bes
     three-feature case are never evaluated for other widths.
     """
     m, d = tile_samples.shape
-    best_score[:m] = np.inf
-    best[:m] = 0
+    # Loops, not slice assignments: those compile Numba's broadcasting and its error paths.
+    for t in range(m):
+        best_score[t] = np.inf
+        best[t] = 0
     # |x - c|^2 = |x|^2 + 2 (|c|^2 / 2 - x.c): the bracket alone decides the nearest center.
     if d == 3:  # pixels: the same steps with the feature loop unrolled
         for t in range(m):
@@ -89,7 +91,8 @@ def _nearest_in_tile(tile_samples, origin, centers, half_norms, tile, score, bes
         for f in range(d):
             tile[f, t] = tile_samples[t, f] - origin[f]
     for j in range(centers.shape[0]):
-        score[:m] = half_norms[j]
+        for t in range(m):
+            score[t] = half_norms[j]
         for f in range(d):
             coordinate = centers[j, f]
             for t in range(m):
@@ -427,8 +430,9 @@ def farthest_samples(
     weighted = weights.shape[0] > 0
     m = top_index.shape[1]
     for chunk in range(first_chunk, top_index.shape[0], chunk_step):
-        top_index[chunk, :] = -1
-        top_distance[chunk, :] = -1.0
+        for position in range(m):  # loops, not slice assignments (see _kernels)
+            top_index[chunk, position] = -1
+            top_distance[chunk, position] = -1.0
         for i in range(chunk * CHUNK_SIZE, min(n, (chunk + 1) * CHUNK_SIZE)):
             if weighted and weights[i] == 0.0:
                 continue
@@ -475,4 +479,5 @@ def indices_by_weight(weights, draws, indices):
         while j < m and draws[j] * total < cumulative:
             indices[j] = i
             j += 1
-    indices[j:] = n - 1
+    for rest in range(j, m):  # the draws beyond the total, by rounding
+        indices[rest] = n - 1

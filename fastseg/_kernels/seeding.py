@@ -69,7 +69,8 @@ def squared_distances_to(columns, start, stop, targets, out):
     m = stop - start
     n_targets = targets.shape[0]
     for t in range(n_targets):
-        out[t, :m] = 0.0
+        for i in range(m):  # loops, not slice assignments (see _kernels)
+            out[t, i] = 0.0
     for f in range(columns.shape[0]):
         feature = columns[f, start:stop]
         for t in range(n_targets):

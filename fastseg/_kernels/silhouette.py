@@ -106,7 +106,9 @@ def silhouette_partial_sums(
             for f in range(d):
                 for t in range(m):
                     rows[f, t] = np.float64(samples[start + t, f]) * scale
-            cluster_sums[:, :m] = 0.0
+            for j in range(cluster_sums.shape[0]):  # loops, not slice assignments
+                for t in range(m):
+                    cluster_sums[j, t] = 0.0
             if d == 3:  # pixels: the same steps with the feature loop unrolled
                 rows0, rows1, rows2 = rows[0], rows[1], rows[2]
                 for j in range(n):
@@ -122,7 +124,8 @@ def silhouette_partial_sums(
                         sums[t] += weight * np.sqrt(e0 * e0 + e1 * e1 + e2 * e2)
             else:
                 for j in range(n):
-                    squared[:m] = 0.0
+                    for t in range(m):
+                        squared[t] = 0.0
                     for f in range(d):
                         y = np.float64(samples[j, f]) * scale
                         for t in range(m):

@@ -605,7 +605,8 @@ def _fill(labels, p, z, y, x, shape, max_size, new_code, runs, seeds):
             start -= 1
         while end < width and line[end] == label:
             end += 1
-        line[start:end] = new_code
+        for position in range(start, end):  # a loop, not a slice assignment
+            line[position] = new_code
         runs[n_runs, 0] = row
         runs[n_runs, 1] = start
         runs[n_runs, 2] = end
