@@ -162,21 +162,22 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
     chosen_sums = trial_sums if keep else np.empty((n_chunks, 1))
     chunk_totals = np.empty(n_chunks)  # per chunk, the sum of shares up to the last center
     candidates = np.empty(n_trials, dtype=np.int64)
-    first = np.empty((1, d))  # the first center
     n_parts = n_chunks if n * d * n_trials >= seeding.SERIAL_WORK else 1
     shares = _config.thread_count(n_parts)
-    # Each thread's distances of a chunk of rows to the first center, and to the candidates
-    # when those are not kept.
-    first_scratch = np.empty((shares, 1, seeding.SEED_CHUNK))
+    # Each thread's distances of a chunk of rows to the candidates, when those are not kept.
     scratch = np.empty((shares, 0 if keep else n_trials, seeding.SEED_CHUNK))
-    # The first center: drawn by weight alone, as candidates are drawn when no row has a share.
+    # The first center: drawn by weight alone, as candidates are drawn when no row has a share;
+    # then scored as the only candidate while every row is infinitely far from any center, so
+    # that the distances to it become the rows' distances to their nearest center.
     chunk_totals[:] = 0.0
     seeding.draw_candidates(weights, draws[:1], closest, cumulative, chunk_totals, chosen[:1])
-    first[0] = rows[chosen[0]]
+    closest.fill(np.inf)
+    first_sums = np.empty((n_chunks, 1))
     _config.run_in_threads(
-        seeding.first_distances, n_parts, columns, weights, first, closest, chunk_totals,
-        first_scratch, shares=shares,
+        seeding.score_candidates, n_parts, columns, weights, closest,
+        rows[chosen[:1]].astype(np.float64), trial_distances, first_sums, scratch, shares=shares,
     )  # fmt: skip
+    seeding.choose(chosen[:1], first_sums, trial_distances, chunk_totals, closest)
     for step in range(1, k):
         offset = 1 + (step - 1) * n_trials
         seeding.draw_candidates(

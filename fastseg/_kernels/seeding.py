@@ -1,8 +1,8 @@
 """Seeding kernels: the steps of greedy k-means++ over a set of float64 rows, driven by
-:func:`fastseg.clustering.kmeans_plusplus`: :func:`draw_candidates` for the first center (drawn
-by weight: no row has a share yet), :func:`first_distances`, then per center
-:func:`draw_candidates`, :func:`score_candidates` (the pass over the rows, split among threads)
-and :func:`choose`.
+:func:`fastseg.clustering.kmeans_plusplus`: per center :func:`draw_candidates`,
+:func:`score_candidates` (the pass over the rows, split among threads) and :func:`choose`; the
+first center is drawn by weight (no row has a share yet) and scored as the only candidate from
+rows at infinite distance.
 
 ``closest`` holds each row's squared distance to its nearest chosen center, kept up to date by
 :func:`choose` from the distances to the candidates that the pass computed, so that each center
@@ -171,25 +171,6 @@ def choose(candidates, trial_sums, trial_distances, chunk_totals, closest):
         for i in range(min(n - start, SEED_CHUNK)):
             closest[start + i] = min(closest[start + i], distances[i])
     return candidates[best]
-
-
-@kernel(opt=1)
-def first_distances(
-    columns, weights, center, closest, chunk_totals, scratch, first_chunk, chunk_step
-):
-    """For the rows of the chunks first_chunk, first_chunk + chunk_step, ...: their squared
-    distance to `center` (shape (1, d)) into `closest`, and the sum of their shares into
-    chunk_totals[chunk]. `scratch` is (chunk_step, 1, SEED_CHUNK) float64: row first_chunk is
-    this call's."""
-    distances = scratch[first_chunk]
-    for chunk in range(first_chunk, chunk_totals.shape[0], chunk_step):
-        start = chunk * SEED_CHUNK
-        stop = min(columns.shape[1], start + SEED_CHUNK)
-        squared_distances_to(columns, start, stop, center, distances)
-        part = closest[start:stop]
-        for i in range(stop - start):
-            part[i] = distances[0, i]
-        chunk_totals[chunk] = _capped_weighted_sum(weights[start:stop], part, part)
 
 
 @kernel(opt=1)
