@@ -13,6 +13,7 @@ the row drawn by ``u`` in [0, 1) is the first whose cumulative share ``p[0] + ..
 (added in row order) exceeds ``u`` times the total; a row that adds nothing is never drawn.
 """
 
+import numba
 import numpy as np
 
 from .._config import kernel
@@ -25,7 +26,7 @@ SEED_CHUNK = 2048
 SERIAL_WORK = 1 << 22
 
 
-@kernel(opt=1)
+@numba.njit(inline="always")  # compiled inside its callers: no kernel of its own
 def draw_row(cumulative, u):
     """Index of the first entry of `cumulative` (non-decreasing, last entry > 0) that exceeds
     ``u * cumulative[-1]``; if rounding puts the target at the very end, the last row that
@@ -47,7 +48,7 @@ def draw_row(cumulative, u):
     return 0
 
 
-@kernel(opt=1)
+@numba.njit(inline="always")  # compiled inside its callers: no kernel of its own
 def _cumulate(shares, cumulative):
     """cumulative[i] = shares[0] + ... + shares[i], added in order; returns the total."""
     total = 0.0
@@ -81,7 +82,7 @@ def squared_distances_to(columns, start, stop, targets, out):
                 total[i] += diff * diff
 
 
-@kernel(opt=1)
+@numba.njit(inline="always")  # compiled inside its callers: no kernel of its own
 def _capped_weighted_sum(weights, closest, distances):
     """sum over i of weights[i] * min(closest[i], distances[i]), in four interleaved sums
     (a fixed order: the same bits on any machine) added together at the end."""
@@ -98,7 +99,7 @@ def _capped_weighted_sum(weights, closest, distances):
     return (s0 + s1) + (s2 + s3)
 
 
-@kernel(opt=1)
+@numba.njit(inline="always")  # compiled inside its callers: no kernel of its own
 def _draw_in_chunks(weights, closest, chunk_totals, u):
     """The row drawn by `u` in proportion to ``weights[i] * closest[i]`` (its share), whose
     per-chunk totals are `chunk_totals`: the chunk is found from the totals added in chunk
