@@ -73,9 +73,14 @@ def warmup(progress: bool = False) -> None:
                 for l2_gradient in (False, True):
                     canny(picture, 50, 150, aperture_size=aperture_size, l2_gradient=l2_gradient)
             auto_canny(picture)
-        deeper = [(gray.astype(np.uint16) * 257, 257.0), (gray / np.float32(255), 1 / 255)]
-        for picture, unit in [*deeper, (gray / 255.0, 1 / 255)]:  # 16-bit, float32, float64
-            canny(picture, 50 * unit, 150 * unit)
+        for picture in (gray, image):  # 16-bit, float32 and float64, grey and colour
+            deeper = [
+                (picture.astype(np.uint16) * 257, 257.0),
+                (picture / np.float32(255), 1 / 255),
+                (picture / 255.0, 1 / 255),
+            ]
+            for pixels, unit in deeper:
+                canny(pixels, 50 * unit, 150 * unit)
         dx = gray.astype(np.int16) - 128  # as cv2.Sobel gives them
         colour_dx = image.astype(np.int16) - 128
         for l2_gradient in (False, True):

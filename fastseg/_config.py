@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import functools
 import os
 import queue
 import sys
@@ -259,6 +260,29 @@ def kernel(function=None, *, division_checks: bool = True, opt: int | None = Non
     if opt is not None:
         dispatcher.compile = _compiling_at(opt, dispatcher.compile)
     return dispatcher
+
+
+def variants(factory):
+    """Memoise `factory`, which makes a kernel whose choices (its arguments: booleans) are
+    constants of the compiled code, so that the compiler leaves out the steps of the other
+    choices (Numba drops a branch on a constant of the enclosing function): a first call then
+    compiles only what it runs. Each variant is made at its first use, once per process (a lock
+    keeps two threads from making it twice), and is cached on disk apart from the others (the
+    cache's key holds the constants). ``.made`` maps the choices to the variants made so far.
+    """
+    made = {}
+    lock = threading.Lock()
+
+    @functools.wraps(factory)
+    def variant(*choices):
+        with lock:
+            made_kernel = made.get(choices)
+            if made_kernel is None:
+                made_kernel = made[choices] = factory(*choices)
+        return made_kernel
+
+    variant.made = made
+    return variant
 
 
 def _compiling_at(opt: int, compile_):

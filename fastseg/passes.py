@@ -191,7 +191,7 @@ def lloyd_pass(
     shares = _config.thread_count(n_chunks)
     tile_shape, label_shape, lane_shape = lloyd.scratch_shapes(d, k)
     _config.run_in_threads(
-        lloyd.lloyd_pass, n_chunks, samples, origin, weights, relative, np.empty((shares, k)),
+        lloyd.lloyd_pass(d), n_chunks, samples, origin, weights, relative, np.empty((shares, k)),
         labels, sums, weight_sums, square_sums, n_changed, bool(moves_only),
         np.empty((shares, *tile_shape)), np.empty((shares, *label_shape), dtype=np.int64),
         np.empty((shares, *lane_shape)), shares=shares,

@@ -22,7 +22,7 @@ def lloyd_in_parts(samples, origin, weights, centers, *outputs, step=3):
     k, d = centers.shape
     tiles, tile_labels, lanes = lloyd.scratch_shapes(d, k)
     naive.in_parts(
-        lloyd.lloyd_pass, samples, origin, weights, centers, np.empty((step, k)), *outputs,
+        lloyd.lloyd_pass(d), samples, origin, weights, centers, np.empty((step, k)), *outputs,
         np.empty((step, *tiles)), np.empty((step, *tile_labels), dtype=np.int64),
         np.empty((step, *lanes)), step=step,
     )  # fmt: skip

@@ -32,11 +32,9 @@ Conventions: images arrive as C-contiguous (H, W * C) rows of uint8 (or int16 gr
 map as a C-contiguous (H, W) uint8 array, thresholds as integers already converted by the caller.
 """
 
-import threading
-
 import numpy as np
 
-from .._config import kernel
+from .._config import kernel, variants
 
 #: States of the edge map between the passes.
 CANDIDATE = 0  # a local maximum above the low threshold, an edge only if linked to a strong one
@@ -58,15 +56,13 @@ SOBEL_TAPS = np.array(
 )
 
 
+@variants
 def _classify_bands_variant(
     from_image: bool, wide_aperture: bool, l2_gradient: bool, multichannel: bool
 ):
-    """A new kernel :func:`classify_bands` for one variant of the steps: gradients computed
-    from the image or given, aperture 3 or 5/7, L2 or L1 norm, several channels or one.
-
-    The four choices are constants of the kernel, so that the compiler drops the steps of the
-    other variants: a first call compiles about half the code of a kernel that serves them all
-    (each variant is compiled, and cached, on its first use).
+    """The band kernel for one variant of the steps: gradients computed from the image or given,
+    aperture 3 or 5/7, L2 or L1 norm, several channels or one (see :func:`fastseg._config.variants`:
+    a first call compiles about half the code of a kernel that serves them all).
     """
 
     @kernel(opt=1)
@@ -355,19 +351,11 @@ def _classify_bands_variant(
     return classify_bands
 
 
-#: The variants of classify_bands made so far, by their four choices.
-_VARIANTS: dict[tuple[bool, bool, bool, bool], object] = {}
-_VARIANTS_LOCK = threading.Lock()
-
-
 def classify_bands(from_image: bool, aperture_size: int, l2_gradient: bool, n_channels: int):
     """The variant of the band kernel (see :func:`_classify_bands_variant`) for these inputs."""
-    choices = (bool(from_image), aperture_size > 3, bool(l2_gradient), n_channels > 1)
-    with _VARIANTS_LOCK:
-        variant = _VARIANTS.get(choices)
-        if variant is None:
-            variant = _VARIANTS[choices] = _classify_bands_variant(*choices)
-    return variant
+    return _classify_bands_variant(
+        bool(from_image), aperture_size > 3, bool(l2_gradient), n_channels > 1
+    )
 
 
 def classify_scratch(shares, width, n_channels, aperture_size, band_rows, gradient_dtype,

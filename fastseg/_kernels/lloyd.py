@@ -11,7 +11,7 @@ Conventions shared by every kernel here:
 
 import numpy as np
 
-from .._config import CHUNK_SIZE, kernel
+from .._config import CHUNK_SIZE, kernel, variants
 from .seeding import squared_distances_to
 
 #: Samples per tile: small enough for the tile's float copy to stay in L1, long enough for the
@@ -35,58 +35,64 @@ def half_squared_norms(centers, out):
 
 
 @kernel(opt=1)
-def _nearest_in_tile(tile_samples, origin, centers, half_norms, tile, score, best_score, best):
-    """Copy the tile's samples into `tile` (features by rows, from `origin`); best[t] = nearest
-    center of sample t.
-
-    A function of its own (not inlined into the loop over chunks) so that the unrolled loads of the
-    three-feature case are never evaluated for other widths.
-    """
-    m, d = tile_samples.shape
+def _nearest_pixels_in_tile(tile_samples, origin, centers, half_norms, tile, best_score, best):
+    """Copy the tile's samples of 3 features into `tile` (features by rows, from `origin`);
+    best[t] = nearest center of sample t. The steps of :func:`_nearest_in_tile`, with the
+    feature loop unrolled."""
+    m = tile_samples.shape[0]
     # Loops, not slice assignments: those compile Numba's broadcasting and its error paths.
     for t in range(m):
         best_score[t] = np.inf
         best[t] = 0
     # |x - c|^2 = |x|^2 + 2 (|c|^2 / 2 - x.c): the bracket alone decides the nearest center.
-    if d == 3:  # pixels: the same steps with the feature loop unrolled
+    for t in range(m):
+        tile[0, t] = tile_samples[t, 0] - origin[0]
+        tile[1, t] = tile_samples[t, 1] - origin[1]
+        tile[2, t] = tile_samples[t, 2] - origin[2]
+    k = centers.shape[0]
+    # Four centers per sweep of the tile: each sample's best score and label stay in
+    # registers across the four comparisons, made in center order (the same result as one
+    # center per sweep), instead of being stored and loaded again for every center.
+    for j in range(0, k - k % 4, 4):
+        h0, h1, h2, h3 = half_norms[j], half_norms[j + 1], half_norms[j + 2], half_norms[j + 3]
+        a0, a1, a2 = centers[j, 0], centers[j, 1], centers[j, 2]
+        b0, b1, b2 = centers[j + 1, 0], centers[j + 1, 1], centers[j + 1, 2]
+        c0, c1, c2 = centers[j + 2, 0], centers[j + 2, 1], centers[j + 2, 2]
+        d0, d1, d2 = centers[j + 3, 0], centers[j + 3, 1], centers[j + 3, 2]
         for t in range(m):
-            tile[0, t] = tile_samples[t, 0] - origin[0]
-            tile[1, t] = tile_samples[t, 1] - origin[1]
-            tile[2, t] = tile_samples[t, 2] - origin[2]
-        k = centers.shape[0]
-        # Four centers per sweep of the tile: each sample's best score and label stay in
-        # registers across the four comparisons, made in center order (the same result as one
-        # center per sweep), instead of being stored and loaded again for every center.
-        for j in range(0, k - k % 4, 4):
-            h0, h1, h2, h3 = half_norms[j], half_norms[j + 1], half_norms[j + 2], half_norms[j + 3]
-            a0, a1, a2 = centers[j, 0], centers[j, 1], centers[j, 2]
-            b0, b1, b2 = centers[j + 1, 0], centers[j + 1, 1], centers[j + 1, 2]
-            c0, c1, c2 = centers[j + 2, 0], centers[j + 2, 1], centers[j + 2, 2]
-            d0, d1, d2 = centers[j + 3, 0], centers[j + 3, 1], centers[j + 3, 2]
-            for t in range(m):
-                x0, x1, x2 = tile[0, t], tile[1, t], tile[2, t]
-                score, label = best_score[t], best[t]
-                s = h0 - a0 * x0 - a1 * x1 - a2 * x2
-                label = j if s < score else label
-                score = s if s < score else score
-                s = h1 - b0 * x0 - b1 * x1 - b2 * x2
-                label = j + 1 if s < score else label
-                score = s if s < score else score
-                s = h2 - c0 * x0 - c1 * x1 - c2 * x2
-                label = j + 2 if s < score else label
-                score = s if s < score else score
-                s = h3 - d0 * x0 - d1 * x1 - d2 * x2
-                label = j + 3 if s < score else label
-                score = s if s < score else score
-                best_score[t], best[t] = score, label
-        for j in range(k - k % 4, k):
-            half_norm, c0, c1, c2 = half_norms[j], centers[j, 0], centers[j, 1], centers[j, 2]
-            for t in range(m):
-                s = half_norm - c0 * tile[0, t] - c1 * tile[1, t] - c2 * tile[2, t]
-                closer = s < best_score[t]
-                best_score[t] = s if closer else best_score[t]
-                best[t] = j if closer else best[t]
-        return
+            x0, x1, x2 = tile[0, t], tile[1, t], tile[2, t]
+            score, label = best_score[t], best[t]
+            s = h0 - a0 * x0 - a1 * x1 - a2 * x2
+            label = j if s < score else label
+            score = s if s < score else score
+            s = h1 - b0 * x0 - b1 * x1 - b2 * x2
+            label = j + 1 if s < score else label
+            score = s if s < score else score
+            s = h2 - c0 * x0 - c1 * x1 - c2 * x2
+            label = j + 2 if s < score else label
+            score = s if s < score else score
+            s = h3 - d0 * x0 - d1 * x1 - d2 * x2
+            label = j + 3 if s < score else label
+            score = s if s < score else score
+            best_score[t], best[t] = score, label
+    for j in range(k - k % 4, k):
+        half_norm, c0, c1, c2 = half_norms[j], centers[j, 0], centers[j, 1], centers[j, 2]
+        for t in range(m):
+            s = half_norm - c0 * tile[0, t] - c1 * tile[1, t] - c2 * tile[2, t]
+            closer = s < best_score[t]
+            best_score[t] = s if closer else best_score[t]
+            best[t] = j if closer else best[t]
+
+
+@kernel(opt=1)
+def _nearest_in_tile(tile_samples, origin, centers, half_norms, tile, score, best_score, best):
+    """Copy the tile's samples into `tile` (features by rows, from `origin`); best[t] = nearest
+    center of sample t."""
+    m, d = tile_samples.shape
+    for t in range(m):
+        best_score[t] = np.inf
+        best[t] = 0
+    # |x - c|^2 = |x|^2 + 2 (|c|^2 / 2 - x.c): the bracket alone decides the nearest center.
     for t in range(m):
         for f in range(d):
             tile[f, t] = tile_samples[t, f] - origin[f]
@@ -157,104 +163,123 @@ def scratch_shapes(n_features: int, k: int) -> tuple[tuple, tuple, tuple]:
     return (n_features + 2, TILE), (2, TILE), (LANES, k, n_features + 2)
 
 
-@kernel(opt=1)
-def lloyd_pass(
-    samples, origin, weights, centers, half_norms, labels, sums, weight_sums, square_sums,
-    n_changed, moves_only, tiles, tile_labels, lanes, first_chunk, chunk_step,
-):  # fmt: skip
-    """Assign the samples of chunks first_chunk, first_chunk + chunk_step, ... to their nearest
-    centers and, per chunk, add them to those centers' sums.
+@variants
+def _lloyd_pass_variant(pixels: bool):
+    """The Lloyd pass kernel for samples of 3 features (`pixels`: their unrolled steps) or of
+    any other number (see :func:`fastseg._config.variants`)."""
 
-    Chunk ``c`` covers samples ``[c * CHUNK_SIZE, (c + 1) * CHUNK_SIZE)`` and owns row ``c`` of
-    every output, so chunks never write to shared memory and the caller can reduce the partials in
-    chunk order, independent of the number of threads (see :func:`fastseg._config.run_in_threads`).
+    @kernel(opt=1)
+    def lloyd_pass(
+        samples, origin, weights, centers, half_norms, labels, sums, weight_sums, square_sums,
+        n_changed, moves_only, tiles, tile_labels, lanes, first_chunk, chunk_step,
+    ):  # fmt: skip
+        """Assign the samples of chunks first_chunk, first_chunk + chunk_step, ... to their nearest
+        centers and, per chunk, add them to those centers' sums.
 
-    Parameters
-    ----------
-    samples : (n, d) array
-    origin : (d,) float64, subtracted from every sample: sums of squares measured from a point
-        inside the data do not lose precision to a large offset
-    weights : (n,) or (0,) float64
-    centers : (k, d) float64, relative to `origin`
-    half_norms : (chunk_step, k) float64 scratch: row first_chunk is set to this call's
-        :func:`half_squared_norms` of `centers`
-    labels : (n,) integer, overwritten with the index of the nearest center
-    sums : (n_chunks, k, d) float64, overwritten with each chunk's weighted sum of samples
-        (relative to `origin`) per center
-    weight_sums : (n_chunks, k) float64, overwritten with each chunk's weight per center
-    square_sums : (n_chunks, k) float64, overwritten with each chunk's weighted sum of |x|^2 per
-        center (with the sums, it gives the inertia without a per-sample distance)
-    n_changed : (n_chunks,) int64, overwritten with the number of labels that changed
-    moves_only : bool
-        Write, instead of the sums, what the pass changes in them: each relabelled sample's
-        contribution taken from its previous center and given to its new one. Once labels settle,
-        few samples move, and the scatter into the sums, a third of a pass, is mostly skipped.
-        `labels` must hold valid labels on entry. Exact when the products and sums are
-        (integer samples and weights).
-    tiles, tile_labels, lanes : float64, int64, float64 scratch, of shapes
-        (chunk_step, *shape) for the shapes of :func:`scratch_shapes`: row first_chunk is this
-        call's (the caller allocates them, so that the kernel compiles no allocation)
-    first_chunk, chunk_step : int, the chunks of this call
-    """
-    n, d = samples.shape
-    k = centers.shape[0]
-    # This call's scratch: the tile's samples (features by rows), its scores, its labels; and
-    # LANES interleaved copies of the sums (consecutive samples of one cluster then update
-    # different memory, instead of waiting on each other's stores), with each center's weight
-    # at feature d and its sum of squares at d + 1.
-    tile = tiles[first_chunk, :d]
-    score = tiles[first_chunk, d]
-    best_score = tiles[first_chunk, d + 1]
-    best = tile_labels[first_chunk, 0]
-    previous = tile_labels[first_chunk, 1]
-    chunk_lanes = lanes[first_chunk]
-    # Each thread finds the half norms itself: one kernel call less on every pass.
-    center_half_norms = half_norms[first_chunk]
-    half_squared_norms(centers, center_half_norms)
-    for chunk in range(first_chunk, n_changed.shape[0], chunk_step):
-        start = chunk * CHUNK_SIZE
-        stop = min(n, start + CHUNK_SIZE)
-        for lane in range(LANES):
+        Chunk ``c`` covers samples ``[c * CHUNK_SIZE, (c + 1) * CHUNK_SIZE)`` and owns row ``c``
+        of every output, so chunks never write to shared memory and the caller can reduce the
+        partials in chunk order, independent of the number of threads (see
+        :func:`fastseg._config.run_in_threads`).
+
+        Parameters
+        ----------
+        samples : (n, d) array
+        origin : (d,) float64, subtracted from every sample: sums of squares measured from a point
+            inside the data do not lose precision to a large offset
+        weights : (n,) or (0,) float64
+        centers : (k, d) float64, relative to `origin`
+        half_norms : (chunk_step, k) float64 scratch: row first_chunk is set to this call's
+            :func:`half_squared_norms` of `centers`
+        labels : (n,) integer, overwritten with the index of the nearest center
+        sums : (n_chunks, k, d) float64, overwritten with each chunk's weighted sum of samples
+            (relative to `origin`) per center
+        weight_sums : (n_chunks, k) float64, overwritten with each chunk's weight per center
+        square_sums : (n_chunks, k) float64, overwritten with each chunk's weighted sum of |x|^2 per
+            center (with the sums, it gives the inertia without a per-sample distance)
+        n_changed : (n_chunks,) int64, overwritten with the number of labels that changed
+        moves_only : bool
+            Write, instead of the sums, what the pass changes in them: each relabelled
+            sample's contribution taken from its previous center and given to its new one. Once
+            labels settle, few samples move, and the scatter into the sums, a third of a pass,
+            is mostly skipped. `labels` must hold valid labels on entry. Exact when the products
+            and sums are (integer samples and weights).
+        tiles, tile_labels, lanes : float64, int64, float64 scratch, of shapes
+            (chunk_step, *shape) for the shapes of :func:`scratch_shapes`: row first_chunk is this
+            call's (the caller allocates them, so that the kernel compiles no allocation)
+        first_chunk, chunk_step : int, the chunks of this call
+        """
+        n, d = samples.shape
+        k = centers.shape[0]
+        # This call's scratch: the tile's samples (features by rows), its scores, its labels; and
+        # LANES interleaved copies of the sums (consecutive samples of one cluster then update
+        # different memory, instead of waiting on each other's stores), with each center's weight
+        # at feature d and its sum of squares at d + 1.
+        tile = tiles[first_chunk, :d]
+        score = tiles[first_chunk, d]
+        best_score = tiles[first_chunk, d + 1]
+        best = tile_labels[first_chunk, 0]
+        previous = tile_labels[first_chunk, 1]
+        chunk_lanes = lanes[first_chunk]
+        # Each thread finds the half norms itself: one kernel call less on every pass.
+        center_half_norms = half_norms[first_chunk]
+        half_squared_norms(centers, center_half_norms)
+        for chunk in range(first_chunk, n_changed.shape[0], chunk_step):
+            start = chunk * CHUNK_SIZE
+            stop = min(n, start + CHUNK_SIZE)
+            for lane in range(LANES):
+                for j in range(k):
+                    for f in range(d + 2):
+                        chunk_lanes[lane, j, f] = 0.0
+            changed = 0
+            for tile_start in range(start, stop, TILE):
+                # Views of the tile, indexed from 0 (see _kernels).
+                tile_stop = min(tile_start + TILE, stop)
+                m = tile_stop - tile_start
+                tile_labels_now = labels[tile_start:tile_stop]
+                tile_weights = weights[tile_start:tile_stop]  # empty if weights are
+                tile_samples = samples[tile_start:tile_stop]
+                if pixels:
+                    _nearest_pixels_in_tile(
+                        tile_samples, origin, centers, center_half_norms, tile, best_score, best
+                    )
+                else:
+                    _nearest_in_tile(
+                        tile_samples, origin, centers, center_half_norms, tile, score, best_score,
+                        best,
+                    )  # fmt: skip
+                tile_changed = 0
+                for t in range(m):
+                    previous[t] = tile_labels_now[t]
+                    tile_changed += previous[t] != best[t]
+                    tile_labels_now[t] = best[t]
+                changed += tile_changed
+                if not moves_only:
+                    _accumulate_tile(tile_weights, m, tile, best, chunk_lanes)
+                elif tile_changed:
+                    _accumulate_moves(tile_weights, m, tile, best, previous, chunk_lanes)
+            # Lanes added in order, element by element: an array expression here would compile
+            # Numba's shape-mismatch error path, string formatting and all (seconds of compile).
             for j in range(k):
-                for f in range(d + 2):
-                    chunk_lanes[lane, j, f] = 0.0
-        changed = 0
-        for tile_start in range(start, stop, TILE):
-            # Views of the tile, indexed from 0 (see _kernels).
-            tile_stop = min(tile_start + TILE, stop)
-            m = tile_stop - tile_start
-            tile_labels_now = labels[tile_start:tile_stop]
-            tile_weights = weights[tile_start:tile_stop]  # empty if weights are
-            _nearest_in_tile(
-                samples[tile_start:tile_stop], origin, centers, center_half_norms, tile, score,
-                best_score, best,
-            )  # fmt: skip
-            tile_changed = 0
-            for t in range(m):
-                previous[t] = tile_labels_now[t]
-                tile_changed += previous[t] != best[t]
-                tile_labels_now[t] = best[t]
-            changed += tile_changed
-            if not moves_only:
-                _accumulate_tile(tile_weights, m, tile, best, chunk_lanes)
-            elif tile_changed:
-                _accumulate_moves(tile_weights, m, tile, best, previous, chunk_lanes)
-        # Lanes added in order, element by element: an array expression here would compile
-        # Numba's shape-mismatch error path, string formatting and all (seconds of compile).
-        for j in range(k):
-            weight_total = chunk_lanes[0, j, d]
-            square_total = chunk_lanes[0, j, d + 1]
-            for lane in range(1, LANES):
-                weight_total += chunk_lanes[lane, j, d]
-                square_total += chunk_lanes[lane, j, d + 1]
-            weight_sums[chunk, j] = weight_total
-            square_sums[chunk, j] = square_total
-            for f in range(d):
-                total = chunk_lanes[0, j, f]
+                weight_total = chunk_lanes[0, j, d]
+                square_total = chunk_lanes[0, j, d + 1]
                 for lane in range(1, LANES):
-                    total += chunk_lanes[lane, j, f]
-                sums[chunk, j, f] = total
-        n_changed[chunk] = changed
+                    weight_total += chunk_lanes[lane, j, d]
+                    square_total += chunk_lanes[lane, j, d + 1]
+                weight_sums[chunk, j] = weight_total
+                square_sums[chunk, j] = square_total
+                for f in range(d):
+                    total = chunk_lanes[0, j, f]
+                    for lane in range(1, LANES):
+                        total += chunk_lanes[lane, j, f]
+                    sums[chunk, j, f] = total
+            n_changed[chunk] = changed
+
+    return lloyd_pass
+
+
+def lloyd_pass(n_features: int):
+    """The Lloyd pass kernel (see :func:`_lloyd_pass_variant`) for samples of `n_features`."""
+    return _lloyd_pass_variant(n_features == 3)
 
 
 @kernel
