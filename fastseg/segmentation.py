@@ -410,11 +410,12 @@ def distinct_path(plan: ImagePlan, n_colors: int) -> bool:
 def mean_colors_of(result, colors_clustered, weights, plan: ImagePlan, path: str):
     """Mean colour and total weight (pixel count) of each cluster.
 
-    Where the pixels themselves were clustered, the last pass summed and counted them (its
-    centers are not the mean colours when it stopped before the labels settled); else the
-    colours (distinct colours weighted by their counts, or pixels) are summed per label.
+    Where the colours themselves were clustered (pixels, or distinct colours weighted by their
+    counts), the last pass summed and counted them (its centers are not the mean colours when it
+    stopped before the labels settled): for 8-bit colours and whole counts those sums are exact,
+    the same whatever their order. Else the colours are summed per label.
     """
-    if path == "pixels" and plan.features_are_pixels:
+    if plan.features_are_pixels:
         totals = result.cluster_weights
         sums = result.cluster_sums
     else:
