@@ -80,7 +80,10 @@ def warmup(progress: bool = False) -> None:
                 (picture / 255.0, 1 / 255),
             ]
             for pixels, unit in deeper:
-                canny(pixels, 50 * unit, 150 * unit)
+                for aperture_size in (3, 5):  # 7 is 5's variant
+                    for l2_gradient in (False, True):
+                        canny(pixels, 50 * unit, 150 * unit, aperture_size=aperture_size,
+                              l2_gradient=l2_gradient)  # fmt: skip
         dx = gray.astype(np.int16) - 128  # as cv2.Sobel gives them
         colour_dx = image.astype(np.int16) - 128
         for l2_gradient in (False, True):

@@ -266,19 +266,24 @@ def variants(factory):
     """Memoise `factory`, which makes a kernel whose choices (its arguments: booleans) are
     constants of the compiled code, so that the compiler leaves out the steps of the other
     choices (Numba drops a branch on a constant of the enclosing function): a first call then
-    compiles only what it runs. Each variant is made at its first use, once per process (a lock
-    keeps two threads from making it twice), and is cached on disk apart from the others (the
-    cache's key holds the constants). ``.made`` maps the choices to the variants made so far.
+    compiles only what it runs. Each variant is made at its first use, once per process, and
+    is cached on disk in files of its own: its name ends in its choices (``_TFT``), so that
+    processes compiling different variants at once never write one index. ``.made`` maps the
+    choices to the variants made so far.
     """
     made = {}
-    lock = threading.Lock()
 
     @functools.wraps(factory)
     def variant(*choices):
-        with lock:
-            made_kernel = made.get(choices)
-            if made_kernel is None:
-                made_kernel = made[choices] = factory(*choices)
+        made_kernel = made.get(choices)
+        if made_kernel is None:
+            made_kernel = factory(*choices)
+            # Before its first compilation, when its disk cache takes the name.
+            suffix = "".join("T" if choice else "F" for choice in choices)
+            made_kernel.py_func.__qualname__ += f"_{suffix}"
+            # Two threads may make it at once (making compiles nothing): one is kept. No lock,
+            # which an interrupt or a fork could leave held.
+            made_kernel = made.setdefault(choices, made_kernel)
         return made_kernel
 
     variant.made = made

@@ -219,7 +219,12 @@ def _borrow_table() -> np.ndarray:
         # Private (copied on write, as NumPy's memory is) where the platform says so: a shared
         # mapping would be the same table in a forked child.
         private = {"flags": mmap.MAP_PRIVATE} if hasattr(mmap, "MAP_PRIVATE") else {}
-        memory = mmap.mmap(-1, colors.TABLE_SIZE * 4, **private)
+        try:
+            memory = mmap.mmap(-1, colors.TABLE_SIZE * 4, **private)
+        except OSError as error:  # as NumPy reports it
+            raise MemoryError("cannot allocate the 64 MB colour table") from error
+        if hasattr(mmap, "MADV_NOHUGEPAGE"):  # also where Linux gives huge pages unasked
+            memory.madvise(mmap.MADV_NOHUGEPAGE)
         table = np.frombuffer(memory, dtype=np.uint32)  # zeros; keeps `memory` alive
         table.fill(0)  # fault the pages in now, in one sequential sweep
     return table

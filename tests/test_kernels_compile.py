@@ -8,6 +8,7 @@ steps a call uses, and only it); the time itself belongs in benchmarks/cold_star
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -103,6 +104,27 @@ def test_first_canny_compiles_only_the_variant_it_uses(tmp_path):
     assert n_compiled == 2
 
 
+TWO_VARIANTS = r"""
+import json
+import numpy as np
+import fastseg
+
+gray = np.ascontiguousarray(fastseg.sample_image()[:60, :60, 0])
+fastseg.canny(gray, 50, 150)
+fastseg.canny(gray, 50, 150, l2_gradient=True)
+print(json.dumps([]))
+"""
+
+
+def test_each_variant_has_cache_files_of_its_own(tmp_path):
+    """Variants share their source; each is cached under a name that ends in its choices, so
+    that processes compiling different variants at once never write the same index."""
+    run_child(TWO_VARIANTS, tmp_path)
+    indexes = sorted(path.name for path in (tmp_path / "cache").rglob("*classify_bands*.nbi"))
+    assert len(indexes) == 2, indexes
+    assert "classify_bands_TFFF-" in indexes[0] and "classify_bands_TFTF-" in indexes[1]
+
+
 def test_every_kernel_is_serial_and_releases_the_gil():
     """Passes are split among Python threads (fastseg._config.run_in_threads): no kernel is a
     parfor, whose compilation takes several times longer and whose loading starts Numba's
@@ -115,6 +137,11 @@ def test_every_kernel_is_serial_and_releases_the_gil():
         and value.py_func.__module__ == module.__name__
         and value.targetoptions.get("inline") != "always"  # helpers compiled inside callers
     }
-    assert len(kernels) > 20
+    # The variants, made (not compiled) here: every Lloyd pass and Canny band kernel.
+    for n_features in (3, 5):
+        kernels[f"lloyd.lloyd_pass({n_features})"] = lloyd.lloyd_pass(n_features)
+    for choices in itertools.product((False, True), repeat=4):
+        kernels[f"canny band kernel {choices}"] = canny_kernels._classify_bands_variant(*choices)
+    assert len(kernels) > 30
     assert [name for name, k in kernels.items() if k.targetoptions.get("parallel")] == []
     assert [name for name, k in kernels.items() if not k.targetoptions.get("nogil")] == []

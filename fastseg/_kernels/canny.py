@@ -108,8 +108,8 @@ def _classify_bands_variant(
         Written as one function on purpose, and serial: each step is a loop over views that start at
         index 0 (which lets the compiler drop negative-index handling and vectorise), and one body
         compiles in a fraction of the time of a small function per step (each compiled alone, then
-        optimised again inside every caller) or of a ``prange`` loop around it. Both sources of
-        gradients go through it, with an empty array of the same type for the unused one.
+        optimised again inside every caller) or of a ``prange`` loop around it. The source that a
+        variant does not read is an empty array of the same type.
         """
         height, width = edge_map.shape
         c = n_channels

@@ -19,8 +19,9 @@ from .seeding import squared_distances_to
 TILE = 128
 #: Interleaved copies of each chunk's sums (a power of two).
 LANES = 4
-#: Rows per part of :func:`assign_from_products`: a block of BLOCK_SIZE rows is split among
-#: threads in parts this long (each row's result is its own, so any split gives the same bits).
+#: Rows per part of :func:`assign_from_products`: a block of rows of the matrix-product path is
+#: split among threads in parts this long (each row's result is its own, so any split gives the
+#: same bits).
 ASSIGN_ROWS = 1024
 
 
