@@ -412,7 +412,7 @@ def distinct_path(plan: ImagePlan, n_colors: int) -> bool:
     return False
 
 
-def mean_colors_of(result, colors_clustered, weights, plan: ImagePlan, path: str):
+def mean_colors_of(result, colors_clustered, weights, plan: ImagePlan):
     """Mean colour and total weight (pixel count) of each cluster.
 
     Where the colours themselves were clustered (pixels, or distinct colours weighted by their
@@ -590,7 +590,7 @@ def sweep_samples(image: np.ndarray, color_space: str, channel_order: str):
 def _segmentation(plan, result, labels, path, image, alpha, colors_clustered, weights, chosen):
     """The Segmentation of `image` (the array as given, any byte order); with a mask, `labels`
     are those of the pixels `chosen` inside it, and the others get label k."""
-    mean_colors, totals = mean_colors_of(result, colors_clustered, weights, plan, path)
+    mean_colors, totals = mean_colors_of(result, colors_clustered, weights, plan)
     outside_label = None
     if chosen is not None:
         outside_label = plan.k

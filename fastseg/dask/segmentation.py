@@ -261,7 +261,7 @@ def _label_intensity_block(block: np.ndarray, lookup: np.ndarray) -> np.ndarray:
 
 def _segment_distinct(channels, alpha, colours, counts, plan: ImagePlan, options):
     result = fit(MemoryPasses(plan.features(colours), counts, plan.k, counts=True), options)
-    mean_colours, totals = mean_colors_of(result, colours, counts, plan, "distinct")
+    mean_colours, totals = mean_colors_of(result, colours, counts, plan)
     dtype = result.labels.dtype
     if colours.shape[1] == 1:
         lookup = np.zeros(256, dtype=dtype)
@@ -566,7 +566,7 @@ def _segment_pixels(channels, alpha, plan: ImagePlan, options) -> DaskSegmentati
     origin, dtype = source.origin, label_dtype(k)
     relative = result.centers - origin
     if plan.features_are_pixels:
-        mean_colours, totals = mean_colors_of(result, None, None, plan, "pixels")
+        mean_colours, totals = mean_colors_of(result, None, None, plan)
     else:
         tasks = [
             dask.delayed(_block_colour_sums, pure=True)(
