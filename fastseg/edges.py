@@ -280,19 +280,31 @@ def edges_from_image(
     height, width = pixels.shape[:2]
     n_channels = 1 if pixels.ndim == 2 else pixels.shape[2]
     rows = kernel_rows(pixels, height, width * n_channels)
-    gradients, magnitudes, scale_aperture_7, wrap_int32 = _DEPTHS[pixels.dtype]
-    if pixels.dtype == np.uint8:
+    edges = np.empty((height, width), dtype=np.uint8) if out is None else out
+    classify_pixels(
+        rows, pixels.dtype, n_channels, threshold1, threshold2, aperture_size, l2_gradient, True,
+        edges,
+    )  # fmt: skip
+    return _finish(edges)
+
+
+def classify_pixels(
+    rows, dtype, n_channels, threshold1, threshold2, aperture_size, l2_gradient, follow, edges,
+    *, threads: bool = True,
+) -> None:  # fmt: skip
+    """:func:`classify` of the (H, W * C) rows of an image of `dtype`, with its depth's rules
+    (see :data:`_DEPTHS`) and thresholds."""
+    gradients, magnitudes, scale_aperture_7, wrap_int32 = _DEPTHS[np.dtype(dtype)]
+    if dtype == np.uint8:
         low, high = magnitude_thresholds(threshold1, threshold2, aperture_size, l2_gradient)
         low, high = np.int32(low), np.int32(high)
     else:
-        integer = pixels.dtype.kind == "u"
+        integer = np.dtype(dtype).kind == "u"
         low, high = _whole_thresholds(threshold1, threshold2, l2_gradient, integer)
-    edges = np.empty((height, width), dtype=np.uint8) if out is None else out
     classify(
         rows, gradients, gradients, magnitudes, True, n_channels, aperture_size, l2_gradient,
-        scale_aperture_7, wrap_int32, low, high, True, edges,
+        scale_aperture_7, wrap_int32, low, high, follow, edges, threads=threads,
     )  # fmt: skip
-    return _finish(edges)
 
 
 def classify(

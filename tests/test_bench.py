@@ -10,6 +10,10 @@ import pytest
 from fastseg import bench
 from fastseg.cli import main
 
+# Processes, files and the command line around the kernels: the bounds-checked run leaves
+# these out (the tests of the functions reach the same kernels).
+pytestmark = pytest.mark.outside_kernels
+
 TINY = 0.02  # megapixels: 163 x 122 photos
 
 

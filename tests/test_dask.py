@@ -210,6 +210,48 @@ def test_canny_is_identical_to_the_whole_image(photos, name, aperture_size, chun
         assert computed.any()
 
 
+@pytest.mark.parametrize("l2_gradient", [False, True])
+@pytest.mark.parametrize(
+    ("name", "aperture_size", "chunks"),
+    [
+        ("camera_top", 3, (37, 90)),
+        ("coffee", 5, (100, 7)),  # columns thinner than the halo
+        ("astronaut", 7, (200, 128)),
+    ],
+)
+def test_canny_of_16_bit_and_float_images_is_identical_to_the_whole_image(
+    photos, name, aperture_size, chunks, l2_gradient
+):
+    """Each depth's rules (whole int32 or float64 derivatives) decide every chunk as they decide
+    the whole image, on photos made 16-bit with noise and float."""
+    rng = np.random.default_rng(aperture_size)
+    photo = photos[name]
+    wide = (photo.astype(np.uint16) * 251 + rng.integers(0, 251, photo.shape)).astype(np.uint16)
+    scale = {3: 1, 5: 4, 7: 60}[aperture_size]
+    low, high = 4000.0 * scale, 12000.5 * scale
+    for image, unit in (
+        (wide, 1.0),
+        (wide / np.float32(65535), 1 / 65535),
+        (wide / 65535, 1 / 65535),
+    ):
+        options = {"aperture_size": aperture_size, "l2_gradient": l2_gradient}
+        expected = fastseg.canny(image, low * unit, high * unit, **options)
+        edges = fdask.canny(chunked(image, chunks), low * unit, high * unit, **options).compute()
+        assert int((edges != expected).sum()) == 0, image.dtype
+        assert 0.002 < np.mean(edges > 0) < 0.3
+
+
+def test_canny_of_a_float_image_outside_the_unit_range_fails_when_computed():
+    image = np.full((20, 20), 0.5)
+    image[15, 15] = 255.0
+    edges = fdask.canny(da.from_array(image, chunks=10), 0.1, 0.2)  # lazy: nothing read yet
+    with pytest.raises(ValueError, match=r"`image` is a float image, which must lie in \[0, 1\]"):
+        edges.compute()
+    image[15, 15] = np.nan
+    with pytest.raises(ValueError, match="`image`"):
+        fdask.canny(da.from_array(image, chunks=10), 0.1, 0.2).compute()
+
+
 def test_hysteresis_follows_edges_across_many_chunks():
     # A weak ramp edge that is strong only at its far end: every edge pixel in the other chunks
     # is kept only through the chain of chunks.
@@ -303,7 +345,7 @@ def test_halo_depth():
             "`color_space`",
         ),
         (lambda: fdask.canny(np.zeros((4, 4), np.uint8), 1, 2), TypeError, "`image`.*dask"),
-        (lambda: fdask.canny(da.zeros((4, 4), dtype=np.float32), 1, 2), TypeError, "`image`"),
+        (lambda: fdask.canny(da.zeros((4, 4), dtype=np.int16), 1, 2), TypeError, "`image`"),
         (lambda: fdask.canny(da.zeros((4,), dtype=np.uint8), 1, 2), ValueError, "`image`"),
         (lambda: fdask.canny(da.zeros((4, 4, 5), dtype=np.uint8), 1, 2), ValueError, "`image`"),
         (lambda: fdask.canny(da.zeros((4, 4), dtype=np.uint8), -1, 2), ValueError, "`threshold1`"),

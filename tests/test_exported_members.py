@@ -5,7 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import fastseg
+
+# Processes, files and the command line around the kernels: the bounds-checked run leaves
+# these out (the tests of the functions reach the same kernels).
+pytestmark = pytest.mark.outside_kernels
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

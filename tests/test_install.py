@@ -13,6 +13,10 @@ import pytest
 import fastseg
 from fastseg._config import cv2_conflict, cv2_distributions
 
+# Processes, files and the command line around the kernels: the bounds-checked run leaves
+# these out (the tests of the functions reach the same kernels).
+pytestmark = pytest.mark.outside_kernels
+
 CHECKOUT = Path(__file__).resolve().parent.parent
 
 # Left out of the copy of the checkout: version control, build output, caches of every kind.

@@ -17,6 +17,10 @@ import pytest
 
 import fastseg
 
+# Processes, files and the command line around the kernels: the bounds-checked run leaves
+# these out (the tests of the functions reach the same kernels).
+pytestmark = pytest.mark.outside_kernels
+
 CHILD = """
 import hashlib, importlib, pkgutil
 import numba, fastseg, fastseg._kernels

@@ -503,7 +503,6 @@ def run_cases(cases: Iterable[Case], *, progress: bool | None = False) -> list[R
     from tqdm import tqdm
 
     runnable = [c for c in cases if peers.importable(peers.METHODS[c.kind][c.method].requires)]
-    fastseg.warmup()
     warmed: set = set()
     rows = []
     bar = tqdm(

@@ -13,8 +13,8 @@ import numpy as np
 from .. import _validate
 from .. import skimage as in_memory
 from .._kernels import components
-from .._kernels.canny import CANDIDATE, EDGE, INT32_MAGNITUDES, NO_GRADIENTS, NOT_EDGE
-from ..edges import classify, kernel_rows, magnitude_thresholds
+from .._kernels.canny import CANDIDATE, EDGE, NOT_EDGE
+from ..edges import classify_pixels, kernel_rows
 
 # --- Canny --------------------------------------------------------------------------------------
 
@@ -36,13 +36,17 @@ def halo_depth(aperture_size: int) -> int:
 
 def _chunk_states(haloed, top, left, height, width, first_row, first_column, parameters):
     """Canny states of a chunk from the chunk with its halo: 0 off, 1 weak, 2 strong, from the
-    in-memory classification of the haloed pixels without hysteresis, in the calling thread."""
-    n_channels, aperture, l2, low, high = parameters
+    in-memory classification of the haloed pixels without hysteresis, in the calling thread.
+    A float chunk is checked by the image rule (finite, in [0, 1]) first."""
+    n_channels, aperture, l2, threshold1, threshold2 = parameters
+    core = haloed[top : top + height, left : left + width]
+    if core.dtype.kind == "f":
+        _validate.check_float_image_range(core, "image")
     rows = kernel_rows(haloed, haloed.shape[0], haloed.shape[1] * n_channels)
     states = np.empty(haloed.shape[:2], dtype=np.uint8)
-    classify(
-        rows, NO_GRADIENTS, NO_GRADIENTS, INT32_MAGNITUDES, True, n_channels, aperture, l2, True,
-        True, np.int32(low), np.int32(high), False, states, threads=False,
+    classify_pixels(
+        rows, haloed.dtype, n_channels, threshold1, threshold2, aperture, l2, False, states,
+        threads=False,
     )  # fmt: skip
     return _STATE_OF[states[top : top + height, left : left + width]]
 
@@ -196,9 +200,12 @@ def canny(
 
     Parameters
     ----------
-    image : dask array of shape (H, W) or (H, W, C), dtype uint8, 1 <= C <= 4, any chunking
+    image : dask array of shape (H, W) or (H, W, C), 1 <= C <= 4, any chunking
+        uint8, uint16, float32 or float64, as for :func:`fastseg.canny` (float images finite and
+        in [0, 1]: each chunk is checked when it is computed, and a chunk that breaks the rule
+        raises ValueError then).
     threshold1, threshold2, aperture_size, l2_gradient
-        As for :func:`fastseg.canny`.
+        As for :func:`fastseg.canny`, in the image's units.
 
     Returns
     -------
@@ -226,7 +233,9 @@ def canny(
     >>> edges.compute()[0]
     array([  0,   0,   0, 255,   0,   0,   0,   0], dtype=uint8)
     """
-    image = _validate.check_dask_image(image, "image", {np.dtype(np.uint8)}, "uint8", 4)
+    image = _validate.check_dask_image(
+        image, "image", _validate.CANNY_DTYPES, "uint8, uint16, float32 or float64", 4
+    )
     aperture_size = _validate.check_aperture_size(aperture_size)
     l2_gradient = _validate.check_bool(l2_gradient, "l2_gradient")
     threshold1 = _validate.check_float(threshold1, "threshold1", 0.0)
@@ -234,8 +243,7 @@ def canny(
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     n_channels = 1 if image.ndim == 2 else image.shape[2]
-    low, high = magnitude_thresholds(threshold1, threshold2, aperture_size, l2_gradient)
-    parameters = (n_channels, aperture_size, l2_gradient, low, high)
+    parameters = (n_channels, aperture_size, l2_gradient, threshold1, threshold2)
     states_of = functools.partial(_chunk_states, parameters=parameters)
     return _linked_edges((image,), halo_depth(aperture_size), states_of, np.uint8(255))
 
