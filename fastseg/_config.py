@@ -166,14 +166,67 @@ class _TolerantCache(FunctionCache):
             return None
 
     def save_overload(self, sig, data):
-        try:
-            super().save_overload(sig, data)
-        except Exception:
-            try:  # an unreadable index: start it afresh
-                self.flush()
+        # Numba reads the index, picks the first free data file name and writes both back: two
+        # processes saving different signatures of one kernel at once would pick the same name,
+        # and one index would then point at the other's machine code. One at a time, then.
+        with _exclusive(self._cache_file._index_path + ".lock"):
+            try:
                 super().save_overload(sig, data)
-            except Exception:  # caching is only a saving: the kernel is compiled in memory
-                pass
+            except Exception:
+                try:  # an unreadable index: start it afresh
+                    self.flush()
+                    super().save_overload(sig, data)
+                except Exception:  # caching is only a saving: the kernel is compiled in memory
+                    pass
+
+
+#: Descriptors of the lock files this process holds (see :func:`_exclusive`).
+_held_locks: set[int] = set()
+
+
+def _close_inherited_locks() -> None:
+    # A process forked while a lock is held shares the lock through its copy of the
+    # descriptor; closing the copy leaves the lock to the parent.
+    for descriptor in list(_held_locks):
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
+    _held_locks.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_inherited_locks)
+
+
+@contextlib.contextmanager
+def _exclusive(path: str):
+    """Hold an exclusive lock on the file `path` (created if missing) among processes and
+    threads. Where no lock can be had (no fcntl, a folder that cannot take the file, a file
+    system without locks), go on unlocked: the cache is only a saving."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    descriptor = None
+    for flags in (os.O_RDWR | os.O_CREAT, os.O_RDONLY):  # another user's file: read-only
+        try:
+            descriptor = os.open(path, flags, 0o644)
+            break
+        except OSError:
+            continue
+    if descriptor is not None:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            _held_locks.add(descriptor)
+        except OSError:
+            os.close(descriptor)
+            descriptor = None
+    try:
+        yield
+    finally:
+        if descriptor is not None:
+            _held_locks.discard(descriptor)
+            os.close(descriptor)  # releases the lock
 
 
 _warned = False

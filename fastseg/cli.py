@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import fastseg
-from fastseg import _config
+from fastseg import _config, _warmup
 from fastseg.io import encode_image, write_files
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
@@ -348,8 +348,12 @@ def _edges_chunked(args) -> int:
     start = time.perf_counter()
     with _config.compile_timer() as compiling:
         try:
+            low, high = args.low, args.high
+            if args.sigma is None:  # the default thresholds in the stored image's units
+                dtype = fastseg.dask.open_image(source, args.chunks).dtype
+                low, high = _canny_thresholds(dtype, low, high)
             fastseg.dask.canny_to_zarr(
-                source, args.low, args.high, args.chunks, out, aperture_size=args.aperture,
+                source, low, high, args.chunks, out, aperture_size=args.aperture,
                 l2_gradient=args.l2, sigma=args.sigma,
             )  # fmt: skip
         except (ValueError, TypeError) as exc:
@@ -401,11 +405,7 @@ def _edges_one(path: Path, args, out: Path) -> tuple[str, list[tuple[Path, bytes
                     bgr, aperture_size=args.aperture, l2_gradient=args.l2, blur=args.blur
                 )
             else:
-                # The default thresholds are 8-bit steps: in 16-bit or float units for those.
-                unit = {"u": 257.0, "f": 1 / 255}.get(image.dtype.kind, 1.0)
-                unit = 1.0 if image.dtype == np.uint8 else unit
-                low = 100.0 * unit if args.low is None else args.low
-                high = 200.0 * unit if args.high is None else args.high
+                low, high = _canny_thresholds(image.dtype, args.low, args.high)
                 edges = fastseg.canny(
                     bgr, low, high, aperture_size=args.aperture, l2_gradient=args.l2,
                     blur=args.blur,
@@ -427,6 +427,13 @@ def _edges_one(path: Path, args, out: Path) -> tuple[str, list[tuple[Path, bytes
     return line, files
 
 
+def _canny_thresholds(dtype, low, high) -> tuple[float, float]:
+    """--low and --high, or their defaults of 100 and 200 in 8-bit steps, in the image's units:
+    times 257 for 16-bit images, divided by 255 for float ones."""
+    unit = 1.0 if dtype == np.uint8 else {"u": 257.0, "f": 1 / 255}.get(dtype.kind, 1.0)
+    return (100.0 * unit if low is None else low, 200.0 * unit if high is None else high)
+
+
 def command_edges(args) -> int:
     if args.auto and (args.low is not None or args.high is not None):
         raise UsageError("--auto sets the thresholds from the image: drop --low and --high")
@@ -440,9 +447,6 @@ def command_edges(args) -> int:
         )
     args.aperture = 3 if args.aperture is None else args.aperture
     if args.chunks is not None:
-        if args.sigma is None:  # chunked Canny by OpenCV's rules takes 8-bit images
-            args.low = 100.0 if args.low is None else args.low
-            args.high = 200.0 if args.high is None else args.high
         return _edges_chunked(args)
     return _run_batch(args, _edges_one, "overlay" if args.overlay else "edges")
 
@@ -704,14 +708,22 @@ def command_info(args) -> int:
 
 
 def command_warmup(args) -> int:
+    if args.processes is not None and args.processes < 1:
+        raise UsageError(f"--processes must be at least 1; got {args.processes}")
     start = time.perf_counter()
-    with _config.compile_timer() as compiling:
-        fastseg.warmup(progress=not args.quiet)
+    processes = _warmup.effective_processes(args.processes)
+    try:
+        compiling = fastseg.warmup(progress=not args.quiet, processes=processes)
+    except RuntimeError as exc:  # a step failed in its process: say which, and its last words
+        summary, *output = str(exc).splitlines()
+        last = next((line for line in reversed(output) if line.strip()), "")
+        print(f"fastseg: {summary}: {last}", file=sys.stderr)
+        return FAILURE
     folder = _config.CACHE_FOLDER
     where = f"cached in {folder}" if folder else "not cached: no writable cache folder"
     print(
-        f"warmup: {time.perf_counter() - start:.1f} s, of which compiling "
-        f"{compiling.seconds:.1f} s ({where})"
+        f"warmup: {time.perf_counter() - start:.1f} s; compiling took {compiling:.1f} s in "
+        f"{processes} process{'es' if processes > 1 else ''} ({where})"
     )
     return 0
 
@@ -928,6 +940,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     war = commands.add_parser("warmup", help="compile the kernels ahead of time, into the cache")
     war.add_argument("--quiet", action="store_true", help="no progress bar")
+    war.add_argument(
+        "--processes", type=int, default=None, metavar="N",
+        help="compile in N processes at once (default: the CPUs, at most 4; 1: in this one)",
+    )  # fmt: skip
     war.set_defaults(run=command_warmup)
 
     inf = commands.add_parser("info", help="versions, threads, cache, OpenCV")

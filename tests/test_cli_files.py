@@ -423,9 +423,11 @@ def test_compile_time_is_reported_apart(tmp_path):
 
 @pytest.mark.slow
 def test_warmup_command(tmp_path):
-    result = run("warmup", "--quiet", cwd=tmp_path, timeout=900)
+    result = run("warmup", "--quiet", "--processes", "2", cwd=tmp_path, timeout=900)
     assert result.returncode == 0, result.stderr
-    assert re.search(r"^warmup: \d+\.\d s, of which compiling \d+\.\d s", result.stdout)
+    assert re.search(r"^warmup: \d+\.\d s; compiling took \d+\.\d s in 2 processes", result.stdout)
+    refused = run("warmup", "--processes", "0", cwd=tmp_path)
+    assert refused.returncode == 2 and "--processes must be at least 1" in refused.stderr
 
 
 @pytest.mark.slow

@@ -23,7 +23,7 @@ import tifffile
 import fastseg
 import fastseg.dask as fdask
 import fastseg.skimage
-from fastseg import Criteria
+from fastseg import Criteria, cli
 from fastseg.cli import main as cli_main
 
 
@@ -499,6 +499,26 @@ def test_cli_chunks_writes_labels_and_edges(photos, tmp_path, capsys):
     bgr = np.ascontiguousarray(image[:, :, ::-1])
     expected_edges = cv2.Canny(bgr, 100, 200, apertureSize=5)
     assert np.array_equal(fdask.open_image(edges_out).compute(), expected_edges)
+
+
+def test_cli_chunks_edges_of_16_bit_and_float_images_use_their_units(photos, tmp_path):
+    """The default thresholds (100 and 200 in 8-bit steps) in the image's units, as for an image in
+    memory: the photo times 257 (16-bit) gives cv2.Canny's edges of the photo at 100 and 200."""
+    image = photos["coffee_small"]
+    expected = cv2.Canny(np.ascontiguousarray(image[:, :, ::-1]), 100, 200)
+    for name, pixels in (
+        ("wide", image.astype(np.uint16) * 257),
+        ("unit", image / np.float32(256)),
+    ):
+        store = tmp_path / f"{name}.zarr"
+        fdask.to_zarr(chunked(pixels, (64, 64)), store)
+        out = tmp_path / f"{name}-edges.zarr"
+        assert cli_main(["edges", str(store), "--chunks", "30", "-o", str(out)]) == 0
+        edges = fdask.open_image(out).compute()
+        if name == "wide":
+            assert np.array_equal(edges, expected)
+        whole = fastseg.canny(pixels[:, :, ::-1], *cli._canny_thresholds(pixels.dtype, None, None))
+        assert np.array_equal(edges, whole), name
 
 
 def test_cli_chunks_edges_by_scikit_image_rules(photos, tmp_path):

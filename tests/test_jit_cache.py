@@ -9,6 +9,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numba
@@ -395,6 +397,60 @@ def test_bounds_checked_kernels_have_their_own_cache_entries(monkeypatch):
     assert keys[0] != keys[1] and keys[0] == keys[2]
 
 
+def test_saves_of_one_kernel_take_turns(monkeypatch):
+    """Numba names a new entry's data file after the index it read: two saves of one kernel at
+    once (processes compiling different signatures of it) must not interleave, or both would
+    write the same file and one index entry would load the other's machine code."""
+    from numba.core.caching import FunctionCache
+
+    from fastseg._config import _TolerantCache
+    from fastseg._kernels import lloyd
+
+    cache = _TolerantCache(lloyd.half_squared_norms.py_func)
+    inside, overlapped = [], []
+
+    def slow_save(self, sig, data):
+        overlapped.extend(inside)
+        inside.append(sig)
+        time.sleep(0.1)
+        inside.remove(sig)
+
+    monkeypatch.setattr(FunctionCache, "save_overload", slow_save)
+    threads = [threading.Thread(target=cache.save_overload, args=(s, None)) for s in "abcd"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not inside and not overlapped
+
+
+def test_a_save_waits_for_another_process_holding_the_kernels_lock(monkeypatch):
+    from numba.core.caching import FunctionCache
+
+    from fastseg._config import _TolerantCache
+    from fastseg._kernels import lloyd
+
+    cache = _TolerantCache(lloyd.half_squared_norms.py_func)
+    lock = cache._cache_file._index_path + ".lock"
+    holder = (
+        "import time\nfrom fastseg._config import _exclusive\n"
+        f"with _exclusive({lock!r}):\n"
+        "    print('locked', flush=True)\n    time.sleep(1.0)\n    print(time.time(), flush=True)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "locked"
+        started = []
+        monkeypatch.setattr(
+            FunctionCache, "save_overload", lambda self, sig, data: started.append(time.time())
+        )
+        cache.save_overload("a", None)
+        released = float(child.stdout.readline())
+    finally:
+        child.communicate(timeout=60)
+    assert started and started[0] >= released
+
+
 def test_compile_timer_counts_outermost_compilations():
     from fastseg._config import compile_timer
 
@@ -445,3 +501,15 @@ def test_a_kernel_compiled_at_a_lower_level_leaves_the_process_level_alone():
         assert numba.njit(increment)(1) == 2
     assert levels == [min(1, int(process_level)), int(process_level)]
     assert numba.config.OPT is process_level
+
+
+def test_a_failed_warmup_step_raises_with_its_output(monkeypatch):
+    from fastseg import _warmup
+
+    monkeypatch.setattr(_warmup, "_CHILD", "import sys; print('broken step'); sys.exit(3)")
+    with pytest.raises(RuntimeError, match=r"(?s)failed \(exit status 3\).*broken step"):
+        fastseg.warmup(processes=2)
+    with pytest.raises(ValueError, match="`processes`"):
+        fastseg.warmup(processes=0)
+    with pytest.raises(TypeError, match="`processes`"):
+        fastseg.warmup(processes=1.5)

@@ -27,7 +27,6 @@ pytestmark = pytest.mark.outside_kernels
 CANNY_CALLS = r"""
 import json
 import numba
-import pytest
 import numpy as np
 import fastseg
 from fastseg import opencv

@@ -477,7 +477,9 @@ def run_case(case: Case, warmed: set | None = None) -> Row:
     """Time one case: warm the method up on a small input, then `case.repeats` timed calls."""
     call, warm_up, quality_of = prepare(case)
     method = peers.METHODS[case.kind][case.method]
-    key = (case.kind, case.method, case.data[0], case.data[-1])
+    # Cases that differ in their input or in a parameter (a Canny aperture or norm, say) may
+    # run other kernels: each warms its own up.
+    key = (case.kind, case.method, case.data, case.params)
     if warmed is None or key not in warmed:
         warm_up()  # compile (or load from the cache), start thread pools
         if warmed is not None:
