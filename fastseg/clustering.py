@@ -175,7 +175,8 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
     first_sums = np.empty((n_chunks, 1))
     _config.run_in_threads(
         seeding.score_candidates, n_parts, columns, weights, closest,
-        rows[chosen[:1]].astype(np.float64), trial_distances, first_sums, scratch, shares=shares,
+        rows[chosen[:1]].astype(np.float64, copy=False), trial_distances, first_sums, scratch,
+        shares=shares,
     )  # fmt: skip
     seeding.choose(chosen[:1], first_sums, trial_distances, chunk_totals, closest)
     for step in range(1, k):
@@ -186,7 +187,7 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
         )  # fmt: skip
         _config.run_in_threads(
             seeding.score_candidates, n_parts, columns, weights, closest,
-            rows[candidates].astype(np.float64), trial_distances, trial_sums, scratch,
+            rows[candidates].astype(np.float64, copy=False), trial_distances, trial_sums, scratch,
             shares=shares,
         )  # fmt: skip
         if not keep:  # the chosen candidate's pass again, keeping its distances this time
@@ -195,7 +196,7 @@ def kmeans_plusplus(rows: np.ndarray, weights: np.ndarray, k: int, rng) -> np.nd
             )
             _config.run_in_threads(
                 seeding.score_candidates, n_parts, columns, weights, closest,
-                rows[candidates[:1]].astype(np.float64), trial_distances, chosen_sums,
+                rows[candidates[:1]].astype(np.float64, copy=False), trial_distances, chosen_sums,
                 scratch, shares=shares,
             )  # fmt: skip
         chosen[step] = seeding.choose(
@@ -234,7 +235,7 @@ def seeding_rows(source, rng: np.random.Generator):
         samples = source.rows(slice(None))
         if source.weighted:
             weights = source.weights
-    rows = samples.astype(np.float64)
+    rows = samples.astype(np.float64, copy=False)  # rows[order] below is the copy
     direction = np.random.default_rng(0x5EED).standard_normal(source.n_features)
     order = np.argsort(rows @ direction, kind="stable")
     weights = np.ones(len(rows)) if weights is None else weights[order]
