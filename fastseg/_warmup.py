@@ -162,14 +162,12 @@ STEPS = {
 }
 
 
-def run_steps(names) -> float:
-    """Run the steps `names` in this process; the seconds spent compiling."""
+def run_step(name: str) -> float:
+    """Run the step `name` in this process; the seconds spent compiling."""
     from ._config import compile_timer
 
-    inputs = _inputs()
     with compile_timer() as compiling:
-        for name in names:
-            STEPS[name](**inputs)
+        STEPS[name](**_inputs())
     return compiling.seconds
 
 
@@ -202,7 +200,7 @@ def warmup(progress: bool, processes: int | None) -> float:
         if n_processes == 1:
             seconds = 0.0
             for name in STEPS:
-                seconds += run_steps([name])
+                seconds += run_step(name)
                 bar.update()
             return seconds
         return _run_in_processes(n_processes, bar)
@@ -210,12 +208,12 @@ def warmup(progress: bool, processes: int | None) -> float:
         bar.close()
 
 
-#: What a child process runs: this fastseg (its folder first on the path), then the steps named
-#: after the file that receives the seconds they spent compiling.
+#: What a child process runs: this fastseg (its folder first on the path), then the step named
+#: last, writing the seconds it spent compiling to the file named second.
 _CHILD = (
     "import sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; "
-    "from fastseg._warmup import run_steps; "
-    "Path(sys.argv[2]).write_text(repr(run_steps(sys.argv[3:])))"
+    "from fastseg._warmup import run_step; "
+    "Path(sys.argv[2]).write_text(repr(run_step(sys.argv[3])))"
 )
 
 
@@ -236,20 +234,20 @@ def _child_environment() -> dict:
 
 def _run_in_processes(n_processes: int, bar) -> float:
     """Run each step in a fresh process, `n_processes` at a time; the seconds they spent
-    compiling, added up. A failed step raises RuntimeError (its first line says which, the rest
-    is the end of the step's output); on any exception (an interrupt too) the running children
-    are killed."""
+    compiling, added up. A failed step raises RuntimeError (its first line says which, with the
+    last line of the step's output; the end of that output follows); on any exception (an
+    interrupt too) the running children are killed."""
     environment = _child_environment()
     package_parent = str(Path(__file__).resolve().parent.parent)
-    waiting = list(STEPS)
-    running = {}  # name -> (process, its output, the file of its result)
+    waiting = list(enumerate(STEPS))
+    running = {}  # name -> (process, its output, where its files are)
     seconds = 0.0
     with tempfile.TemporaryDirectory(prefix="fastseg-warmup-") as folder:
         try:
             while waiting or running:
                 while waiting and len(running) < n_processes:
-                    name = waiting.pop(0)
-                    stem = Path(folder) / f"step-{list(STEPS).index(name)}"
+                    number, name = waiting.pop(0)
+                    stem = Path(folder) / f"step-{number}"
                     output = open(f"{stem}.log", "w+b")  # noqa: SIM115 (closed when it ends)
                     try:
                         # In the temporary folder: a fastseg folder in the current one would
@@ -262,18 +260,20 @@ def _run_in_processes(n_processes: int, bar) -> float:
                     except BaseException:
                         output.close()
                         raise
-                    running[name] = (process, output, Path(f"{stem}.result"))
-                for name, (process, output, result) in list(running.items()):
+                    running[name] = (process, output, stem)
+                for name, (process, output, stem) in list(running.items()):
                     if process.poll() is None:
                         continue
                     del running[name]
                     output.seek(0)
                     text = output.read().decode("utf-8", errors="replace")
                     output.close()
+                    result = Path(f"{stem}.result")
                     if process.returncode != 0 or not result.exists():
+                        last = next((line for line in reversed(text.splitlines()) if line), "")
                         raise RuntimeError(
-                            f"warmup step {name!r} failed (exit status {process.returncode})\n"
-                            f"{text[-4000:]}"
+                            f"warmup step {name!r} failed (exit status {process.returncode}): "
+                            f"{last}\n{text[-4000:]}"
                         )
                     seconds += float(result.read_text())
                     bar.update()

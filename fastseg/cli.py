@@ -714,10 +714,8 @@ def command_warmup(args) -> int:
     processes = _warmup.effective_processes(args.processes)
     try:
         compiling = fastseg.warmup(progress=not args.quiet, processes=processes)
-    except RuntimeError as exc:  # a step failed in its process: say which, and its last words
-        summary, *output = str(exc).splitlines()
-        last = next((line for line in reversed(output) if line.strip()), "")
-        print(f"fastseg: {summary}: {last}", file=sys.stderr)
+    except RuntimeError as exc:  # a step failed in its process: its first line says which
+        print(f"fastseg: {str(exc).splitlines()[0]}", file=sys.stderr)
         return FAILURE
     folder = _config.CACHE_FOLDER
     where = f"cached in {folder}" if folder else "not cached: no writable cache folder"

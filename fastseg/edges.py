@@ -294,13 +294,13 @@ def classify_pixels(
 ) -> None:  # fmt: skip
     """:func:`classify` of the (H, W * C) rows of an image of `dtype`, with its depth's rules
     (see :data:`_DEPTHS`) and thresholds."""
-    gradients, magnitudes, scale_aperture_7, wrap_int32 = _DEPTHS[np.dtype(dtype)]
+    dtype = np.dtype(dtype)
+    gradients, magnitudes, scale_aperture_7, wrap_int32 = _DEPTHS[dtype]
     if dtype == np.uint8:
         low, high = magnitude_thresholds(threshold1, threshold2, aperture_size, l2_gradient)
         low, high = np.int32(low), np.int32(high)
     else:
-        integer = np.dtype(dtype).kind == "u"
-        low, high = _whole_thresholds(threshold1, threshold2, l2_gradient, integer)
+        low, high = _whole_thresholds(threshold1, threshold2, l2_gradient, dtype.kind == "u")
     classify(
         rows, gradients, gradients, magnitudes, True, n_channels, aperture_size, l2_gradient,
         scale_aperture_7, wrap_int32, low, high, follow, edges, threads=threads,

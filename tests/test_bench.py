@@ -10,9 +10,7 @@ import pytest
 from fastseg import bench
 from fastseg.cli import main
 
-# Processes, files and the command line around the kernels: the bounds-checked run leaves
-# these out (the tests of the functions reach the same kernels).
-pytestmark = pytest.mark.outside_kernels
+pytestmark = pytest.mark.outside_kernels  # see pyproject.toml
 
 TINY = 0.02  # megapixels: 163 x 122 photos
 

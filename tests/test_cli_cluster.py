@@ -12,9 +12,7 @@ import pytest
 import fastseg
 from fastseg import cli
 
-# Processes, files and the command line around the kernels: the bounds-checked run leaves
-# these out (the tests of the functions reach the same kernels).
-pytestmark = pytest.mark.outside_kernels
+pytestmark = pytest.mark.outside_kernels  # see pyproject.toml
 
 
 def blobs(n=3000, d=24, k=4, seed=0, dtype=np.float32):

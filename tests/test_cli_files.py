@@ -24,9 +24,7 @@ from processes import child_environment, communicate_or_fail
 import fastseg
 from fastseg.cli import build_parser
 
-# Processes, files and the command line around the kernels: the bounds-checked run leaves
-# these out (the tests of the functions reach the same kernels).
-pytestmark = pytest.mark.outside_kernels
+pytestmark = pytest.mark.outside_kernels  # see pyproject.toml
 
 SAME, IMAGE, ABSENT = "same", "image", "absent"
 

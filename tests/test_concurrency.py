@@ -10,9 +10,7 @@ import pytest
 
 import fastseg
 
-# Processes, files and the command line around the kernels: the bounds-checked run leaves
-# these out (the tests of the functions reach the same kernels).
-pytestmark = pytest.mark.outside_kernels
+pytestmark = pytest.mark.outside_kernels  # see pyproject.toml
 
 
 def test_eight_threads_match_serial_calls(photos):

@@ -13,9 +13,7 @@ import pytest
 import fastseg
 from fastseg._config import cv2_conflict, cv2_distributions
 
-# Processes, files and the command line around the kernels: the bounds-checked run leaves
-# these out (the tests of the functions reach the same kernels).
-pytestmark = pytest.mark.outside_kernels
+pytestmark = pytest.mark.outside_kernels  # see pyproject.toml
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 

@@ -19,9 +19,7 @@ import pytest
 
 import fastseg
 
-# Processes, files and the command line around the kernels: the bounds-checked run leaves
-# these out (the tests of the functions reach the same kernels).
-pytestmark = pytest.mark.outside_kernels
+pytestmark = pytest.mark.outside_kernels  # see pyproject.toml
 
 CHILD = """
 import hashlib, importlib, pkgutil

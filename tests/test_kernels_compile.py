@@ -20,9 +20,7 @@ import pytest
 from fastseg._kernels import canny as canny_kernels
 from fastseg._kernels import checks, colors, components, lloyd, seeding, silhouette
 
-# Processes, files and the command line around the kernels: the bounds-checked run leaves
-# these out (the tests of the functions reach the same kernels).
-pytestmark = pytest.mark.outside_kernels
+pytestmark = pytest.mark.outside_kernels  # see pyproject.toml
 
 CANNY_CALLS = r"""
 import json

@@ -18,9 +18,7 @@ import time
 import pytest
 from processes import child_environment, communicate_or_fail
 
-# Processes, files and the command line around the kernels: the bounds-checked run leaves
-# these out (the tests of the functions reach the same kernels).
-pytestmark = pytest.mark.outside_kernels
+pytestmark = pytest.mark.outside_kernels  # see pyproject.toml
 
 CHILD = textwrap.dedent(
     """

@@ -36,12 +36,8 @@ def halo_depth(aperture_size: int) -> int:
 
 def _chunk_states(haloed, top, left, height, width, first_row, first_column, parameters):
     """Canny states of a chunk from the chunk with its halo: 0 off, 1 weak, 2 strong, from the
-    in-memory classification of the haloed pixels without hysteresis, in the calling thread.
-    A float chunk is checked by the image rule (finite, in [0, 1]) first."""
+    in-memory classification of the haloed pixels without hysteresis, in the calling thread."""
     n_channels, aperture, l2, threshold1, threshold2 = parameters
-    core = haloed[top : top + height, left : left + width]
-    if core.dtype.kind == "f":
-        _validate.check_float_image_range(core, "image")
     rows = kernel_rows(haloed, haloed.shape[0], haloed.shape[1] * n_channels)
     states = np.empty(haloed.shape[:2], dtype=np.uint8)
     classify_pixels(
@@ -49,6 +45,12 @@ def _chunk_states(haloed, top, left, height, width, first_row, first_column, par
         threads=False,
     )  # fmt: skip
     return _STATE_OF[states[top : top + height, left : left + width]]
+
+
+def _checked_float_block(block: np.ndarray) -> np.ndarray:
+    """The block itself, once it holds to the image rule for floats (finite, in [0, 1])."""
+    _validate.check_float_image_range(block, "image")
+    return block
 
 
 def _chunk_components(states: np.ndarray):
@@ -243,6 +245,8 @@ def canny(
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     n_channels = 1 if image.ndim == 2 else image.shape[2]
+    if image.dtype.kind == "f":  # the image rule, once per chunk, as the chunks are computed
+        image = image.map_blocks(_checked_float_block, dtype=image.dtype)
     parameters = (n_channels, aperture_size, l2_gradient, threshold1, threshold2)
     states_of = functools.partial(_chunk_states, parameters=parameters)
     return _linked_edges((image,), halo_depth(aperture_size), states_of, np.uint8(255))
