@@ -13,6 +13,7 @@ import pytest
 import skimage.data
 import skimage.feature
 
+from fastseg._kernels.smooth_canny import _correlate_line, _correlate_rows
 from fastseg.skimage import BAND_ROWS, MODES, canny, extended_indices
 
 SIGMAS = (0, 0.5, 1.0, 2.0, 5.0)
@@ -175,9 +176,45 @@ def test_layouts_and_byte_orders_are_read_alike(gray_photos):
 def test_equals_the_numpy_reference(gray_photos, dtype):
     image = as_dtype(gray_photos["page"], dtype)
     for mode in MODES:
-        for sigma in (0.0, 1.0, 2.5):
+        # Radii 0, 1, 3, 4, 5 and 10: the passes take the taps two at a time, odd radii end on
+        # a single one.
+        for sigma in (0.0, 0.3, 0.7, 1.0, 1.3, 2.5):
             expected = naive.smooth_canny(image, sigma, 0.1, 0.2, mode)
             np.testing.assert_array_equal(canny(image, sigma, mode=mode), expected)
+
+
+@pytest.mark.parametrize("radius", range(8))
+def test_gaussian_passes_add_in_scipys_order(radius):
+    # scipy's sum: x[0] * w[0], then + (x[-k] + x[k]) * w[k] for k from the radius down to 1,
+    # each step rounded to float64. Any other grouping differs in the last bit on these values.
+    rng = np.random.default_rng(radius)
+    weights = rng.random(radius + 1)
+    width, span = 37, 2 * radius + 1
+    ring = rng.normal(size=(span, width)) * 10.0 ** rng.integers(-3, 4, size=(span, 1))
+    for s in range(span):
+        rows = [ring[(s + t) % span] for t in range(span)]  # extended positions s - r .. s + r
+        expected = rows[radius] * weights[0]
+        for k in range(radius, 0, -1):
+            expected = expected + (rows[radius - k] + rows[radius + k]) * weights[k]
+        found = np.empty(width)
+        _correlate_rows(ring, s, weights, found, False)
+        np.testing.assert_array_equal(found, expected)
+        _correlate_rows(ring, s, weights, found, True)
+        np.testing.assert_array_equal(found, expected.astype(np.float32))
+
+    values = ring[0]
+    for mode in MODES:
+        sources = extended_indices(width, radius, mode)
+        extended = np.where(sources >= 0, values[np.maximum(sources, 0)], 0.5)
+        expected = extended[radius : radius + width] * weights[0]
+        for k in range(radius, 0, -1):
+            left = extended[radius - k : radius - k + width]
+            expected = expected + (left + extended[radius + k : radius + k + width]) * weights[k]
+        line = np.full(width + 2 * radius, np.nan)
+        line[radius : radius + width] = values
+        found = np.empty(width)
+        _correlate_line(line, weights, sources, 0.5, found, False)
+        np.testing.assert_array_equal(found, expected)
 
 
 @pytest.mark.parametrize("mode", ("reflect", "mirror", "wrap", "nearest", "constant"))

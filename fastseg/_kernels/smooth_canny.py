@@ -49,6 +49,60 @@ def _round_row(values, single):
 
 
 @kernel
+def _tap(taps, first_slot, shift, t, width):
+    """Tap t of :func:`_correlate`: taps[(first_slot + t) % n_rows, t * shift :][:width]."""
+    start = t * shift
+    return taps[(first_slot + t) % taps.shape[0], start : start + width]
+
+
+@kernel
+def _correlate(taps, first_slot, shift, weights, out):
+    """out = the symmetric `weights` correlated with the 2r + 1 taps, in scipy's order.
+
+    Tap t (offset t - r) is row (first_slot + t) % n_rows of `taps` from column t * shift: the
+    rows of a ring (shift 0) or shifted views of one row (one row, shift 1). The sum is scipy's,
+    ``tap[r] * w[0]``, plus ``(tap[r - k] + tap[r + k]) * w[k]`` for k from r down to 1, each
+    step rounded to float64. Two steps are taken per pass over `out`, with the same roundings:
+    fewer loads and stores of `out`, a quarter less time than one step per pass.
+    """
+    r = weights.shape[0] - 1
+    width = out.shape[0]
+    centre = _tap(taps, first_slot, shift, r, width)
+    w0 = weights[0]
+    k = r
+    if k == 0:
+        for j in range(width):
+            out[j] = centre[j] * w0
+    elif k == 1:
+        a = _tap(taps, first_slot, shift, 0, width)
+        b = _tap(taps, first_slot, shift, 2, width)
+        w = weights[1]
+        for j in range(width):
+            out[j] = centre[j] * w0 + (a[j] + b[j]) * w
+        k = 0
+    while k >= 2:
+        a1 = _tap(taps, first_slot, shift, r - k, width)
+        b1 = _tap(taps, first_slot, shift, r + k, width)
+        a2 = _tap(taps, first_slot, shift, r - k + 1, width)
+        b2 = _tap(taps, first_slot, shift, r + k - 1, width)
+        w1 = weights[k]
+        w2 = weights[k - 1]
+        if k == r:
+            for j in range(width):
+                out[j] = (centre[j] * w0 + (a1[j] + b1[j]) * w1) + (a2[j] + b2[j]) * w2
+        else:
+            for j in range(width):
+                out[j] = (out[j] + (a1[j] + b1[j]) * w1) + (a2[j] + b2[j]) * w2
+        k -= 2
+    if k == 1:
+        a = _tap(taps, first_slot, shift, r - 1, width)
+        b = _tap(taps, first_slot, shift, r + 1, width)
+        w = weights[1]
+        for j in range(width):
+            out[j] += (a[j] + b[j]) * w
+
+
+@kernel
 def _correlate_line(line, weights, source_columns, cval, out, single):
     """out = `line`'s middle correlated with the symmetric `weights`, stored.
 
@@ -61,15 +115,7 @@ def _correlate_line(line, weights, source_columns, cval, out, single):
         for p in (q, width + r + q):
             source = source_columns[p]
             line[p] = cval if source < 0 else line[r + source]
-    centre = line[r : r + width]
-    for t in range(width):
-        out[t] = centre[t] * weights[0]
-    for k in range(r, 0, -1):
-        left = line[r - k : r - k + width]
-        right = line[r + k : r + k + width]
-        w = weights[k]
-        for t in range(width):
-            out[t] += (left[t] + right[t]) * w
+    _correlate(line.reshape((1, line.shape[0])), 0, 1, weights, out)
     _round_row(out, single)
 
 
@@ -77,17 +123,7 @@ def _correlate_line(line, weights, source_columns, cval, out, single):
 def _correlate_rows(rows, s, weights, out, single):
     """out = the column pass of row s: rows of extended position p are rows[(p + r) % (2r + 1)]
     (a ring), correlated with the symmetric `weights` in scipy's order, stored."""
-    r = weights.shape[0] - 1
-    span = rows.shape[0]
-    centre = rows[(s + r) % span]
-    for j in range(out.shape[0]):
-        out[j] = centre[j] * weights[0]
-    for k in range(r, 0, -1):
-        above = rows[(s - k + r) % span]
-        below = rows[(s + k + r) % span]
-        w = weights[k]
-        for j in range(out.shape[0]):
-            out[j] += (above[j] + below[j]) * w
+    _correlate(rows, s, 0, weights, out)
     _round_row(out, single)
 
 
@@ -147,6 +183,7 @@ def classify_smoothed_bands(
     jsobel = np.empty((3, width))
     magnitude = np.empty((3, width))
     stack = np.empty(band_rows * width, dtype=np.int64)
+    above_low = np.empty(width, dtype=np.int64)  # columns of one row, see the suppression
     n_bands = (height + band_rows - 1) // band_rows
     for band in range(first_band, n_bands, band_step):
         row_start = band * band_rows
@@ -207,12 +244,13 @@ def classify_smoothed_bands(
                             as_float64 = raw.view(np.float64)
                             for j in range(width):
                                 values[j] = as_float64[j] * scale
-                        # x * 0 is 0 for finite x, NaN for NaN and infinity: a sum that is
-                        # not 0 flags the band (the caller refuses the image).
-                        zero = 0.0
+                        # x - x is 0 for finite x, NaN for NaN and infinity: any that is not 0
+                        # flags the band (the caller refuses the image). An or of comparisons,
+                        # not a sum, so that the loop runs in SIMD lanes.
+                        nonzero = False
                         for j in range(width):
-                            zero += values[j] * 0.0
-                        if zero != 0.0:
+                            nonzero |= values[j] - values[j] != 0.0
+                        if nonzero:
                             nonfinite[band] = 1
                     if clip_negative:
                         for j in range(width):
@@ -322,10 +360,16 @@ def classify_smoothed_bands(
                 i_row = isobel[x % 3]
                 j_row = jsobel[x % 3]
                 states = edge_map[x]
+                # The columns at or above the low threshold first, without branches (most
+                # pixels are below it, in no pattern a branch predictor could learn); then
+                # those alone, their four directions chosen by selects, not branches.
+                n_above = 0
                 for y in range(1, width - 1):
-                    m = m_mid[y]
-                    if not m >= low:
-                        continue
+                    above_low[n_above] = y
+                    n_above += m_mid[y] >= low
+                base = (x - row_start) * width
+                for c in range(n_above):
+                    y = above_low[c]
                     if has_mask:
                         inside = True
                         for a_row in range(x - 1, x + 2):
@@ -334,30 +378,24 @@ def classify_smoothed_bands(
                                     inside = False
                         if not inside:
                             continue
+                    m = m_mid[y]
                     gi = i_row[y]
                     gj = j_row[y]
                     abs_i = abs(gi)
                     abs_j = abs(gj)
                     same_sign = (gi <= 0) == (gj <= 0)
-                    if same_sign:
-                        if abs_i > abs_j:
-                            numerator, denominator = abs_j, abs_i
-                            n11, n12 = m_down[y], m_down[y + 1]
-                            n21, n22 = m_up[y], m_up[y - 1]
-                        else:
-                            numerator, denominator = abs_i, abs_j
-                            n11, n12 = m_mid[y + 1], m_down[y + 1]
-                            n21, n22 = m_mid[y - 1], m_up[y - 1]
-                    elif abs_i < abs_j:
-                        numerator, denominator = abs_i, abs_j
-                        n11, n12 = m_mid[y + 1], m_up[y + 1]
-                        n21, n22 = m_mid[y - 1], m_down[y - 1]
-                    else:
-                        numerator, denominator = abs_j, abs_i
-                        n11, n12 = m_up[y], m_up[y + 1]
-                        n21, n22 = m_down[y], m_down[y - 1]
-                    if denominator == 0.0:  # 0 / 0: no comparison holds
-                        continue
+                    # The gradient nearer axis 0 than axis 1, ties sent as scikit-image's
+                    # branches send them.
+                    i_major = abs_i > abs_j if same_sign else abs_i >= abs_j
+                    numerator = abs_j if i_major else abs_i
+                    denominator = abs_i if i_major else abs_j
+                    up, down = m_up[y], m_down[y]
+                    n11 = (down if same_sign else up) if i_major else m_mid[y + 1]
+                    n21 = (up if same_sign else down) if i_major else m_mid[y - 1]
+                    n12 = m_down[y + 1] if same_sign else m_up[y + 1]
+                    n22 = m_up[y - 1] if same_sign else m_down[y - 1]
+                    # A zero gradient gives 0 / 0 = NaN, and no comparison with NaN holds (none
+                    # does for scikit-image either: it skips the pixel).
                     w = numerator / denominator
                     if single:
                         w = np.float64(np.float32(w))
@@ -367,11 +405,9 @@ def classify_smoothed_bands(
                         plus = n12 * w + n11 * (1.0 - w)
                         minus = n22 * w + n21 * (1.0 - w)
                     if plus <= m and minus <= m:
-                        if m >= high:
-                            states[y] = EDGE
-                            stack[top] = (x - row_start) * width + y
-                            top += 1
-                        else:
-                            states[y] = CANDIDATE
+                        strong = m >= high
+                        states[y] = EDGE if strong else CANDIDATE
+                        stack[top] = base + y
+                        top += strong
         if follow:
             follow_edges_in_band(edge_map, stack, np.int64(top), row_start, row_stop)
