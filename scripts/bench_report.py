@@ -104,7 +104,8 @@ def format_compile_times(runs: list[tuple[str, dict]]) -> str:
 
 
 def memory_cases(rows: list[bench.Row], cases: list[bench.Case], megapixels: float):
-    """The cases at `megapixels` (k-means at K=8, Canny at aperture 3) paired with their rows."""
+    """The cases at `megapixels` (k-means at K=8, Canny at aperture 3, Canny by scikit-image's
+    rules, SLIC) paired with their rows."""
     chosen = []
     for row, case in zip(rows, cases, strict=True):
         if case.data[0] not in ("photo", "gray") or case.data[1] != megapixels:
@@ -112,38 +113,57 @@ def memory_cases(rows: list[bench.Row], cases: list[bench.Case], megapixels: flo
         p = case.parameters
         kmeans_at_8 = case.kind == "kmeans" and p["k"] == 8
         canny_at_3 = case.kind == "canny" and p["aperture_size"] == 3
-        if kmeans_at_8 or canny_at_3:
+        if kmeans_at_8 or canny_at_3 or case.kind in ("smooth_canny", "slic"):
             chosen.append((row, case))
     return chosen
 
 
+#: The chart's panels: the kind of case, the groups drawn (one line per method and group
+#: label), and the title.
+CHART_PANELS = [
+    ("kmeans", {"smooth photo, uint8, K=8": ""}, "k-means, uint8 photo, K=8, 10 updates"),
+    ("canny", {"aperture 3, L2": ""}, "Canny by OpenCV's rules, grey photo, aperture 3, L2"),
+    ("smooth_canny", {", uint16, ": "uint16", ", float32, ": "float32"},
+     "Canny by scikit-image's rules, grey photo, sigma 1"),
+    ("slic", {"uint8, ": ""}, "SLIC, RGB photo, 1000 segments, 10 iterations"),
+]  # fmt: skip
+
+
 def draw_chart(rows: list[bench.Row], path: Path) -> None:
+    """Throughput against image size, one panel per entry of CHART_PANELS that has rows."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import matplotlib.ticker
 
-    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 5))
-    panels = [
-        (left, "kmeans", "smooth photo, uint8, K=8", "k-means, uint8 photo, K=8, 10 updates"),
-        (right, "canny", "aperture 3, L2", "Canny, grey photo, aperture 3, L2"),
-    ]
-    for axes, kind, marker, title in panels:
+    panels = [panel for panel in CHART_PANELS if any(row.kind == panel[0] for row in rows)]
+    n_columns = min(2, len(panels))
+    n_rows = -(-len(panels) // n_columns)
+    figure, grid = plt.subplots(n_rows, n_columns, figsize=(6 * n_columns, 4.6 * n_rows),
+                                squeeze=False)  # fmt: skip
+    for axes, (kind, groups, title) in zip(grid.flat, panels, strict=False):
         lines = {}
         for row in rows:
-            if row.kind == kind and marker in row.group:
-                lines.setdefault(row.method, []).append((row.megapixels, row.throughput))
-        for method, points in lines.items():
+            for marker, label in groups.items():
+                if row.kind == kind and marker in row.group:
+                    name = f"{row.method}, {label}" if label else row.method
+                    lines.setdefault((row.method, name), []).append(
+                        (row.megapixels, row.throughput)
+                    )
+        for (method, name), points in lines.items():
             points.sort()
             style = "-" if bench.METHODS[kind][method].is_fastseg else "--"
-            axes.plot(*zip(*points, strict=True), style, marker="o", label=method)
+            axes.plot(*zip(*points, strict=True), style, marker="o", label=name)
         axes.set(xscale="log", yscale="log", xlabel="image size (megapixels)",
                  ylabel="throughput (megapixels per second)", title=title)  # fmt: skip
+        axes.title.set_fontsize(10)
         axes.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
         axes.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
         axes.grid(True, which="both", alpha=0.3)
         axes.legend(fontsize=8)
+    for axes in list(grid.flat)[len(panels) :]:
+        axes.set_visible(False)
     figure.suptitle("fastseg (solid) and its peers (dashed): higher is faster", fontsize=11)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
