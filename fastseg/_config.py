@@ -295,7 +295,8 @@ def kernel(function=None, *, division_checks: bool = True, opt: int | None = Non
 
     ``@kernel(division_checks=False)`` compiles divisions without Python's test for a zero
     divisor (a float division by zero then gives inf or NaN, as in NumPy): the test is a branch
-    that keeps a loop from running in SIMD lanes. For kernels whose divisors are never zero.
+    that keeps a loop from running in SIMD lanes. For kernels whose divisors are never zero, or
+    that rely on a zero divisor giving inf or NaN.
 
     ``@kernel(opt=1)`` runs LLVM's optimisation passes at level 1 instead of ``NUMBA_OPT``
     (by default 3) for this kernel, and for the Numba library functions first compiled for it

@@ -215,6 +215,8 @@ def test_gaussian_passes_add_in_scipys_order(radius):
         found = np.empty(width)
         _correlate_line(line, weights, sources, 0.5, found, False)
         np.testing.assert_array_equal(found, expected)
+        _correlate_line(line, weights, sources, 0.5, found, True)
+        np.testing.assert_array_equal(found, expected.astype(np.float32))
 
 
 @pytest.mark.parametrize("mode", ("reflect", "mirror", "wrap", "nearest", "constant"))

@@ -63,7 +63,8 @@ def _correlate(taps, first_slot, shift, weights, out):
     rows of a ring (shift 0) or shifted views of one row (one row, shift 1). The sum is scipy's,
     ``tap[r] * w[0]``, plus ``(tap[r - k] + tap[r + k]) * w[k]`` for k from r down to 1, each
     step rounded to float64. Two steps are taken per pass over `out`, with the same roundings:
-    fewer loads and stores of `out`, a quarter less time than one step per pass.
+    fewer loads and stores of `out` (15-30% less time per pass than one step, measured on rows
+    of 2048).
     """
     r = weights.shape[0] - 1
     width = out.shape[0]
@@ -106,8 +107,9 @@ def _correlate(taps, first_slot, shift, weights, out):
 def _correlate_line(line, weights, source_columns, cval, out, single):
     """out = `line`'s middle correlated with the symmetric `weights`, stored.
 
-    line : (W + 2r,) float64 with the W values at [r, r + W); its ends are filled here from
-        `source_columns` (the index in [0, W) of each extended position, -1 for `cval`).
+    line : (W + 2r,) float64, contiguous, with the W values at [r, r + W); its ends are filled
+        here from `source_columns` (the index in [0, W) of each extended position, -1 for
+        `cval`).
     """
     r = weights.shape[0] - 1
     width = out.shape[0]
@@ -300,8 +302,8 @@ def classify_smoothed_bands(
                         bleed_row[j] += eps
                     _round_row(bleed_row, single)
                 for j in range(width):
-                    inner[j] = inner[j] / bleed_row[j]
-                _round_row(inner, single)
+                    quotient = inner[j] / bleed_row[j]
+                    inner[j] = np.float32(quotient) if single else quotient
             padded[0] = padded[1]
             padded[width + 1] = padded[width]
             # Derivative along the row (axis 1), for jsobel.
@@ -309,8 +311,8 @@ def classify_smoothed_bands(
             before = padded[0:width]
             derivative = row_derivative[slot]
             for j in range(width):
-                derivative[j] = after[j] - before[j]
-            _round_row(derivative, single)
+                difference = after[j] - before[j]
+                derivative[j] = np.float32(difference) if single else difference
             # Gradient rows now complete: g = s - 1, and g = s on the last row.
             for g in range(s - 1, s + 1 if s == height - 1 else s):
                 if g < g_first or g > g_last:
@@ -323,21 +325,21 @@ def classify_smoothed_bands(
                 row_m = magnitude[mid]
                 d_mid, d_up, d_down = row_derivative[mid], row_derivative[up], row_derivative[down]
                 for j in range(width):
-                    row_j[j] = d_mid[j] * 2.0 + (d_up[j] + d_down[j])
-                _round_row(row_j, single)
+                    value = d_mid[j] * 2.0 + (d_up[j] + d_down[j])
+                    row_j[j] = np.float32(value) if single else value
                 s_up = smoothed[up][1 : width + 1]
                 s_down = smoothed[down][1 : width + 1]
                 inner_derivative = column_derivative[1 : width + 1]
                 for j in range(width):
-                    inner_derivative[j] = s_down[j] - s_up[j]
-                _round_row(inner_derivative, single)
+                    difference = s_down[j] - s_up[j]
+                    inner_derivative[j] = np.float32(difference) if single else difference
                 column_derivative[0] = column_derivative[1]
                 column_derivative[width + 1] = column_derivative[width]
                 left = column_derivative[0:width]
                 right = column_derivative[2 : width + 2]
                 for j in range(width):
-                    row_i[j] = inner_derivative[j] * 2.0 + (left[j] + right[j])
-                _round_row(row_i, single)
+                    value = inner_derivative[j] * 2.0 + (left[j] + right[j])
+                    row_i[j] = np.float32(value) if single else value
                 for j in range(width):
                     if single:
                         a = np.float64(np.float32(row_i[j] * row_i[j]))
@@ -389,13 +391,15 @@ def classify_smoothed_bands(
                     i_major = abs_i > abs_j if same_sign else abs_i >= abs_j
                     numerator = abs_j if i_major else abs_i
                     denominator = abs_i if i_major else abs_j
-                    up, down = m_up[y], m_down[y]
-                    n11 = (down if same_sign else up) if i_major else m_mid[y + 1]
-                    n21 = (up if same_sign else down) if i_major else m_mid[y - 1]
+                    above, below = m_up[y], m_down[y]
+                    n11 = (below if same_sign else above) if i_major else m_mid[y + 1]
+                    n21 = (above if same_sign else below) if i_major else m_mid[y - 1]
                     n12 = m_down[y + 1] if same_sign else m_up[y + 1]
                     n22 = m_up[y - 1] if same_sign else m_down[y - 1]
-                    # A zero gradient gives 0 / 0 = NaN, and no comparison with NaN holds (none
-                    # does for scikit-image either: it skips the pixel).
+                    # A zero gradient gives 0 / 0 = NaN (no ZeroDivisionError: the kernel is
+                    # compiled without division checks), and no comparison with NaN holds;
+                    # scikit-image skips the pixel too. A zero denominator only comes with a
+                    # zero numerator (the larger of the two).
                     w = numerator / denominator
                     if single:
                         w = np.float64(np.float32(w))
