@@ -41,6 +41,12 @@ IMAGE_DTYPES = tuple(
 
 
 @kernel
+def _stored(value, single):
+    """`value` as the working float type stores it: rounded to float32 when `single`."""
+    return np.float64(np.float32(value)) if single else value
+
+
+@kernel
 def _round_row(values, single):
     """Store `values` in the working float type: round to float32 when `single`."""
     if single:
@@ -70,30 +76,33 @@ def _correlate(taps, first_slot, shift, weights, out):
     width = out.shape[0]
     centre = _tap(taps, first_slot, shift, r, width)
     w0 = weights[0]
-    k = r
-    if k == 0:
+    # The first pass starts from the centre; the others add to `out`.
+    if r == 0:
         for j in range(width):
             out[j] = centre[j] * w0
-    elif k == 1:
+    elif r == 1:
         a = _tap(taps, first_slot, shift, 0, width)
         b = _tap(taps, first_slot, shift, 2, width)
         w = weights[1]
         for j in range(width):
             out[j] = centre[j] * w0 + (a[j] + b[j]) * w
-        k = 0
+    else:
+        a1 = _tap(taps, first_slot, shift, 0, width)
+        b1 = _tap(taps, first_slot, shift, 2 * r, width)
+        a2 = _tap(taps, first_slot, shift, 1, width)
+        b2 = _tap(taps, first_slot, shift, 2 * r - 1, width)
+        w1, w2 = weights[r], weights[r - 1]
+        for j in range(width):
+            out[j] = (centre[j] * w0 + (a1[j] + b1[j]) * w1) + (a2[j] + b2[j]) * w2
+    k = max(r - 2, 0)
     while k >= 2:
         a1 = _tap(taps, first_slot, shift, r - k, width)
         b1 = _tap(taps, first_slot, shift, r + k, width)
         a2 = _tap(taps, first_slot, shift, r - k + 1, width)
         b2 = _tap(taps, first_slot, shift, r + k - 1, width)
-        w1 = weights[k]
-        w2 = weights[k - 1]
-        if k == r:
-            for j in range(width):
-                out[j] = (centre[j] * w0 + (a1[j] + b1[j]) * w1) + (a2[j] + b2[j]) * w2
-        else:
-            for j in range(width):
-                out[j] = (out[j] + (a1[j] + b1[j]) * w1) + (a2[j] + b2[j]) * w2
+        w1, w2 = weights[k], weights[k - 1]
+        for j in range(width):
+            out[j] = (out[j] + (a1[j] + b1[j]) * w1) + (a2[j] + b2[j]) * w2
         k -= 2
     if k == 1:
         a = _tap(taps, first_slot, shift, r - 1, width)
@@ -289,8 +298,7 @@ def classify_smoothed_bands(
                         above = 1.0 if source_rows[s - k + r] >= 0 else cval
                         below = 1.0 if source_rows[s + k + r] >= 0 else cval
                         value += (above + below) * weights[k]
-                    if single:
-                        value = np.float64(np.float32(value))
+                    value = _stored(value, single)
                     new_bleed = value != bleed_for
                     if new_bleed:
                         bleed_for = value
@@ -303,7 +311,7 @@ def classify_smoothed_bands(
                     _round_row(bleed_row, single)
                 for j in range(width):
                     quotient = inner[j] / bleed_row[j]
-                    inner[j] = np.float32(quotient) if single else quotient
+                    inner[j] = _stored(quotient, single)
             padded[0] = padded[1]
             padded[width + 1] = padded[width]
             # Derivative along the row (axis 1), for jsobel.
@@ -312,7 +320,7 @@ def classify_smoothed_bands(
             derivative = row_derivative[slot]
             for j in range(width):
                 difference = after[j] - before[j]
-                derivative[j] = np.float32(difference) if single else difference
+                derivative[j] = _stored(difference, single)
             # Gradient rows now complete: g = s - 1, and g = s on the last row.
             for g in range(s - 1, s + 1 if s == height - 1 else s):
                 if g < g_first or g > g_last:
@@ -326,27 +334,25 @@ def classify_smoothed_bands(
                 d_mid, d_up, d_down = row_derivative[mid], row_derivative[up], row_derivative[down]
                 for j in range(width):
                     value = d_mid[j] * 2.0 + (d_up[j] + d_down[j])
-                    row_j[j] = np.float32(value) if single else value
+                    row_j[j] = _stored(value, single)
                 s_up = smoothed[up][1 : width + 1]
                 s_down = smoothed[down][1 : width + 1]
                 inner_derivative = column_derivative[1 : width + 1]
                 for j in range(width):
                     difference = s_down[j] - s_up[j]
-                    inner_derivative[j] = np.float32(difference) if single else difference
+                    inner_derivative[j] = _stored(difference, single)
                 column_derivative[0] = column_derivative[1]
                 column_derivative[width + 1] = column_derivative[width]
                 left = column_derivative[0:width]
                 right = column_derivative[2 : width + 2]
                 for j in range(width):
                     value = inner_derivative[j] * 2.0 + (left[j] + right[j])
-                    row_i[j] = np.float32(value) if single else value
+                    row_i[j] = _stored(value, single)
                 for j in range(width):
-                    if single:
-                        a = np.float64(np.float32(row_i[j] * row_i[j]))
-                        b = np.float64(np.float32(row_j[j] * row_j[j]))
-                        row_m[j] = np.float64(np.float32(np.sqrt(np.float64(np.float32(a + b)))))
-                    else:
-                        row_m[j] = np.sqrt(row_i[j] * row_i[j] + row_j[j] * row_j[j])
+                    squares = _stored(row_i[j] * row_i[j], single) + _stored(
+                        row_j[j] * row_j[j], single
+                    )
+                    row_m[j] = _stored(np.sqrt(_stored(squares, single)), single)
                 if magnitudes_only:
                     if row_start <= g < row_stop:
                         out = magnitude_out[g]
@@ -401,13 +407,10 @@ def classify_smoothed_bands(
                     # scikit-image skips the pixel too. A zero denominator only comes with a
                     # zero numerator (the larger of the two).
                     w = numerator / denominator
-                    if single:
-                        w = np.float64(np.float32(w))
-                        plus = np.float64(np.float32(n12 * w)) + n11 * (1.0 - w)
-                        minus = np.float64(np.float32(n22 * w)) + n21 * (1.0 - w)
-                    else:
-                        plus = n12 * w + n11 * (1.0 - w)
-                        minus = n22 * w + n21 * (1.0 - w)
+                    w = _stored(w, single)
+                    # The product in the working type, the rest in float64 (scikit-image's C).
+                    plus = _stored(n12 * w, single) + n11 * (1.0 - w)
+                    minus = _stored(n22 * w, single) + n21 * (1.0 - w)
                     if plus <= m and minus <= m:
                         strong = m >= high
                         states[y] = EDGE if strong else CANDIDATE
