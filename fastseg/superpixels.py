@@ -34,6 +34,7 @@ What differs
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -42,6 +43,7 @@ import numpy as np
 from . import _config, _validate
 from ._kernels.slic import (
     COLOR_CACHE_SIZE,
+    SVML_FOUND,
     add_owned_rows,
     assign_bands,
     color_spread_bands,
@@ -253,6 +255,20 @@ def _inside(image: np.ndarray, mask, multichannel: bool) -> np.ndarray:
     return image[inside]
 
 
+@functools.cache
+def numpy_uses_svml() -> bool:
+    """Whether ``np.cbrt`` and ``np.power`` call NumPy's SVML on this machine (NumPy's Linux
+    x86-64 wheels do on CPUs with AVX-512), as the Lab kernels must then too: they call the C
+    library's functions otherwise, and on half of all values the two differ in the last bit.
+    Told apart by their results on a few values (Python's ``math`` calls the C library)."""
+    if not SVML_FOUND:
+        return False
+    probe = np.linspace(0.01, 0.99, 99)
+    roots = np.array([math.cbrt(value) for value in probe])
+    powers = np.array([math.pow(value, 2.4) for value in probe])
+    return not (np.array_equal(np.cbrt(probe), roots) and np.array_equal(probe**2.4, powers))
+
+
 def _working_image(image, mask, multichannel: bool, convert2lab, ratio, smooth: bool):
     """(rows, C, width) working floats: rescaled to [0, 1], in Lab when asked, and times
     `ratio` unless `smooth` (or unless the product needs NumPy's type rules); and whether they
@@ -281,6 +297,7 @@ def _working_image(image, mask, multichannel: bool, convert2lab, ratio, smooth: 
             np.multiply(planar, ratio, out=planar)
         return planar, scale_here
     constants = np.array(_LAB_CONSTANTS, dtype=dtype)
+    svml = numpy_uses_svml()
     matrix = np.ascontiguousarray(_XYZ_FROM_RGB.T.astype(dtype))
     white = np.array(_D65_WHITE, dtype=dtype)
     planar = np.empty((rows, 3, width), dtype=dtype)
@@ -303,14 +320,14 @@ def _working_image(image, mask, multichannel: bool, convert2lab, ratio, smooth: 
         if largest != smallest:
             values /= largest - smallest
         linear = np.empty_like(values)
-        linear_levels(values, constants, linear)
+        linear_levels(values, constants, svml, linear)
         n_threads = max(1, min(_config.get_num_threads(), n_parts))
         cache_keys = np.full((n_threads, COLOR_CACHE_SIZE), -1, dtype=np.int64)
         cache_lab = np.empty((n_threads, 3, COLOR_CACHE_SIZE), dtype=dtype)
         _config.run_in_threads(
             levels_to_lab, n_parts, indices.reshape(rows, width, 3), 8 * unsigned.itemsize,
-            linear, constants, matrix, white, scale, scale_here, cache_keys, cache_lab, planar,
-            _LAB_ROWS,
+            linear, constants, svml, matrix, white, scale, scale_here, cache_keys, cache_lab,
+            planar, _LAB_ROWS,
         )  # fmt: skip
     else:
         working = np.ascontiguousarray(
@@ -319,7 +336,7 @@ def _working_image(image, mask, multichannel: bool, convert2lab, ratio, smooth: 
         smallest, largest = _value_range(_inside(working, mask, True))
         _config.run_in_threads(
             floats_to_lab, n_parts, working.reshape(rows, width, 3), smallest, largest - smallest,
-            constants, matrix, white, scale, scale_here, planar, _LAB_ROWS,
+            constants, svml, matrix, white, scale, scale_here, planar, _LAB_ROWS,
         )  # fmt: skip
     return planar, scale_here
 

@@ -1,5 +1,6 @@
 """fastseg.slic: its kernels against NumPy references, and its labels against scikit-image's."""
 
+import math
 import warnings
 
 import naive
@@ -13,7 +14,8 @@ from skimage.segmentation import slic as skimage_slic
 import fastseg
 import fastseg.skimage
 from fastseg import superpixels as slic_module
-from fastseg._kernels.slic import enforce_label_connectivity
+from fastseg._config import kernel
+from fastseg._kernels.slic import enforce_label_connectivity, numpy_cbrt, numpy_power
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")
 
@@ -119,6 +121,34 @@ def test_connectivity_matches_the_reference(min_size, max_size, start_label, rng
     scratch = slic_module._connectivity_scratch(max_size)
     enforce_label_connectivity(labels, min_size, max_size, start_label, *scratch)
     np.testing.assert_array_equal(labels, expected)
+
+
+@kernel
+def _roots_and_powers(values, exponent, svml, roots, powers):
+    for i in range(values.shape[0]):
+        roots[i] = numpy_cbrt(values[i], svml)
+        powers[i] = numpy_power(values[i], exponent, svml)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cube_roots_and_powers_are_numpys(dtype, rng):
+    # Whichever functions NumPy calls on this machine (SVML or the C library).
+    values = np.concatenate(
+        [rng.random(20000), rng.random(2000) * 1e-6, [0.0, 1e-300, 0.008856, 1.0, 0.5, 3.0]]
+    ).astype(dtype)
+    exponent = dtype(2.4)
+    roots, powers = np.empty_like(values), np.empty_like(values)
+    _roots_and_powers(values, exponent, slic_module.numpy_uses_svml(), roots, powers)
+    np.testing.assert_array_equal(roots, np.cbrt(values))
+    np.testing.assert_array_equal(powers, np.power(values, exponent))
+
+
+def test_without_svml_the_c_library_computes():
+    values = np.linspace(0.001, 1.0, 5000)
+    roots, powers = np.empty_like(values), np.empty_like(values)
+    _roots_and_powers(values, 2.4, False, roots, powers)
+    np.testing.assert_array_equal(roots, [math.cbrt(value) for value in values])
+    np.testing.assert_array_equal(powers, [math.pow(value, 2.4) for value in values])
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.float32, np.float64])

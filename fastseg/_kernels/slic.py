@@ -3,9 +3,10 @@
 The arithmetic is scikit-image's, in its order, in the working float type (float32 for float32
 input, float64 otherwise); see :mod:`fastseg.superpixels` for the steps around these kernels.
 
-* Lab as ``skimage.color.rgb2lab``: the sRGB curve (``pow`` of the C library), the 3 x 3 product
-  as OpenBLAS computes it (a chain of fused multiply-adds, ``x2*m2 + (x1*m1 + x0*m0)``, each
-  rounded once), the reference white, ``cbrt`` of the C library.
+* Lab as ``skimage.color.rgb2lab``: the sRGB curve (a power as ``np.power`` computes it), the
+  3 x 3 product as OpenBLAS computes it (a chain of fused multiply-adds,
+  ``x2*m2 + (x1*m1 + x0*m0)``, each rounded once), the reference white, a cube root as
+  ``np.cbrt`` computes it (see :data:`SVML_NAMES`).
 * Assignment as scikit-image's Cython loop: a pixel takes, among the centres whose window
   (centre +- 2 steps, truncated) covers it, the first (lowest index) of smallest
   ``((dz + dy + dx) * spatial_weight) + colour`` with ``dz = (sz * (cz - z))**2`` and the colour
@@ -23,6 +24,9 @@ rows of a volume in raster order, ``row = z * height + y``; the Lab kernels read
 (rows, width, 3) pixels and write that layout.
 """
 
+import ctypes
+
+import llvmlite.binding
 import numpy as np
 from llvmlite import ir
 from numba import types
@@ -48,21 +52,105 @@ def fused_multiply_add(typingctx, a, b, c):
     return a(a, a, a), codegen
 
 
-@intrinsic
-def libm_cbrt(typingctx, x):
-    """The C library's ``cbrt`` (``cbrtf`` for float32), as NumPy's ``np.cbrt`` calls it (Numba's
-    own float32 cube root goes through float64, which rounds differently)."""
-    if not isinstance(x, types.Float):
-        return None
+#: The functions of Intel's SVML that NumPy's ufuncs call for ``np.cbrt`` and ``np.power`` of
+#: float64 and float32 arrays, by (function, single). NumPy's Linux x86-64 wheels carry SVML and
+#: call it on CPUs with AVX-512; elsewhere NumPy calls the C library. The two differ in the last
+#: bit for about half of all values, so the Lab kernels call what NumPy calls: their `svml`
+#: argument chooses, at run time (see ``fastseg.superpixels.numpy_uses_svml``).
+SVML_NAMES = {
+    ("cbrt", False): "__svml_cbrt8_ha",
+    ("pow", False): "__svml_pow8_ha",
+    ("cbrt", True): "__svml_cbrtf16",
+    ("pow", True): "__svml_powf16",
+}
 
-    def codegen(context, builder, signature, args):
-        float_type = args[0].type
-        name = "cbrtf" if float_type == ir.FloatType() else "cbrt"
-        function_type = ir.FunctionType(float_type, [float_type])
+
+def _numpy_math_library():
+    """NumPy's compiled math module (its SVML functions are exported there)."""
+    try:
+        from numpy._core import _multiarray_umath
+    except ImportError:  # NumPy 1.26
+        from numpy.core import _multiarray_umath
+    return ctypes.CDLL(_multiarray_umath.__file__)
+
+
+def _register_svml() -> bool:
+    """Tell the JIT linker where NumPy's SVML functions are; whether NumPy has them. Without
+    them, the names stand for a function that does nothing: the kernels never call it then."""
+    try:
+        library = _numpy_math_library()
+        addresses = [
+            ctypes.cast(getattr(library, name), ctypes.c_void_p).value
+            for name in SVML_NAMES.values()
+        ]
+    except (OSError, AttributeError):
+        addresses = [ctypes.cast(_NEVER_CALLED, ctypes.c_void_p).value] * len(SVML_NAMES)
+    for name, address in zip(SVML_NAMES.values(), addresses, strict=True):
+        llvmlite.binding.add_symbol(name, address)
+    return addresses[0] != ctypes.cast(_NEVER_CALLED, ctypes.c_void_p).value
+
+
+_NEVER_CALLED = ctypes.CFUNCTYPE(None)(lambda: None)
+#: Whether NumPy's SVML functions are there to be called.
+SVML_FOUND = _register_svml()
+
+
+def _c_call(builder, name, args, lanes):
+    """Call the C function `name` of `lanes` floats of args' type per argument (SVML's vector
+    functions for lanes > 1, the value in lane 0), and return lane 0 of its result."""
+    float_type = args[0].type
+    if lanes == 1:
+        function_type = ir.FunctionType(float_type, [float_type] * len(args))
         function = cgutils.get_or_insert_function(builder.module, function_type, name)
         return builder.call(function, args)
+    vector_type = ir.VectorType(float_type, lanes)
+    function_type = ir.FunctionType(vector_type, [vector_type] * len(args))
+    function = cgutils.get_or_insert_function(builder.module, function_type, name)
+    ones = ir.Constant(vector_type, [ir.Constant(float_type, 1.0)] * lanes)
+    lane_0 = ir.Constant(ir.IntType(32), 0)
+    vectors = [builder.insert_element(ones, value, lane_0) for value in args]
+    return builder.extract_element(builder.call(function, vectors), lane_0)
 
-    return x(x), codegen
+
+@intrinsic
+def numpy_cbrt(typingctx, x, svml):
+    """``np.cbrt(x)``: SVML's cube root when `svml`, else the C library's ``cbrt`` (``cbrtf``
+    for float32; Numba's own float32 cube root goes through float64, which rounds differently)."""
+    if not isinstance(x, types.Float):
+        return None
+    return x(x, types.boolean), _math_codegen("cbrt", ("cbrt", "cbrtf"))
+
+
+@intrinsic
+def numpy_power(typingctx, x, y, svml):
+    """``np.power(x, y)`` for floats of one type: SVML's when `svml`, else ``pow`` (``powf``)."""
+    if not (isinstance(x, types.Float) and x == y):
+        return None
+    return x(x, y, types.boolean), _math_codegen("pow", ("pow", "powf"))
+
+
+def _math_codegen(function, c_names):
+    """The code of :func:`numpy_cbrt` and :func:`numpy_power`: a branch on `svml` (the last
+    argument) between SVML's `function` and the C library's (c_names: double, float)."""
+
+    def codegen(context, builder, signature, values):
+        single = values[0].type == ir.FloatType()
+        svml = context.cast(builder, values[-1], signature.args[-1], types.boolean)
+        floats = values[:-1]
+        with builder.if_else(svml) as (vector, scalar):
+            with vector:
+                name = SVML_NAMES[function, single]
+                vector_result = _c_call(builder, name, floats, 16 if single else 8)
+                vector_block = builder.block
+            with scalar:
+                scalar_result = _c_call(builder, c_names[single], floats, 1)
+                scalar_block = builder.block
+        result = builder.phi(values[0].type)
+        result.add_incoming(vector_result, vector_block)
+        result.add_incoming(scalar_result, scalar_block)
+        return result
+
+    return codegen
 
 
 @intrinsic
@@ -79,20 +167,20 @@ def select(typingctx, condition, if_true, if_false):
 
 
 @kernel
-def _linear_rgb(value, constants):
+def _linear_rgb(value, constants, svml):
     """The sRGB curve of ``rgb2xyz``: ``((v + 0.055) / 1.055) ** 2.4`` above 0.04045, else
     ``v / 12.92``."""
     if value > constants[0]:
-        return ((value + constants[1]) / constants[2]) ** constants[3]
+        return numpy_power((value + constants[1]) / constants[2], constants[3], svml)
     return value / constants[4]
 
 
 @kernel
-def _lab_root(t, white, constants):
+def _lab_root(t, white, constants, svml):
     """The f(t) of ``xyz2lab`` for t = X, Y or Z over the white's: cbrt above 0.008856, else
     ``7.787 * t + 16 / 116``."""
     t = t / white
-    return libm_cbrt(t) if t > constants[5] else constants[6] * t + constants[7]
+    return numpy_cbrt(t, svml) if t > constants[5] else constants[6] * t + constants[7]
 
 
 @kernel
@@ -105,14 +193,14 @@ def _xyz(r0, r1, r2, matrix, c):
 
 
 @kernel
-def _store_lab(r0, r1, r2, constants, matrix, white, scale, apply_scale, out, x):
+def _store_lab(r0, r1, r2, constants, svml, matrix, white, scale, apply_scale, out, x):
     """out[:, x] = the Lab of linear RGB (r0, r1, r2), times `scale` when `apply_scale`."""
     x_ = _xyz(r0, r1, r2, matrix, 0)
     y_ = _xyz(r0, r1, r2, matrix, 1)
     z_ = _xyz(r0, r1, r2, matrix, 2)
-    f0 = _lab_root(x_, white[0], constants)
-    f1 = _lab_root(y_, white[1], constants)
-    f2 = _lab_root(z_, white[2], constants)
+    f0 = _lab_root(x_, white[0], constants, svml)
+    f1 = _lab_root(y_, white[1], constants, svml)
+    f2 = _lab_root(z_, white[2], constants, svml)
     lightness = constants[8] * f1 - constants[9]
     a = constants[10] * (f0 - f1)
     b = constants[11] * (f1 - f2)
@@ -126,10 +214,10 @@ def _store_lab(r0, r1, r2, constants, matrix, white, scale, apply_scale, out, x)
 
 
 @kernel
-def linear_levels(values, constants, out):
+def linear_levels(values, constants, svml, out):
     """out[i] = the sRGB curve of values[i] (the table of :func:`levels_to_lab`)."""
     for i in range(values.shape[0]):
-        out[i] = _linear_rgb(values[i], constants)
+        out[i] = _linear_rgb(values[i], constants, svml)
 
 
 #: Entries of each thread's colour cache in :func:`levels_to_lab` (a power of 2).
@@ -138,8 +226,8 @@ COLOR_CACHE_SIZE = 1 << 16
 
 @kernel(division_checks=False)
 def levels_to_lab(
-    image, bits, linear, constants, matrix, white, scale, apply_scale, cache_keys, cache_lab,
-    out, band_rows, first_band, band_step,
+    image, bits, linear, constants, svml, matrix, white, scale, apply_scale, cache_keys,
+    cache_lab, out, band_rows, first_band, band_step,
 ):  # fmt: skip
     """out[row, :, x] = Lab of the integer RGB pixel image[row, x], for the bands of `band_rows`
     rows first_band, first_band + band_step, ...
@@ -153,6 +241,7 @@ def levels_to_lab(
     linear : (levels,) float, the sRGB curve of each level's value in [0, 1]
     constants : (12,) 0.04045, 0.055, 1.055, 2.4, 12.92, 0.008856, 7.787, 16 / 116, 116, 16,
         500, 200, in out's dtype (rounded as NumPy rounds Python floats)
+    svml : bool, compute powers and cube roots with NumPy's SVML (see :data:`SVML_NAMES`)
     matrix : (3, 3) ``xyz_from_rgb.T`` and white : (3,) the D65 reference white, in out's dtype
     cache_keys : (n_threads, COLOR_CACHE_SIZE) int64, -1 on entry; cache_lab : (n_threads, 3,
         COLOR_CACHE_SIZE) of out's dtype; row first_band is this thread's
@@ -181,7 +270,7 @@ def levels_to_lab(
                         keys[slot] = key
                         _store_lab(
                             linear[pixels[x, 0]], linear[pixels[x, 1]], linear[pixels[x, 2]],
-                            constants, matrix, white, scale, apply_scale, labs, slot,
+                            constants, svml, matrix, white, scale, apply_scale, labs, slot,
                         )  # fmt: skip
                 out_row[0, x] = labs[0, slot]
                 out_row[1, x] = labs[1, slot]
@@ -190,7 +279,7 @@ def levels_to_lab(
 
 @kernel(division_checks=False)
 def floats_to_lab(
-    image, offset, extent, constants, matrix, white, scale, apply_scale, out, band_rows,
+    image, offset, extent, constants, svml, matrix, white, scale, apply_scale, out, band_rows,
     first_band, band_step,
 ):  # fmt: skip
     """As :func:`levels_to_lab` for float RGB: each value v is first rescaled to
@@ -211,10 +300,12 @@ def floats_to_lab(
                     r0 = r0 / extent
                     r1 = r1 / extent
                     r2 = r2 / extent
-                r0 = _linear_rgb(r0, constants)
-                r1 = _linear_rgb(r1, constants)
-                r2 = _linear_rgb(r2, constants)
-                _store_lab(r0, r1, r2, constants, matrix, white, scale, apply_scale, out_row, x)
+                r0 = _linear_rgb(r0, constants, svml)
+                r1 = _linear_rgb(r1, constants, svml)
+                r2 = _linear_rgb(r2, constants, svml)
+                _store_lab(
+                    r0, r1, r2, constants, svml, matrix, white, scale, apply_scale, out_row, x
+                )
 
 
 @kernel
