@@ -74,23 +74,24 @@ def _numpy_math_library():
     return ctypes.CDLL(_multiarray_umath.__file__)
 
 
+#: What the SVML names stand for where NumPy has no SVML: the kernels never call it then.
+_NEVER_CALLED = ctypes.CFUNCTYPE(None)(lambda: None)
+
+
 def _register_svml() -> bool:
-    """Tell the JIT linker where NumPy's SVML functions are; whether NumPy has them. Without
-    them, the names stand for a function that does nothing: the kernels never call it then."""
+    """Tell the JIT linker where NumPy's SVML functions are; whether NumPy has them."""
     try:
         library = _numpy_math_library()
-        addresses = [
-            ctypes.cast(getattr(library, name), ctypes.c_void_p).value
-            for name in SVML_NAMES.values()
-        ]
+        functions = [getattr(library, name) for name in SVML_NAMES.values()]
+        found = True
     except (OSError, AttributeError):
-        addresses = [ctypes.cast(_NEVER_CALLED, ctypes.c_void_p).value] * len(SVML_NAMES)
-    for name, address in zip(SVML_NAMES.values(), addresses, strict=True):
-        llvmlite.binding.add_symbol(name, address)
-    return addresses[0] != ctypes.cast(_NEVER_CALLED, ctypes.c_void_p).value
+        functions = [_NEVER_CALLED] * len(SVML_NAMES)
+        found = False
+    for name, function in zip(SVML_NAMES.values(), functions, strict=True):
+        llvmlite.binding.add_symbol(name, ctypes.cast(function, ctypes.c_void_p).value)
+    return found
 
 
-_NEVER_CALLED = ctypes.CFUNCTYPE(None)(lambda: None)
 #: Whether NumPy's SVML functions are there to be called.
 SVML_FOUND = _register_svml()
 
