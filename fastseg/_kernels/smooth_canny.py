@@ -332,26 +332,24 @@ def classify_smoothed_bands(
                 row_j = jsobel[mid]
                 row_m = magnitude[mid]
                 d_mid, d_up, d_down = row_derivative[mid], row_derivative[up], row_derivative[down]
+                # The derivative along columns, with the reflected element at each end that
+                # scipy's smoothing along rows reads; then jsobel, isobel and the magnitude in
+                # one pass.
+                s_up = smoothed[up]
+                s_down = smoothed[down]
+                for j in range(width + 2):
+                    difference = s_down[j] - s_up[j]
+                    column_derivative[j] = _stored(difference, single)
                 for j in range(width):
                     value = d_mid[j] * 2.0 + (d_up[j] + d_down[j])
-                    row_j[j] = _stored(value, single)
-                s_up = smoothed[up][1 : width + 1]
-                s_down = smoothed[down][1 : width + 1]
-                inner_derivative = column_derivative[1 : width + 1]
-                for j in range(width):
-                    difference = s_down[j] - s_up[j]
-                    inner_derivative[j] = _stored(difference, single)
-                column_derivative[0] = column_derivative[1]
-                column_derivative[width + 1] = column_derivative[width]
-                left = column_derivative[0:width]
-                right = column_derivative[2 : width + 2]
-                for j in range(width):
-                    value = inner_derivative[j] * 2.0 + (left[j] + right[j])
-                    row_i[j] = _stored(value, single)
-                for j in range(width):
-                    squares = _stored(row_i[j] * row_i[j], single) + _stored(
-                        row_j[j] * row_j[j], single
+                    gj = _stored(value, single)
+                    value = column_derivative[j + 1] * 2.0 + (
+                        column_derivative[j] + column_derivative[j + 2]
                     )
+                    gi = _stored(value, single)
+                    row_j[j] = gj
+                    row_i[j] = gi
+                    squares = _stored(gi * gi, single) + _stored(gj * gj, single)
                     row_m[j] = _stored(np.sqrt(_stored(squares, single)), single)
                 if magnitudes_only:
                     if row_start <= g < row_stop:
