@@ -409,10 +409,12 @@ def classify_smoothed_bands(
                     # The product in the working type, the rest in float64 (scikit-image's C).
                     plus = _stored(n12 * w, single) + n11 * (1.0 - w)
                     minus = _stored(n22 * w, single) + n21 * (1.0 - w)
-                    if plus <= m and minus <= m:
-                        strong = m >= high
-                        states[y] = EDGE if strong else CANDIDATE
-                        stack[top] = base + y
-                        top += strong
+                    # Without branches: whether a pixel survives follows no pattern either.
+                    survives = (plus <= m) & (minus <= m)
+                    strong = survives & (m >= high)
+                    state = EDGE if strong else CANDIDATE
+                    states[y] = state if survives else NOT_EDGE
+                    stack[top] = base + y
+                    top += strong
         if follow:
             follow_edges_in_band(edge_map, stack, np.int64(top), row_start, row_stop)
