@@ -9,18 +9,23 @@ over an image, as ``skimage.segmentation.mark_boundaries`` does, in the image's 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from . import _validate
+from . import _config, _validate
 from ._kernels.regions import (
-    count_runs,
-    label_color_sums,
-    label_regions,
+    adjacency_lists,
+    count_row_runs,
+    fill_runs,
+    label_color_run_sums,
+    label_runs,
     merge_hierarchy,
     merge_small_regions,
-    region_sums,
-    renumber,
-    touching_pairs,
+    renumber_runs,
+    row_runs,
+    run_sums,
+    touching_run_pairs,
 )
 
 __all__ = [
@@ -107,30 +112,70 @@ def connected_regions(
         raise ValueError("give `image` or `colors` (the colour of each label), not both.")
     height, width = labels.shape
     min_size = min(min_size, height * width + 1)  # no region is larger than the image
-    regions = np.empty((height, width), dtype=np.int32)
-    parents = np.empty(count_runs(labels) + 1, dtype=np.int64)
+    runs = _Runs.of(labels)
     diagonal = connectivity == 2
-    n_regions = label_regions(labels, diagonal, regions, parents)
-    del parents
+    run_regions = np.empty(runs.count, dtype=np.int64)
+    scratch = np.empty(runs.count + 1, dtype=np.int64)
+    n_regions = label_runs(runs.starts, runs.values, runs.row_first, width, diagonal, scratch,
+                           run_regions)  # fmt: skip
+    del scratch
     if min_size == 1 or n_regions == 1:
-        return regions
+        return runs.image(run_regions, labels.shape)
     if image is None and colors is None:
         raise ValueError(
             "`min_size` > 1 merges regions by colour: give `image` (or `colors`, one per label)."
         )
-    sizes, sums = _region_colors(regions, n_regions, labels, image, colors)
-    starts, neighbours = _adjacency(regions, n_regions, diagonal)
+    sizes, sums = _region_colors(runs, run_regions, n_regions, labels, image, colors)
+    starts, neighbours = _adjacency(runs, run_regions, n_regions, width, diagonal)
     parents = np.arange(n_regions + 1, dtype=np.int64)
     merge_small_regions(sizes, sums, starts, neighbours, min_size, parents)
-    merged = np.empty_like(regions)
-    renumber(regions, parents, np.zeros(n_regions + 1, dtype=np.int64), merged)
-    return merged
+    return runs.merged_image(run_regions, parents, labels.shape)
 
 
-def _region_colors(regions, n_regions, labels, image, colors):
+@dataclass(frozen=True)
+class _Runs:
+    """The runs of equal labels along the rows of a label image (see
+    :func:`fastseg._kernels.regions.row_runs`): the unit the region kernels work in, one entry
+    per run instead of per pixel."""
+
+    starts: np.ndarray  # (count,) int64, the first column of each run
+    values: np.ndarray  # (count,) int64, each run's label
+    row_first: np.ndarray  # (H + 1,) int64, the first run of each row
+
+    @classmethod
+    def of(cls, labels: np.ndarray) -> _Runs:
+        height = labels.shape[0]
+        counts = np.empty(height, dtype=np.int64)
+        _config.run_in_threads(count_row_runs, height, labels, counts)
+        row_first = np.zeros(height + 1, dtype=np.int64)
+        np.cumsum(counts, out=row_first[1:])
+        starts = np.empty(row_first[-1], dtype=np.int64)
+        values = np.empty(row_first[-1], dtype=np.int64)
+        _config.run_in_threads(row_runs, height, labels, row_first, starts, values)
+        return cls(starts, values, row_first)
+
+    @property
+    def count(self) -> int:
+        return self.values.shape[0]
+
+    def image(self, run_numbers: np.ndarray, shape) -> np.ndarray:
+        """The (H, W) int32 image of each pixel's run's number."""
+        out = np.empty(shape, dtype=np.int32)
+        _config.run_in_threads(fill_runs, shape[0], self.starts, self.row_first, run_numbers, out)
+        return out
+
+    def merged_image(self, run_regions, parents, shape) -> np.ndarray:
+        """The image of the regions the runs' regions were merged into (`parents`, roots),
+        numbered 1, 2, ... in raster order."""
+        run_numbers = np.empty_like(run_regions)
+        renumber_runs(run_regions, parents, run_numbers)
+        return self.image(run_numbers, shape)
+
+
+def _region_colors(runs, run_regions, n_regions, labels, image, colors):
     """(sizes, colour sums) of regions 0..n_regions: of the `image`'s pixels, or of each pixel's
     label's colour in `colors`."""
-    height, width = regions.shape
+    height, width = labels.shape
     sizes = np.zeros(n_regions + 1, dtype=np.int64)
     if colors is not None:
         colors = np.ascontiguousarray(_validate.as_array(colors, "colors"), dtype=np.float64)
@@ -146,37 +191,41 @@ def _region_colors(regions, n_regions, labels, image, colors):
         if not np.isfinite(colors).all():
             raise ValueError("`colors` must be finite.")
         sums = np.zeros((n_regions + 1, colors.shape[1]))
-        label_color_sums(regions, labels, colors, sizes, sums)
+        label_color_run_sums(runs.starts, runs.row_first, run_regions, runs.values, colors,
+                             width, sizes, sums)  # fmt: skip
         return sizes, sums
     image = _validate.as_array(image, "image")
-    if image.shape[:2] != regions.shape or image.ndim not in (2, 3):
+    if image.shape[:2] != labels.shape or image.ndim not in (2, 3):
         raise ValueError(
-            f"`image` must be (H, W) or (H, W, C) with the labels' shape {regions.shape}; got "
+            f"`image` must be (H, W) or (H, W, C) with the labels' shape {labels.shape}; got "
             f"{image.shape}."
         )
     if image.dtype.kind not in "biuf":
         raise TypeError(f"`image` must be numeric; got {image.dtype.name}.")
-    pixels = np.ascontiguousarray(_validate.native_byte_order(image.reshape(height, width, -1)))
+    # Read where it lies (a channel view of a wider image is not copied).
+    pixels = _validate.native_byte_order(image).reshape(height, width, -1)
     _validate.check_finite(pixels, "image")
-    sums = np.zeros((n_regions + 1, pixels.shape[2]))
-    region_sums(regions, pixels.view(np.uint8) if pixels.dtype == bool else pixels, sizes, sums)
-    return sizes, sums
+    if pixels.dtype == bool:
+        pixels = pixels.view(np.uint8)
+    # Integers of up to 32 bits are summed exactly in int64 (no region's sum can overflow it),
+    # which is what float64 sums in raster order give while they stay below 2**53.
+    exact = pixels.dtype.kind in "iu" and pixels.dtype.itemsize <= 4
+    sums = np.zeros((n_regions + 1, pixels.shape[2]), dtype=np.int64 if exact else np.float64)
+    run_sums(runs.starts, runs.row_first, run_regions, pixels, sizes, sums)
+    return sizes, sums.astype(np.float64, copy=False)
 
 
-def _adjacency(regions, n_regions, diagonal) -> tuple[np.ndarray, np.ndarray]:
+def _adjacency(runs, run_regions, n_regions, width, diagonal) -> tuple[np.ndarray, np.ndarray]:
     """The regions that touch, as CSR: the neighbours of r are neighbours[starts[r]:starts[r+1]],
     each once, in increasing order."""
-    no_pairs = np.empty((0, 2), dtype=np.int32)
-    pairs = np.empty((touching_pairs(regions, diagonal, no_pairs, False), 2), dtype=np.int32)
-    touching_pairs(regions, diagonal, pairs, True)
-    key = np.unique(pairs[:, 0].astype(np.int64) * (n_regions + 1) + pairs[:, 1])
-    del pairs
-    low, high = np.divmod(key, n_regions + 1)
-    sources = np.concatenate([low, high])
-    targets = np.concatenate([high, low])
-    order = np.lexsort((targets, sources))
-    starts = np.searchsorted(sources[order], np.arange(n_regions + 2))
-    return starts, targets[order]
+    arguments = (runs.starts, runs.row_first, run_regions, width, diagonal)
+    n_pairs = touching_run_pairs(*arguments, np.empty((0, 2), dtype=np.int64), False)
+    pairs = np.empty((n_pairs, 2), dtype=np.int64)
+    touching_run_pairs(*arguments, pairs, True)
+    starts = np.empty(n_regions + 2, dtype=np.int64)
+    neighbours = np.empty(2 * n_pairs, dtype=np.int64)
+    total = adjacency_lists(pairs, n_regions, starts, neighbours)
+    return starts, neighbours[:total]
 
 
 def merge_regions(
@@ -232,14 +281,12 @@ def merge_regions(
         # label). Not with `colors`, which is indexed by the labels as given.
         labels = np.unique(labels, return_inverse=True)[1].reshape(labels.shape)
         largest = int(labels.max())
-    numbers = np.ascontiguousarray(labels, dtype=np.int32)
-    sizes, sums = _region_colors(numbers, largest, labels, image, colors)
-    starts, neighbours = _adjacency(numbers, largest, connectivity == 2)
+    runs = _Runs.of(labels)
+    sizes, sums = _region_colors(runs, runs.values, largest, labels, image, colors)
+    starts, neighbours = _adjacency(runs, runs.values, largest, labels.shape[1], connectivity == 2)
     parents = np.arange(largest + 1, dtype=np.int64)
     merge_hierarchy(sizes, sums, starts, neighbours, linkage == "ward", n_target, limit, parents)
-    merged = np.empty_like(numbers)
-    renumber(numbers, parents, np.zeros(largest + 1, dtype=np.int64), merged)
-    return merged
+    return runs.merged_image(runs.values, parents, labels.shape)
 
 
 def ward_linkage(points, weights) -> np.ndarray:

@@ -9,6 +9,8 @@ import skimage.measure
 import skimage.segmentation
 
 import fastseg
+from fastseg._kernels.regions import label_runs, run_sums
+from fastseg.regions import _adjacency, _Runs
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +77,64 @@ def test_regions_are_numbered_as_skimage_measure_label(connectivity, seed):
     found = fastseg.connected_regions(labels, connectivity=connectivity)
     assert found.dtype == np.int32
     np.testing.assert_array_equal(found, expected)
+
+
+def _random_runs(seed, shape):
+    """Labels 0..2 in runs of random lengths (1 to 9 pixels) along the rows."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, 10, size=shape[0] * shape[1])
+    values = np.repeat(rng.integers(0, 3, size=lengths.size), lengths)
+    return values[: shape[0] * shape[1]].reshape(shape).astype(np.uint8)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_runs_and_their_sums_are_numpys(seed):
+    labels = _random_runs(seed, (21, 34))
+    runs = _Runs.of(labels)
+    starts_a_run = np.ones(labels.shape, dtype=bool)
+    starts_a_run[:, 1:] = labels[:, 1:] != labels[:, :-1]
+    run_of_pixel = np.cumsum(starts_a_run.ravel()).reshape(labels.shape) - 1
+    assert runs.count == starts_a_run.sum()
+    np.testing.assert_array_equal(runs.image(np.arange(runs.count), labels.shape), run_of_pixel)
+    np.testing.assert_array_equal(runs.values[run_of_pixel], labels)
+    # Sums per run's region (here: the run's label), of every channel count the kernel groups
+    # by three, integer (exact) and float, and of a channel view of a wider image.
+    rng = np.random.default_rng(seed)
+    wide = rng.integers(0, 256, size=(*labels.shape, 6)).astype(np.uint8)
+    for pixels in (wide[..., :1], wide[..., :2], wide[..., :3], wide[..., 1:5], wide[..., 1:6]):
+        for sums_dtype in (np.int64, np.float64):
+            sizes = np.zeros(3, dtype=np.int64)
+            sums = np.zeros((3, pixels.shape[2]), dtype=sums_dtype)
+            run_sums(runs.starts, runs.row_first, runs.values, pixels, sizes, sums)
+            np.testing.assert_array_equal(sizes, np.bincount(labels.ravel(), minlength=3))
+            expected = np.zeros((3, pixels.shape[2]))
+            np.add.at(expected, labels.ravel(), pixels.reshape(-1, pixels.shape[2]))
+            np.testing.assert_array_equal(sums, expected)
+
+
+@pytest.mark.parametrize("connectivity", [1, 2])
+@pytest.mark.parametrize("seed", range(3))
+def test_adjacency_lists_are_the_touching_pairs(seed, connectivity):
+    labels = _random_runs(seed, (17, 26))
+    runs = _Runs.of(labels)
+    run_regions = np.empty(runs.count, dtype=np.int64)
+    n_regions = label_runs(runs.starts, runs.values, runs.row_first, labels.shape[1],
+                           connectivity == 2, np.empty(runs.count + 1, dtype=np.int64),
+                           run_regions)  # fmt: skip
+    regions = runs.image(run_regions, labels.shape)
+    expected = [set() for _ in range(n_regions + 1)]
+    shifts = [(0, 1), (1, 0)] + ([(1, 1), (1, -1)] if connectivity == 2 else [])
+    height, width = labels.shape
+    for dy, dx in shifts:
+        for y in range(height - dy):
+            for x in range(max(0, -dx), width - max(0, dx)):
+                a, b = regions[y, x], regions[y + dy, x + dx]
+                if a != b:
+                    expected[a].add(b)
+                    expected[b].add(a)
+    starts, neighbours = _adjacency(runs, run_regions, n_regions, width, connectivity == 2)
+    found = [neighbours[starts[r] : starts[r + 1]].tolist() for r in range(n_regions + 1)]
+    assert found == [sorted(e) for e in expected]
 
 
 def test_regions_of_a_segmented_photo_are_skimages():
