@@ -420,15 +420,6 @@ def test_compile_time_is_reported_apart(tmp_path):
 
 
 @pytest.mark.slow
-def test_warmup_command(tmp_path):
-    result = run("warmup", "--quiet", "--processes", "2", cwd=tmp_path, timeout=900)
-    assert result.returncode == 0, result.stderr
-    assert re.search(r"^warmup: \d+\.\d s; compiling took \d+\.\d s in 2 processes", result.stdout)
-    refused = run("warmup", "--processes", "0", cwd=tmp_path)
-    assert refused.returncode == 2 and "--processes must be at least 1" in refused.stderr
-
-
-@pytest.mark.slow
 @pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_writes_leave_no_partial_file(tmp_path, signal_number):
     """A real signal at a random moment: the output is complete or absent, and no temporary file

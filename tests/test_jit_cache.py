@@ -6,6 +6,7 @@ looks at are its own and start empty.
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -349,18 +350,24 @@ for name, call in calls.items():
 
 @pytest.mark.slow
 def test_after_warmup_no_first_call_compiles_and_results_hold(tmp_path):
-    """warmup() in one process; then no first call of an entry point in another compiles, and
-    each gives the result it gives here."""
+    """`fastseg warmup` (the command, which calls warmup()) in one process; then no first call
+    of an entry point in another compiles, and each gives the result it gives here."""
     pytest.importorskip("dask")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["NUMBA_CACHE_DIR"] = str(tmp_path / "cache")
     warm = subprocess.run(
-        [sys.executable, "-c", "import fastseg; fastseg.warmup(progress=True)"],
+        [sys.executable, "-m", "fastseg", "warmup", "--processes", "2"],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=3000,
     )  # fmt: skip
     assert warm.returncode == 0, warm.stderr
     assert "compiling kernels" in warm.stderr  # the progress bar
+    assert re.search(r"^warmup: \d+\.\d s; compiling took \d+\.\d s in 2 processes", warm.stdout)
     assert cache_files(tmp_path / "cache")
+    refused = subprocess.run(
+        [sys.executable, "-m", "fastseg", "warmup", "--processes", "0"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert refused.returncode == 2 and "--processes must be at least 1" in refused.stderr
     first = subprocess.run(
         [sys.executable, "-c", FIRST_CALLS],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=3000,
