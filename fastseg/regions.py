@@ -176,8 +176,8 @@ def _region_colors(runs, run_regions, n_regions, labels, image, colors):
     """(sizes, colour sums) of regions 0..n_regions: of the `image`'s pixels, or of each pixel's
     label's colour in `colors`."""
     height, width = labels.shape
-    sizes = np.zeros(n_regions + 1, dtype=np.int64)
     if colors is not None:
+        sizes = np.zeros(n_regions + 1, dtype=np.int64)
         colors = np.ascontiguousarray(_validate.as_array(colors, "colors"), dtype=np.float64)
         if int(labels.min()) < 0:
             raise ValueError(
@@ -210,9 +210,19 @@ def _region_colors(runs, run_regions, n_regions, labels, image, colors):
     # Integers of up to 32 bits are summed exactly in int64 (no region's sum can overflow it),
     # which is what float64 sums in raster order give while they stay below 2**53.
     exact = pixels.dtype.kind in "iu" and pixels.dtype.itemsize <= 4
-    sums = np.zeros((n_regions + 1, pixels.shape[2]), dtype=np.int64 if exact else np.float64)
-    run_sums(runs.starts, runs.row_first, run_regions, pixels, sizes, sums)
-    return sizes, sums.astype(np.float64, copy=False)
+    # Exact sums are split among threads, each with tables of its own, while those take less
+    # memory than the pixels' labels would in int32.
+    table_bytes = (n_regions + 1) * (pixels.shape[2] + 1) * 8
+    shares = _config.thread_count(height) if exact else 1
+    while shares > 1 and shares * table_bytes > 4 * height * width:
+        shares -= 1
+    shared_sizes = np.zeros((shares, n_regions + 1), dtype=np.int64)
+    shared_sums = np.zeros(
+        (shares, n_regions + 1, pixels.shape[2]), dtype=np.int64 if exact else np.float64
+    )
+    _config.run_in_threads(run_sums, height, runs.starts, runs.row_first, run_regions, pixels,
+                           shared_sizes, shared_sums, shares=shares)  # fmt: skip
+    return shared_sizes.sum(axis=0), shared_sums.sum(axis=0).astype(np.float64, copy=False)
 
 
 def _adjacency(runs, run_regions, n_regions, width, diagonal) -> tuple[np.ndarray, np.ndarray]:

@@ -98,18 +98,23 @@ def test_runs_and_their_sums_are_numpys(seed):
     np.testing.assert_array_equal(runs.image(np.arange(runs.count), labels.shape), run_of_pixel)
     np.testing.assert_array_equal(runs.values[run_of_pixel], labels)
     # Sums per run's region (here: the run's label), of every channel count the kernel groups
-    # by three, integer (exact) and float, and of a channel view of a wider image.
+    # by three, integer (exact) and float, of a channel view of a wider image, and with the
+    # rows split in two shares (each into its own row of the tables).
     rng = np.random.default_rng(seed)
     wide = rng.integers(0, 256, size=(*labels.shape, 6)).astype(np.uint8)
     for pixels in (wide[..., :1], wide[..., :2], wide[..., :3], wide[..., 1:5], wide[..., 1:6]):
+        expected = np.zeros((3, pixels.shape[2]))
+        np.add.at(expected, labels.ravel(), pixels.reshape(-1, pixels.shape[2]))
         for sums_dtype in (np.int64, np.float64):
-            sizes = np.zeros(3, dtype=np.int64)
-            sums = np.zeros((3, pixels.shape[2]), dtype=sums_dtype)
-            run_sums(runs.starts, runs.row_first, runs.values, pixels, sizes, sums)
-            np.testing.assert_array_equal(sizes, np.bincount(labels.ravel(), minlength=3))
-            expected = np.zeros((3, pixels.shape[2]))
-            np.add.at(expected, labels.ravel(), pixels.reshape(-1, pixels.shape[2]))
-            np.testing.assert_array_equal(sums, expected)
+            for shares in (1, 2):
+                sizes = np.zeros((shares, 3), dtype=np.int64)
+                sums = np.zeros((shares, 3, pixels.shape[2]), dtype=sums_dtype)
+                for first in range(shares):
+                    run_sums(runs.starts, runs.row_first, runs.values, pixels, sizes, sums,
+                             first, shares)  # fmt: skip
+                counts = np.bincount(labels.ravel(), minlength=3)
+                np.testing.assert_array_equal(sizes.sum(axis=0), counts)
+                np.testing.assert_array_equal(sums.sum(axis=0), expected)
 
 
 @pytest.mark.parametrize("connectivity", [1, 2])

@@ -146,13 +146,17 @@ def fill_runs(starts, row_first, run_numbers, out, first_row, row_step):
 
 
 @kernel
-def run_sums(starts, row_first, run_regions, pixels, sizes, sums):
-    """sizes[r] = pixels of region r; sums[r] += the sum of their colours, for the image's (H, W,
-    C) `pixels`, in the dtype of `sums` (int64 sums of integers are exact in any order; float64
-    sums add the pixels of each region in raster order)."""
+def run_sums(starts, row_first, run_regions, pixels, all_sizes, all_sums, first_row, row_step):
+    """sizes[r] += pixels of region r; sums[r] += the sum of their colours, for the image's (H,
+    W, C) `pixels`, of the rows first_row, first_row + row_step, ..., into row first_row of
+    all_sizes (row_step, n + 1) and all_sums (row_step, n + 1, C). The sums have the dtype
+    of `all_sums`: int64 sums of integers are exact in any order and split among threads;
+    float64 sums, with one row_step, add each region's pixels in raster order."""
     height, width = pixels.shape[0], pixels.shape[1]
     n_colors = pixels.shape[2]
-    for y in range(height):
+    sizes = all_sizes[first_row]
+    sums = all_sums[first_row]
+    for y in range(first_row, height, row_step):
         row = pixels[y]
         stop = row_first[y + 1]
         for i in range(row_first[y], stop):
