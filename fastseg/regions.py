@@ -229,8 +229,8 @@ def _adjacency(runs, run_regions, n_regions, width, diagonal) -> tuple[np.ndarra
     """The regions that touch, as CSR: the neighbours of r are neighbours[starts[r]:starts[r+1]],
     each once, in increasing order."""
     arguments = (runs.starts, runs.row_first, run_regions, width, diagonal)
-    n_pairs = touching_run_pairs(*arguments, np.empty((0, 2), dtype=np.int64), False)
-    pairs = np.empty((n_pairs, 2), dtype=np.int64)
+    n_pairs = touching_run_pairs(*arguments, np.empty((0, 2), dtype=np.int32), False)
+    pairs = np.empty((n_pairs, 2), dtype=np.int32)
     touching_run_pairs(*arguments, pairs, True)
     starts = np.empty(n_regions + 2, dtype=np.int64)
     neighbours = np.empty(2 * n_pairs, dtype=np.int64)

@@ -254,7 +254,7 @@ def adjacency_lists(pairs, n_regions, starts, neighbours):
 
     Parameters
     ----------
-    pairs : (m, 2) int32 or int64, pairs (a, b) of touching regions, with repeats
+    pairs : (m, 2) int32, pairs (a, b) of touching regions, with repeats
     starts : (n_regions + 2,) int64, overwritten
     neighbours : (2m,) int64, overwritten (its first entries hold the result)
     """
