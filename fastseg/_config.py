@@ -11,13 +11,15 @@ Importing this module compiles nothing and touches no file. It decides four thin
   The folder is chosen at the first compilation; when it cannot be written (a read-only container),
   kernels compile in every process and one :class:`CacheWarning` says so;
 * how a pass is split among threads: every kernel is serial and releases the GIL, and
-  :func:`run_in_threads` runs one call per Python thread over its share of fixed-size chunks.
+  :func:`run_in_threads` runs one call per Python thread over its share of the parts (fixed-size
+  chunks, bands or rows).
   Numba's parallel runtime (``prange``, its threading layers) is never started: serial kernels
   compile several times faster, load without starting it, and any number of Python threads may
   call them at once;
 * the number of threads: :func:`get_num_threads`, ``NUMBA_NUM_THREADS`` (by default the CPUs
   this process may run on) unless :func:`set_num_threads` says otherwise. Results do not depend
-  on it: kernels work on fixed-size chunks that are reduced in a fixed order.
+  on it: each part's outputs are its own, and partial results are reduced in a fixed order (or
+  are integers, whose sums are exact in any order).
 """
 
 from __future__ import annotations

@@ -202,13 +202,15 @@ def _region_colors(runs, run_regions, n_regions, labels, image, colors):
         )
     if image.dtype.kind not in "biuf":
         raise TypeError(f"`image` must be numeric; got {image.dtype.name}.")
-    # Read where it lies (a channel view of a wider image is not copied).
+    # Summed where it lies (a channel view of a wider image is not copied; a float image's
+    # finiteness check may copy).
     pixels = _validate.native_byte_order(image).reshape(height, width, -1)
     _validate.check_finite(pixels, "image")
     if pixels.dtype == bool:
         pixels = pixels.view(np.uint8)
-    # Integers of up to 32 bits are summed exactly in int64 (no region's sum can overflow it),
-    # which is what float64 sums in raster order give while they stay below 2**53.
+    # Integers of up to 32 bits are summed exactly in int64 (no overflow below 2**31 pixels),
+    # which is what float64 sums in raster order give while they stay below 2**53 (beyond, the
+    # exact sum is the better one).
     exact = pixels.dtype.kind in "iu" and pixels.dtype.itemsize <= 4
     # Exact sums are split among threads, each with tables of its own, while those take less
     # memory than the pixels' labels would in int32.

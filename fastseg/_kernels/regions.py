@@ -204,8 +204,8 @@ def label_color_run_sums(starts, row_first, run_regions, run_labels, label_color
 @kernel
 def touching_run_pairs(starts, row_first, run_regions, width, diagonal, pairs, write):
     """The pairs (a, b), a < b, of different regions that touch (by sides, or also by corners),
-    from the runs; repeats only where the same pair touches again. Returns their count, and
-    writes them into pairs (count, 2) when `write`."""
+    from the runs, with repeats (a pair found twice in a row is kept once). Returns their
+    count, and writes them into pairs (count, 2) when `write`."""
     height = row_first.shape[0] - 1
     reach = 1 if diagonal else 0
     n = 0
