@@ -102,6 +102,8 @@ def connected_regions(
     Merging: the smallest region below `min_size` (then the lowest numbered) is merged into the
     touching region whose mean colour is nearest (squared Euclidean distance in float64; then
     the lowest numbered); the merged region's size and mean colour are those of all its pixels.
+    With `colors`, a region not yet merged has its label's colour as its mean exactly, so that
+    touching regions of one label tie and the lowest numbered is taken.
     This repeats until no region is below `min_size`, except a region that touches no other.
     The result does not depend on the number of threads.
     """
@@ -125,10 +127,10 @@ def connected_regions(
         raise ValueError(
             "`min_size` > 1 merges regions by colour: give `image` (or `colors`, one per label)."
         )
-    sizes, sums = _region_colors(runs, run_regions, n_regions, labels, image, colors)
+    sizes, sums, means = _region_colors(runs, run_regions, n_regions, labels, image, colors)
     starts, neighbours = _adjacency(runs, run_regions, n_regions, width, diagonal)
     parents = np.arange(n_regions + 1, dtype=np.int64)
-    merge_small_regions(sizes, sums, starts, neighbours, min_size, parents)
+    merge_small_regions(sizes, sums, means, starts, neighbours, min_size, parents)
     return runs.merged_image(run_regions, parents, labels.shape)
 
 
@@ -173,8 +175,9 @@ class _Runs:
 
 
 def _region_colors(runs, run_regions, n_regions, labels, image, colors):
-    """(sizes, colour sums) of regions 0..n_regions: of the `image`'s pixels, or of each pixel's
-    label's colour in `colors`."""
+    """(sizes, colour sums, mean colours) of regions 0..n_regions: of the `image`'s pixels, or
+    of each pixel's label's colour in `colors` (a region of one label then has exactly its
+    colour as its mean; region 0, empty, has NaN)."""
     height, width = labels.shape
     if colors is not None:
         sizes = np.zeros(n_regions + 1, dtype=np.int64)
@@ -193,7 +196,11 @@ def _region_colors(runs, run_regions, n_regions, labels, image, colors):
         sums = np.zeros((n_regions + 1, colors.shape[1]))
         label_color_run_sums(runs.starts, runs.row_first, run_regions, runs.values, colors,
                              width, sizes, sums)  # fmt: skip
-        return sizes, sums
+        region_labels = np.zeros(n_regions + 1, dtype=np.int64)
+        region_labels[run_regions] = runs.values
+        means = colors[region_labels]
+        means[sizes == 0] = np.nan
+        return sizes, sums, means
     image = _validate.as_array(image, "image")
     if image.shape[:2] != labels.shape or image.ndim not in (2, 3):
         raise ValueError(
@@ -224,7 +231,11 @@ def _region_colors(runs, run_regions, n_regions, labels, image, colors):
     )
     _config.run_in_threads(run_sums, height, runs.starts, runs.row_first, run_regions, pixels,
                            shared_sizes, shared_sums, shares=shares)  # fmt: skip
-    return shared_sizes.sum(axis=0), shared_sums.sum(axis=0).astype(np.float64, copy=False)
+    sizes = shared_sizes.sum(axis=0)
+    sums = shared_sums.sum(axis=0).astype(np.float64, copy=False)
+    with np.errstate(invalid="ignore"):  # 0 / 0 for empty regions
+        means = sums / sizes[:, np.newaxis]
+    return sizes, sums, means
 
 
 def _adjacency(runs, run_regions, n_regions, width, diagonal) -> tuple[np.ndarray, np.ndarray]:
@@ -294,7 +305,7 @@ def merge_regions(
         labels = np.unique(labels, return_inverse=True)[1].reshape(labels.shape)
         largest = int(labels.max())
     runs = _Runs.of(labels)
-    sizes, sums = _region_colors(runs, runs.values, largest, labels, image, colors)
+    sizes, sums, _ = _region_colors(runs, runs.values, largest, labels, image, colors)
     starts, neighbours = _adjacency(runs, runs.values, largest, labels.shape[1], connectivity == 2)
     parents = np.arange(largest + 1, dtype=np.int64)
     merge_hierarchy(sizes, sums, starts, neighbours, linkage == "ward", n_target, limit, parents)

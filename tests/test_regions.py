@@ -161,6 +161,40 @@ def test_small_regions_merge_as_the_reference(seed, min_size, connectivity):
     np.testing.assert_array_equal(found, expected)
 
 
+@pytest.mark.parametrize("connectivity", [1, 2])
+@pytest.mark.parametrize(("seed", "min_size"), [(0, 3), (1, 6), (2, 15)])
+def test_small_regions_merge_by_label_colours_as_the_reference(seed, min_size, connectivity):
+    """`colors=` (a colour per label) merges as the image of those colours does; whole-number
+    colours keep every sum exact on both sides."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 4, size=(18, 23)).astype(np.uint8)
+    labels[5:12, 4:15] = 4
+    colors = rng.integers(0, 256, size=(5, 3)).astype(np.float64)
+    regions = skimage.measure.label(labels.astype(np.int32) + 1, connectivity=connectivity)
+    expected = naive.merge_small_regions(
+        regions, colors[labels], min_size, diagonal=connectivity == 2
+    )
+    found = fastseg.connected_regions(
+        labels, colors=colors, min_size=min_size, connectivity=connectivity
+    )
+    np.testing.assert_array_equal(found, expected)
+
+
+@pytest.mark.parametrize("height", [5, 9, 17])
+def test_regions_of_one_label_colour_tie_and_the_lowest_numbered_wins(height):
+    """A one-pixel region between two stripes of one label (whose colour is not a whole number)
+    goes to the left stripe, the lower numbered, whatever the stripes' sizes: their mean colours
+    are that colour exactly, not sums of it divided by sizes."""
+    colors = np.array([[0.3, 0.3, 0.3], [0.1, 0.7, 0.2], [0.9, 0.9, 0.9]])
+    for left in range(1, 8):
+        for right in range(1, 8):
+            labels = np.ones((height, left + 1 + right), dtype=np.uint8)
+            labels[:, left] = 2
+            labels[height // 2, left] = 0
+            found = fastseg.connected_regions(labels, colors=colors, min_size=2)
+            assert found[height // 2, left] == found[0, 0], (left, right)
+
+
 def test_merged_regions_are_large_and_connected():
     image = skimage.data.astronaut()
     result = fastseg.segment(image, 8, seed=0)

@@ -184,8 +184,9 @@ def run_sums(starts, row_first, run_regions, pixels, all_sizes, all_sums, first_
 @kernel
 def label_color_run_sums(starts, row_first, run_regions, run_labels, label_colors, width,
                          sizes, sums):  # fmt: skip
-    """As :func:`run_sums` with each pixel's colour the colour of its label: the colour is
-    added once per pixel, in raster order (float64)."""
+    """As :func:`run_sums` with each pixel's colour the colour of its label (float64): each run
+    adds its length times its label's colour, runs in raster order (one rounding per run
+    instead of one per pixel; exact for colours of whole numbers)."""
     height = row_first.shape[0] - 1
     for y in range(height):
         stop = row_first[y + 1]
@@ -195,10 +196,7 @@ def label_color_run_sums(starts, row_first, run_regions, run_labels, label_color
             sizes[r] += length
             color = label_colors[run_labels[i]]
             for c in range(color.shape[0]):
-                total = sums[r, c]
-                for _ in range(length):
-                    total += color[c]
-                sums[r, c] = total
+                sums[r, c] += length * color[c]
 
 
 @kernel
@@ -289,15 +287,18 @@ def adjacency_lists(pairs, n_regions, starts, neighbours):
 
 
 @kernel
-def merge_small_regions(sizes, sums, starts, neighbours, min_size, parents):
+def merge_small_regions(sizes, sums, means, starts, neighbours, min_size, parents):
     """Merge every region smaller than `min_size` into its adjacent region of nearest mean
     colour: smallest region first (then lowest number), nearest by squared Euclidean distance
     of mean colours (then lowest number); the merged region keeps the neighbour's number, and
-    its size and colour sums add up. A region with no neighbour stays as it is.
+    its size and colour sums add up, its mean colour being their quotient. A region with no
+    neighbour stays as it is.
 
     Parameters
     ----------
     sizes : (n + 1,) int64 and sums : (n + 1, C) float64, of regions 1..n; updated
+    means : (n + 1, C) float64, the mean colour of regions 1..n (given, so that regions of one
+        label's colour have exactly that colour and tie); updated
     starts, neighbours : CSR adjacency of regions 1..n (neighbours of r at
         neighbours[starts[r]:starts[r + 1]])
     parents : (n + 1,) int64, each region's own number on entry; on return the region each
@@ -334,7 +335,7 @@ def merge_small_regions(sizes, sums, starts, neighbours, min_size, parents):
                     continue
                 distance = 0.0
                 for c in range(n_colors):
-                    t = sums[r, c] / sizes[r] - sums[other, c] / sizes[other]
+                    t = means[r, c] - means[other, c]
                     distance += t * t
                 if distance < best_distance or (distance == best_distance and other < best):
                     best = other
@@ -346,6 +347,7 @@ def merge_small_regions(sizes, sums, starts, neighbours, min_size, parents):
         sizes[best] += sizes[r]
         for c in range(n_colors):
             sums[best, c] += sums[r, c]
+            means[best, c] = sums[best, c] / sizes[best]
         following[last[best]] = first[r]
         last[best] = last[r]
         if sizes[best] < min_size:
