@@ -127,7 +127,16 @@ def connected_regions(
         raise ValueError(
             "`min_size` > 1 merges regions by colour: give `image` (or `colors`, one per label)."
         )
-    sizes, sums, means = _region_colors(runs, run_regions, n_regions, labels, image, colors)
+    if colors is not None:
+        colors = _checked_colors(colors, runs, labels.dtype)
+    sizes, sums = _region_colors(runs, run_regions, n_regions, labels, image, colors)
+    with np.errstate(invalid="ignore"):  # 0 / 0 for region 0, which has no pixels
+        means = sums / sizes[:, np.newaxis]
+    if colors is not None:
+        # A region not yet merged has one label: its mean is that label's colour exactly.
+        region_labels = np.empty(n_regions + 1, dtype=np.int64)
+        region_labels[run_regions] = runs.values
+        means[1:] = colors[region_labels[1:]]
     starts, neighbours = _adjacency(runs, run_regions, n_regions, width, diagonal)
     parents = np.arange(n_regions + 1, dtype=np.int64)
     merge_small_regions(sizes, sums, means, starts, neighbours, min_size, parents)
@@ -174,33 +183,32 @@ class _Runs:
         return self.image(run_numbers, shape)
 
 
+def _checked_colors(colors, runs: _Runs, label_dtype) -> np.ndarray:
+    """`colors`, one row per label, as C-contiguous float64, checked against the runs' labels."""
+    colors = np.ascontiguousarray(_validate.as_array(colors, "colors"), dtype=np.float64)
+    labels = runs.values.astype(label_dtype, copy=False)  # uint64 labels read back unwrapped
+    if int(labels.min()) < 0:
+        raise ValueError("`colors` gives the colour of labels 0, 1, ...: `labels` must be >= 0.")
+    if colors.ndim != 2 or colors.shape[0] <= int(labels.max()):
+        raise ValueError(
+            f"`colors` must be (n_labels, channels) with a row for every label up to "
+            f"{int(labels.max())}; got shape {colors.shape}."
+        )
+    if not np.isfinite(colors).all():
+        raise ValueError("`colors` must be finite.")
+    return colors
+
+
 def _region_colors(runs, run_regions, n_regions, labels, image, colors):
-    """(sizes, colour sums, mean colours) of regions 0..n_regions: of the `image`'s pixels, or
-    of each pixel's label's colour in `colors` (a region of one label then has exactly its
-    colour as its mean; region 0, empty, has NaN)."""
+    """(sizes, colour sums) of regions 0..n_regions: of the `image`'s pixels, or of each pixel's
+    label's colour in `colors` (checked by :func:`_checked_colors`)."""
     height, width = labels.shape
     if colors is not None:
         sizes = np.zeros(n_regions + 1, dtype=np.int64)
-        colors = np.ascontiguousarray(_validate.as_array(colors, "colors"), dtype=np.float64)
-        if int(labels.min()) < 0:
-            raise ValueError(
-                "`colors` gives the colour of labels 0, 1, ...: `labels` must be >= 0."
-            )
-        if colors.ndim != 2 or colors.shape[0] <= int(labels.max()):
-            raise ValueError(
-                f"`colors` must be (n_labels, channels) with a row for every label up to "
-                f"{int(labels.max())}; got shape {colors.shape}."
-            )
-        if not np.isfinite(colors).all():
-            raise ValueError("`colors` must be finite.")
         sums = np.zeros((n_regions + 1, colors.shape[1]))
         label_color_run_sums(runs.starts, runs.row_first, run_regions, runs.values, colors,
                              width, sizes, sums)  # fmt: skip
-        region_labels = np.zeros(n_regions + 1, dtype=np.int64)
-        region_labels[run_regions] = runs.values
-        means = colors[region_labels]
-        means[sizes == 0] = np.nan
-        return sizes, sums, means
+        return sizes, sums
     image = _validate.as_array(image, "image")
     if image.shape[:2] != labels.shape or image.ndim not in (2, 3):
         raise ValueError(
@@ -231,11 +239,7 @@ def _region_colors(runs, run_regions, n_regions, labels, image, colors):
     )
     _config.run_in_threads(run_sums, height, runs.starts, runs.row_first, run_regions, pixels,
                            shared_sizes, shared_sums, shares=shares)  # fmt: skip
-    sizes = shared_sizes.sum(axis=0)
-    sums = shared_sums.sum(axis=0).astype(np.float64, copy=False)
-    with np.errstate(invalid="ignore"):  # 0 / 0 for empty regions
-        means = sums / sizes[:, np.newaxis]
-    return sizes, sums, means
+    return shared_sizes.sum(axis=0), shared_sums.sum(axis=0).astype(np.float64, copy=False)
 
 
 def _adjacency(runs, run_regions, n_regions, width, diagonal) -> tuple[np.ndarray, np.ndarray]:
@@ -305,7 +309,9 @@ def merge_regions(
         labels = np.unique(labels, return_inverse=True)[1].reshape(labels.shape)
         largest = int(labels.max())
     runs = _Runs.of(labels)
-    sizes, sums, _ = _region_colors(runs, runs.values, largest, labels, image, colors)
+    if colors is not None:
+        colors = _checked_colors(colors, runs, labels.dtype)
+    sizes, sums = _region_colors(runs, runs.values, largest, labels, image, colors)
     starts, neighbours = _adjacency(runs, runs.values, largest, labels.shape[1], connectivity == 2)
     parents = np.arange(largest + 1, dtype=np.int64)
     merge_hierarchy(sizes, sums, starts, neighbours, linkage == "ward", n_target, limit, parents)

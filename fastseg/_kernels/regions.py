@@ -76,6 +76,15 @@ def _run_end(starts, row_stop, i, width):
 
 
 @kernel
+def _first_touching(starts, q, row_stop, low, width):
+    """The first run from q on (in a row ending at run row_stop) that ends after column `low`:
+    runs before it touch no run starting at low + 1 or later."""
+    while q < row_stop and _run_end(starts, row_stop, q, width) <= low:
+        q += 1
+    return q
+
+
+@kernel
 def label_runs(starts, values, row_first, width, diagonal, parents, run_regions):
     """Number the connected regions of equal labels 1, 2, ... in the raster order of their first
     pixel, from the runs of :func:`row_runs`; returns their count.
@@ -99,9 +108,7 @@ def label_runs(starts, values, row_first, width, diagonal, parents, run_regions)
         for i in range(first, stop):
             low = starts[i] - reach
             high = _run_end(starts, stop, i, width) + reach
-            # Runs above that end at or before `low` touch neither this run nor the next ones.
-            while above < first and _run_end(starts, first, above, width) <= low:
-                above += 1
+            above = _first_touching(starts, above, first, low, width)
             found = 0
             q = above
             while q < first and starts[q] < high:
@@ -215,12 +222,11 @@ def touching_run_pairs(starts, row_first, run_regions, width, diagonal, pairs, w
         below = stop
         for i in range(first, stop):
             a = run_regions[i]
-            # The runs this one touches: the next in its row, and those of the row below.
             low = starts[i] - reach
-            end = _run_end(starts, stop, i, width)
-            high = end + reach
-            while below < below_stop and _run_end(starts, below_stop, below, width) <= low:
-                below += 1
+            high = _run_end(starts, stop, i, width) + reach
+            below = _first_touching(starts, below, below_stop, low, width)
+            # The runs this one touches, in one loop (one copy of the pair's code): the next
+            # in its row first, then those of the row below.
             q = below
             neighbour = i + 1 if i + 1 < stop else -1
             while True:
